@@ -1,0 +1,81 @@
+"""convexcheck: prove a function convex or concave, or refute it with a checked witness.
+
+The public API is deliberately small and lazily imported, so ``import convexcheck`` stays fast
+(no SymPy, CVXPY or torch until a function that needs them is called)::
+
+    import convexcheck as cc
+    r = cc.check("x**2/y", variables={"x": "real", "y": "positive"})
+    r.convex.answer, r.concave.answer, r.curvature
+    cc.assert_convex("log(1 + exp(x))")
+    m = cc.check_model(model, loss_fn, (inputs, targets))
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckResult",
+    "ConvexcheckError",
+    "ConvexcheckInputError",
+    "NotConvexError",
+    "Verdict",
+    "__version__",
+    "assert_affine",
+    "assert_concave",
+    "assert_convex",
+    "assert_nonconvex",
+    "check",
+    "check_model",
+    "parse",
+]
+
+# name -> (module, attribute); resolved on first access by __getattr__ below.
+_LAZY: dict[str, tuple[str, str]] = {
+    "check": ("convexcheck.symbolic.check", "check"),
+    "parse": ("convexcheck.symbolic.parser", "parse_to_sympy"),
+    "check_model": ("convexcheck.numeric", "check_model"),
+    "assert_convex": ("convexcheck.assertions", "assert_convex"),
+    "assert_concave": ("convexcheck.assertions", "assert_concave"),
+    "assert_affine": ("convexcheck.assertions", "assert_affine"),
+    "assert_nonconvex": ("convexcheck.assertions", "assert_nonconvex"),
+    "NotConvexError": ("convexcheck.assertions", "ConvexityAssertionError"),
+    "CheckResult": ("convexcheck.result", "CheckResult"),
+    "Verdict": ("convexcheck.result", "Verdict"),
+    "ConvexcheckError": ("convexcheck.errors", "ConvexcheckError"),
+    "ConvexcheckInputError": ("convexcheck.errors", "ConvexcheckInputError"),
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from convexcheck.assertions import (
+        ConvexityAssertionError as NotConvexError,
+    )
+    from convexcheck.assertions import (
+        assert_affine,
+        assert_concave,
+        assert_convex,
+        assert_nonconvex,
+    )
+    from convexcheck.errors import ConvexcheckError, ConvexcheckInputError
+    from convexcheck.numeric import check_model
+    from convexcheck.result import CheckResult, Verdict
+    from convexcheck.symbolic.check import check
+    from convexcheck.symbolic.parser import parse_to_sympy as parse
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'convexcheck' has no attribute {name!r}") from None
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,171 @@
+"""Result objects: each answer carries its own evidence and renders itself.
+
+The contract (``shared/CONTRACT.md``) asks two independent questions of every function, "is it
+convex?" and "is it concave?". Each is answered by a :class:`Verdict`:
+
+* ``yes`` must carry a ``certificate`` (a DCP derivation, a Hessian/SOS certificate, or a
+  structural argument);
+* ``no`` must carry a re-verified ``witness`` (points ``a``, ``b`` and ``t`` where Jensen fails);
+* ``unknown`` carries the ``evidence`` gathered.
+
+The constructors below enforce that pairing, so no prover can say ``yes`` or ``no`` without
+attaching its proof: a wrong "proved" is the worst bug this tool can have, and the type is the
+first line of defence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Answer = Literal["yes", "no", "unknown"]
+Question = Literal["convex", "concave"]
+CURVATURES = ("affine", "convex", "concave", "neither", "unknown")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to one question ("convex?" or "concave?") with what backs it."""
+
+    question: Question
+    answer: Answer
+    method: str
+    summary: str
+    certificate: dict[str, Any] | None = None
+    witness: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.answer not in ("yes", "no", "unknown"):
+            raise ValueError(f"invalid answer {self.answer!r}")
+        if self.answer == "yes" and not self.certificate:
+            raise ValueError("a 'yes' verdict needs a certificate")
+        if self.answer == "no" and not self.witness:
+            raise ValueError("a 'no' verdict needs a verified witness")
+
+    @classmethod
+    def proved(
+        cls, question: Question, method: str, summary: str, certificate: dict[str, Any]
+    ) -> Verdict:
+        return cls(question, "yes", method, summary, certificate=certificate)
+
+    @classmethod
+    def refuted(
+        cls, question: Question, method: str, summary: str, witness: dict[str, Any]
+    ) -> Verdict:
+        return cls(question, "no", method, summary, witness=witness)
+
+    @classmethod
+    def unknown(
+        cls, question: Question, method: str, summary: str, evidence: dict[str, Any]
+    ) -> Verdict:
+        return cls(question, "unknown", method, summary, evidence=evidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "answer": self.answer,
+            "method": self.method,
+            "summary": self.summary,
+        }
+        if self.certificate is not None:
+            out["certificate"] = self.certificate
+        if self.witness is not None:
+            out["witness"] = self.witness
+        if self.evidence is not None:
+            out["evidence"] = self.evidence
+        return out
+
+
+def summarise_curvature(convex: Verdict, concave: Verdict) -> str:
+    """Fold the two answers into the contract's single ``curvature`` word."""
+    if convex.answer == "yes" and concave.answer == "yes":
+        return "affine"
+    if convex.answer == "yes":
+        return "convex"
+    if concave.answer == "yes":
+        return "concave"
+    if convex.answer == "no" and concave.answer == "no":
+        return "neither"
+    return "unknown"
+
+
+EXPECTATIONS = ("convex", "concave", "affine", "nonconvex", "nonconcave", "neither")
+
+
+def expectation_established(expect: str, convex: Verdict, concave: Verdict) -> bool:
+    """Whether the verdicts *establish* ``expect`` (a claim needs proof or witness, not silence)."""
+    if expect == "convex":
+        return convex.answer == "yes"
+    if expect == "concave":
+        return concave.answer == "yes"
+    if expect == "affine":
+        return convex.answer == "yes" and concave.answer == "yes"
+    if expect == "nonconvex":
+        return convex.answer == "no"
+    if expect == "nonconcave":
+        return concave.answer == "no"
+    if expect == "neither":
+        return convex.answer == "no" and concave.answer == "no"
+    raise ValueError(f"unknown expectation {expect!r}; expected one of {', '.join(EXPECTATIONS)}")
+
+
+@dataclass
+class CheckResult:
+    """Outcome of :func:`convexcheck.check` on a closed-form expression.
+
+    ``derivation`` is the DCP derivation (a :class:`convexcheck.symbolic.dcp.Analysis`) when the
+    DCP stage ran; it powers :meth:`explain` and :meth:`to_cvxpy`.
+    """
+
+    expression: str
+    variables: dict[str, str]
+    convex: Verdict
+    concave: Verdict
+    derivation: Any = None
+    stages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def curvature(self) -> str:
+        return summarise_curvature(self.convex, self.concave)
+
+    def establishes(self, expect: str) -> bool:
+        return expectation_established(expect, self.convex, self.concave)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "expression": self.expression,
+            "variables": dict(self.variables),
+            "curvature": self.curvature,
+            "convex": self.convex.to_dict(),
+            "concave": self.concave.to_dict(),
+        }
+        if self.stages:
+            out["stages"] = self.stages
+        return out
+
+    def explain(self) -> str:
+        from convexcheck.explain.text import explain_check_result
+
+        return explain_check_result(self)
+
+    def to_cvxpy(self, variables: dict[str, Any] | None = None) -> Any:
+        """An equivalent CVXPY expression that CVXPY itself accepts as DCP.
+
+        ``variables`` optionally maps names to existing ``cvxpy.Variable`` objects; missing ones
+        are created with sign attributes matching their domains.
+        """
+        from convexcheck.errors import NotExpressibleError
+
+        if self.derivation is None or not self.derivation.proved:
+            raise NotExpressibleError(
+                "to_cvxpy() needs a DCP proof of convexity or concavity; this result has none"
+            )
+        from convexcheck.symbolic.to_cvxpy import derivation_to_cvxpy
+
+        return derivation_to_cvxpy(self.derivation, variables)
+
+    def __repr__(self) -> str:
+        return (
+            f"CheckResult({self.expression!r}, curvature={self.curvature!r}, "
+            f"convex={self.convex.answer!r}, concave={self.concave.answer!r})"
+        )
