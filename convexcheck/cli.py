@@ -1,0 +1,157 @@
+"""The ``convexcheck`` command line (see ``shared/CONTRACT.md`` for the interface).
+
+Exit status: 0 done (and ``--expect`` established), 1 ``--expect`` not established, 2 bad input
+or usage with one ``convexcheck: error: ...`` line on stderr. Heavy libraries (SymPy, CVXPY,
+torch) are imported only inside the sub-command that needs them, so ``convexcheck expr`` starts
+fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from convexcheck.errors import ConvexcheckInputError
+from convexcheck.result import EXPECTATIONS
+
+EXIT_OK, EXIT_EXPECT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are the contract's single line with exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see '{self.prog} --help')")
+
+
+def _fail(message: str) -> NoReturn:
+    one_line = " ".join(str(message).split())
+    print(f"convexcheck: error: {one_line}", file=sys.stderr)
+    raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="convexcheck",
+        description="Prove a function convex/concave, or refute it with a checked witness.",
+    )
+    from convexcheck import __version__
+
+    parser.add_argument("--version", action="version", version=f"convexcheck {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    expr = sub.add_parser(
+        "expr",
+        help="check a closed-form expression",
+        description="Check a closed-form expression written in SymPy's printed syntax.",
+    )
+    expr.add_argument("expression", metavar="EXPR", help="for example 'log(1 + exp(x))'")
+    expr.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=DOMAIN",
+        help="variable domain: real, positive, nonnegative, negative, nonpositive or an "
+        "interval such as '[0, 1]' or '(0, oo)'; repeat for several variables",
+    )
+    expr.add_argument("--json", action="store_true", help="print one JSON object")
+    expr.add_argument("--expect", choices=EXPECTATIONS, help="exit 1 unless this is established")
+    expr.add_argument("--seed", type=int, default=0, help="seed for any random search (default 0)")
+    expr.add_argument(
+        "--tree", action="store_true", help="show the full derivation tree in the text output"
+    )
+
+    model = sub.add_parser(
+        "model",
+        help="check a torch model's training loss in its trainable parameters",
+        description="Check a model file (Python, executed by design) defining build() or "
+        "module-level model, loss_fn and data.",
+    )
+    add_model_arguments(model)
+    return parser
+
+
+def add_model_arguments(model: argparse.ArgumentParser) -> None:
+    model.add_argument("file", metavar="FILE", help="Python file defining the model (executed)")
+    model.add_argument("--json", action="store_true", help="print one JSON object")
+    model.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    model.add_argument("--seed", type=int, default=0, help="seed of the random searches")
+    model.add_argument("--expect", choices=("convex", "nonconvex"))
+    model.add_argument("--witness-out", metavar="PATH", help="save a witness with torch.save")
+    model.add_argument("--report", metavar="PATH", help="write a .html or .md report")
+
+
+def _parse_var_options(options: Sequence[str]) -> dict[str, str]:
+    domains: dict[str, str] = {}
+    for option in options:
+        name, sep, domain = option.partition("=")
+        name = name.strip()
+        if not sep or not name or not domain.strip():
+            raise ConvexcheckInputError(f"--var expects NAME=DOMAIN, got {option!r}")
+        if name in domains:
+            raise ConvexcheckInputError(f"variable {name!r} is given a domain twice")
+        domains[name] = domain.strip()
+    return domains
+
+
+def _run_expr(args: argparse.Namespace) -> int:
+    from convexcheck.symbolic.check import check
+
+    result = check(args.expression, variables=_parse_var_options(args.var), seed=args.seed)
+    if args.json:
+        payload: dict[str, Any] = result.to_dict()
+        if args.expect:
+            payload["expect"] = {"value": args.expect, "established": result.establishes(args.expect)}
+        print(json.dumps(payload, indent=2))
+    else:
+        from convexcheck.explain.text import print_check_result
+
+        print_check_result(result, tree=args.tree, expect=args.expect)
+    if args.expect and not result.establishes(args.expect):
+        return EXIT_EXPECT_FAILED
+    return EXIT_OK
+
+
+def _run_model(args: argparse.Namespace) -> int:
+    from convexcheck.numeric.command import run_model
+
+    return run_model(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `convexcheck FILE.py` is the same as `convexcheck model FILE.py`.
+    if argv and argv[0].endswith(".py") and not argv[0].startswith("-"):
+        argv = ["model", *argv]
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    runners = {"expr": _run_expr, "model": _run_model}
+    try:
+        return runners[args.command](args)
+    except ConvexcheckInputError as exc:
+        _fail(str(exc))
+    except (RecursionError, MemoryError) as exc:
+        _fail(f"input too large or too deeply nested ({type(exc).__name__})")
+    except KeyboardInterrupt:
+        print("convexcheck: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not a user error: say so, keep it to one line
+        if os.environ.get("CONVEXCHECK_DEBUG"):
+            raise
+        print(
+            f"convexcheck: internal error: {type(exc).__name__}: {exc} "
+            "(set CONVEXCHECK_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
