@@ -1,0 +1,489 @@
+"""Interval arithmetic over the extended reals, with open or closed ends and outward rounding.
+
+The DCP rules need the *sign* and the *range* of every argument (``Abs`` is increasing on
+``x >= 0``, ``sin`` is convex on ``[pi, 2 pi]``, ``log`` needs a strictly positive argument), so
+every subexpression gets an :class:`Interval` enclosing all the values it takes on the domain.
+
+Soundness rules of this module:
+
+* Endpoints are exact rationals (``int`` or ``Fraction``) or ``±inf``; rational operations
+  (``+``, ``*``, integer powers) are exact, so signs are decided exactly (``1 - x`` on ``[0, 1]``
+  really is ``>= 0``).
+* Wherever floats enter (transcendental functions, fractional powers, huge rationals) the result
+  is rounded *outward* (``math.nextafter`` by a margin above the libm error), so an enclosure is
+  never too narrow; such endpoints are closed, which is the conservative choice.
+* Open ends matter: ``positive`` is ``(0, oo)``, and ``1/x`` or ``log(x)`` are allowed only when
+  the argument is bounded away from 0 or open at 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Union
+
+INF = math.inf
+Endpoint = Union[int, Fraction, float]  # float only for +-inf
+
+_MAX_BITS = 256  # rationals above this size are rounded outward to floats
+
+
+class Interval:
+    """A nonempty interval ``lo..hi`` with open/closed ends; infinite ends are always open."""
+
+    __slots__ = ("hi", "hi_open", "lo", "lo_open")
+
+    def __init__(
+        self, lo: Endpoint, hi: Endpoint, lo_open: bool = False, hi_open: bool = False
+    ) -> None:
+        if lo == -INF or lo == INF:
+            lo_open = True
+        if hi == INF or hi == -INF:
+            hi_open = True
+        self.lo = lo
+        self.hi = hi
+        self.lo_open = lo_open
+        self.hi_open = hi_open
+
+    # ---- predicates -------------------------------------------------------------------------
+    @property
+    def is_point(self) -> bool:
+        return self.lo == self.hi and not self.lo_open and not self.hi_open
+
+    @property
+    def nonneg(self) -> bool:
+        return self.lo >= 0
+
+    @property
+    def positive(self) -> bool:
+        return self.lo > 0 or (self.lo == 0 and self.lo_open)
+
+    @property
+    def nonpos(self) -> bool:
+        return self.hi <= 0
+
+    @property
+    def negative(self) -> bool:
+        return self.hi < 0 or (self.hi == 0 and self.hi_open)
+
+    @property
+    def bounded(self) -> bool:
+        return self.lo != -INF and self.hi != INF
+
+    def contains(self, q: Endpoint) -> bool:
+        above = q > self.lo or (q == self.lo and not self.lo_open)
+        below = q < self.hi or (q == self.hi and not self.hi_open)
+        return above and below
+
+    def within(self, other: Interval) -> bool:
+        """Whether every point of ``self`` lies in ``other``."""
+        lo_ok = self.lo > other.lo or (
+            self.lo == other.lo and (self.lo_open or not other.lo_open)
+        )
+        hi_ok = self.hi < other.hi or (
+            self.hi == other.hi and (self.hi_open or not other.hi_open)
+        )
+        return lo_ok and hi_ok
+
+    def sign(self) -> str:
+        """One word for the sign: positive, nonnegative, negative, nonpositive, zero, unknown."""
+        if self.lo == 0 and self.hi == 0:
+            return "zero"
+        if self.positive:
+            return "positive"
+        if self.nonneg:
+            return "nonnegative"
+        if self.negative:
+            return "negative"
+        if self.nonpos:
+            return "nonpositive"
+        return "unknown"
+
+    # ---- presentation -----------------------------------------------------------------------
+    def __str__(self) -> str:
+        if self.is_point:
+            return f"{{{_fmt(self.lo)}}}"
+        left = "(" if self.lo_open else "["
+        right = ")" if self.hi_open else "]"
+        return f"{left}{_fmt(self.lo)}, {_fmt(self.hi)}{right}"
+
+    def __repr__(self) -> str:
+        return f"Interval({self})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Interval)
+            and self.lo == other.lo
+            and self.hi == other.hi
+            and self.lo_open == other.lo_open
+            and self.hi_open == other.hi_open
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.lo, self.hi, self.lo_open, self.hi_open))
+
+    def to_json(self) -> list:
+        """``[lo, hi, lo_open, hi_open]`` with endpoints as exact strings (``"oo"`` for inf)."""
+        return [_fmt(self.lo), _fmt(self.hi), self.lo_open, self.hi_open]
+
+
+def _fmt(q: Endpoint) -> str:
+    if q == INF:
+        return "oo"
+    if q == -INF:
+        return "-oo"
+    if isinstance(q, Fraction):
+        if q.denominator == 1:
+            return str(q.numerator)
+        # short decimals read better than huge fractions when exact
+        f = float(q)
+        if Fraction(f) == q and len(repr(f)) < 20:
+            return repr(f)
+        return f"{q.numerator}/{q.denominator}"
+    return str(q)
+
+
+REALS = Interval(-INF, INF)
+NONNEG = Interval(0, INF)
+POSITIVE = Interval(0, INF, lo_open=True)
+NONPOS = Interval(-INF, 0)
+NEGATIVE = Interval(-INF, 0, hi_open=True)
+
+
+def point(q: Endpoint) -> Interval:
+    return Interval(q, q)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact <-> float with directed rounding
+# ---------------------------------------------------------------------------------------------
+
+
+def _norm(q: Endpoint) -> Endpoint:
+    if isinstance(q, Fraction):
+        if q.denominator == 1:
+            return q.numerator
+        if q.denominator.bit_length() > _MAX_BITS or q.numerator.bit_length() > _MAX_BITS * 4:
+            raise _NeedsRounding
+    elif isinstance(q, float) and not math.isinf(q):
+        raise TypeError("finite float endpoint")  # internal invariant
+    return q
+
+
+class _NeedsRounding(Exception):
+    pass
+
+
+def float_down(q: Endpoint) -> float:
+    """The largest float <= q."""
+    if isinstance(q, float):
+        return q
+    try:
+        f = float(q)
+    except OverflowError:
+        return INF if q > 0 else -INF
+    if f > q:
+        f = math.nextafter(f, -INF)
+    return f
+
+
+def float_up(q: Endpoint) -> float:
+    """The smallest float >= q."""
+    if isinstance(q, float):
+        return q
+    try:
+        f = float(q)
+    except OverflowError:
+        return INF if q > 0 else -INF
+    if f < q:
+        f = math.nextafter(f, INF)
+    return f
+
+
+def exact(f: float) -> Endpoint:
+    """A float as an exact endpoint (ints stay ints)."""
+    if math.isinf(f):
+        return f
+    if f == int(f) and abs(f) < 2**63:
+        return int(f)
+    return Fraction(f)
+
+
+def widen_down(f: float, ulps: int = 2) -> float:
+    for _ in range(ulps):
+        f = math.nextafter(f, -INF)
+    return f
+
+
+def widen_up(f: float, ulps: int = 2) -> float:
+    for _ in range(ulps):
+        f = math.nextafter(f, INF)
+    return f
+
+
+def _tidy_lo(q: Endpoint) -> Endpoint:
+    try:
+        return _norm(q)
+    except _NeedsRounding:
+        return exact(float_down(q))
+
+
+def _tidy_hi(q: Endpoint) -> Endpoint:
+    try:
+        return _norm(q)
+    except _NeedsRounding:
+        return exact(float_up(q))
+
+
+def make(lo: Endpoint, hi: Endpoint, lo_open: bool = False, hi_open: bool = False) -> Interval:
+    """An interval with oversized rationals rounded outward (the rounded end becomes closed)."""
+    try:
+        lo = _norm(lo)
+    except _NeedsRounding:
+        lo, lo_open = exact(float_down(lo)), False
+    try:
+        hi = _norm(hi)
+    except _NeedsRounding:
+        hi, hi_open = exact(float_up(hi)), False
+    return Interval(lo, hi, lo_open, hi_open)
+
+
+# ---------------------------------------------------------------------------------------------
+# Arithmetic
+# ---------------------------------------------------------------------------------------------
+
+
+def add(a: Interval, b: Interval) -> Interval:
+    lo = a.lo + b.lo
+    hi = a.hi + b.hi
+    if isinstance(lo, float) and math.isnan(lo):  # inf + -inf cannot happen for lo, guard anyway
+        lo = -INF
+    return make(lo, hi, a.lo_open or b.lo_open, a.hi_open or b.hi_open)
+
+
+def sum_all(items: list[Interval]) -> Interval:
+    lo: Endpoint = 0
+    hi: Endpoint = 0
+    lo_open = hi_open = False
+    for it in items:
+        lo += it.lo
+        hi += it.hi
+        lo_open = lo_open or it.lo_open
+        hi_open = hi_open or it.hi_open
+    return make(lo, hi, lo_open, hi_open)
+
+
+def neg(a: Interval) -> Interval:
+    return Interval(-a.hi, -a.lo, a.hi_open, a.lo_open)
+
+
+def scale(a: Interval, q: int | Fraction) -> Interval:
+    if q == 0:
+        return point(0)
+    if q > 0:
+        return make(a.lo * q, a.hi * q, a.lo_open, a.hi_open)
+    return make(a.hi * q, a.lo * q, a.hi_open, a.lo_open)
+
+
+def _times(x: Endpoint, y: Endpoint) -> Endpoint:
+    # 0 * inf = 0: a closed zero end makes the product zero whatever the other factor is
+    if x == 0 or y == 0:
+        return 0
+    return x * y
+
+
+def mul(a: Interval, b: Interval) -> Interval:
+    """Product; an end is attained iff some corner attaining it is attained (or a factor is a
+    closed 0), which keeps open ends open (``(0, 1] * (0, 1] = (0, 1]``)."""
+    corners = []
+    for x, x_open in ((a.lo, a.lo_open), (a.hi, a.hi_open)):
+        for y, y_open in ((b.lo, b.lo_open), (b.hi, b.hi_open)):
+            attained = (not x_open and not y_open) or (x == 0 and not x_open) or (
+                y == 0 and not y_open
+            )
+            corners.append((_times(x, y), attained))
+    lo = min(c[0] for c in corners)
+    hi = max(c[0] for c in corners)
+    lo_open = not any(att for v, att in corners if v == lo)
+    hi_open = not any(att for v, att in corners if v == hi)
+    return make(lo, hi, lo_open, hi_open)
+
+
+def reciprocal(a: Interval) -> Interval | None:
+    """``1/a``; ``None`` when ``a`` contains 0 (where 1/x is undefined)."""
+    if a.positive:
+        lo = 0 if a.hi == INF else Fraction(1) / a.hi
+        hi = INF if a.lo == 0 else Fraction(1) / a.lo
+    elif a.negative:
+        lo = -INF if a.hi == 0 else Fraction(1) / a.hi
+        hi = 0 if a.lo == -INF else Fraction(1) / a.lo
+    else:
+        return None
+    return make(_norm_simple(lo), _norm_simple(hi), a.hi_open, a.lo_open)
+
+
+def _norm_simple(q: Endpoint) -> Endpoint:
+    if isinstance(q, Fraction) and q.denominator == 1:
+        return q.numerator
+    return q
+
+
+def hull(a: Interval, b: Interval) -> Interval:
+    if a.lo < b.lo or (a.lo == b.lo and not a.lo_open):
+        lo, lo_open = a.lo, a.lo_open
+    else:
+        lo, lo_open = b.lo, b.lo_open
+    if a.hi > b.hi or (a.hi == b.hi and not a.hi_open):
+        hi, hi_open = a.hi, a.hi_open
+    else:
+        hi, hi_open = b.hi, b.hi_open
+    return Interval(lo, hi, lo_open, hi_open)
+
+
+def intersect(a: Interval, b: Interval) -> Interval | None:
+    if a.lo > b.lo or (a.lo == b.lo and a.lo_open):
+        lo, lo_open = a.lo, a.lo_open
+    else:
+        lo, lo_open = b.lo, b.lo_open
+    if a.hi < b.hi or (a.hi == b.hi and a.hi_open):
+        hi, hi_open = a.hi, a.hi_open
+    else:
+        hi, hi_open = b.hi, b.hi_open
+    if lo > hi or (lo == hi and (lo_open or hi_open)):
+        return None
+    return Interval(lo, hi, lo_open, hi_open)
+
+
+def ipow_int(a: Interval, n: int) -> Interval | None:
+    """``a**n`` for an integer ``n``; ``None`` if ``n < 0`` and ``a`` contains 0."""
+    if n == 0:
+        return point(1)
+    if n < 0:
+        positive_power = ipow_int(a, -n)
+        if not (a.positive or a.negative) or positive_power is None:
+            return None
+        return reciprocal(positive_power)
+
+    def p(x: Endpoint) -> Endpoint:
+        if isinstance(x, float):
+            return x if n % 2 else INF
+        return x**n
+
+    if n % 2 == 1 or a.lo >= 0:  # increasing on the whole interval
+        return make(p(a.lo), p(a.hi), a.lo_open, a.hi_open)
+    if a.hi <= 0:
+        return make(p(a.hi), p(a.lo), a.hi_open, a.lo_open)
+    # 0 strictly inside
+    left, right = p(a.lo), p(a.hi)
+    if left > right:
+        return make(0, left, False, a.lo_open)
+    if right > left:
+        return make(0, right, False, a.hi_open)
+    return make(0, left, False, a.lo_open and a.hi_open)
+
+
+def _pow_float(x: float, p: float) -> float:
+    try:
+        return x**p
+    except OverflowError:
+        return INF
+    except ZeroDivisionError:
+        return INF
+
+
+def ipow_rational(a: Interval, p: Fraction) -> Interval | None:
+    """``a**p`` for a non-integer rational ``p``: needs ``a >= 0`` (``a > 0`` when ``p < 0``).
+
+    The result uses floats rounded outward by a relative margin that covers the error of
+    converting ``a``'s ends and ``p`` to floats and of ``pow`` itself: at most
+    ``(|p| * 746 + 2) * 2**-53`` relative, for finite positive results.
+    """
+    if a.lo < 0 or (p < 0 and not a.positive):
+        return None
+    margin = 2e-13 * (1 + abs(float(p)))
+
+    def down(x: Endpoint) -> Endpoint:
+        if x == 0:
+            return 0 if p > 0 else INF
+        if x == INF:
+            return INF if p > 0 else 0
+        v = _pow_float(float(x), float(p))
+        if v in (0.0, INF):
+            return 0 if v == 0.0 else exact(1.7976931348623157e308)
+        return exact(max(widen_down(v * (1 - margin), 1), 0.0))
+
+    def up(x: Endpoint) -> Endpoint:
+        if x == 0:
+            return 0 if p > 0 else INF
+        if x == INF:
+            return INF if p > 0 else 0
+        v = _pow_float(float(x), float(p))
+        if v == INF:
+            return INF
+        return exact(widen_up(v * (1 + margin), 1) if v > 0 else math.ulp(0.0) * 4)
+
+    exact_lo = _exact_rational_power(a.lo, p)
+    exact_hi = _exact_rational_power(a.hi, p)
+    if p > 0:
+        lo = exact_lo if exact_lo is not None else down(a.lo)
+        hi = exact_hi if exact_hi is not None else up(a.hi)
+        lo_open = a.lo_open if exact_lo is not None or a.lo == 0 else False
+        hi_open = a.hi_open if exact_hi is not None or a.hi == INF else False
+        return make(lo, hi, lo_open, hi_open)
+    lo = exact_hi if exact_hi is not None else down(a.hi)
+    hi = exact_lo if exact_lo is not None else up(a.lo)
+    lo_open = a.hi_open if exact_hi is not None or a.hi == INF else False
+    hi_open = a.lo_open if exact_lo is not None or a.lo == 0 else False
+    return make(lo, hi, lo_open, hi_open)
+
+
+def _exact_rational_power(x: Endpoint, p: Fraction) -> Endpoint | None:
+    if isinstance(x, float):
+        return None
+    if x == 0:
+        return 0 if p > 0 else None
+    if x == 1:
+        return 1
+    from convexcheck.symbolic.ir import _fold_numeric_power
+
+    node = _fold_numeric_power(x, p)
+    if node is not None and node.op == "num":
+        return node.value  # type: ignore[return-value]
+    return None
+
+
+def image_monotone(
+    f: Callable[[float], float],
+    a: Interval,
+    increasing: bool,
+    limits: tuple[float, float] | None = None,
+) -> Interval:
+    """The image of ``a`` under a monotone ``f`` (evaluated in floats, rounded outward).
+
+    ``limits`` gives ``f(-inf)`` and ``f(+inf)`` when they differ from ``f``'s float value.
+    Finite ends are closed (rounding makes the enclosure slightly larger, which is safe); ends
+    that are limits at infinity stay open.
+    """
+
+    def at(x: Endpoint, rounding_down: bool) -> float:
+        if x == -INF and limits is not None:
+            return limits[0]
+        if x == INF and limits is not None:
+            return limits[1]
+        xf = float_down(x) if rounding_down == increasing else float_up(x)
+        try:
+            v = f(xf)
+        except (ValueError, OverflowError):
+            v = -INF if rounding_down else INF
+        if math.isinf(v) or math.isnan(v):
+            return v if not math.isnan(v) else (-INF if rounding_down else INF)
+        return widen_down(v) if rounding_down else widen_up(v)
+
+    lo_src, hi_src = (a.lo, a.hi) if increasing else (a.hi, a.lo)
+    lo_open_src, hi_open_src = (a.lo_open, a.hi_open) if increasing else (a.hi_open, a.lo_open)
+    lo = at(lo_src, True)
+    hi = at(hi_src, False)
+    lo_open = math.isinf(float(lo_src)) and lo_open_src
+    hi_open = math.isinf(float(hi_src)) and hi_open_src
+    return Interval(exact(lo), exact(hi), lo_open or math.isinf(lo), hi_open or math.isinf(hi))

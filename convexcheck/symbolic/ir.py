@@ -1,0 +1,475 @@
+"""The expression tree every symbolic prover works on.
+
+Why not SymPy's own tree: importing SymPy costs ~0.6 s and building a 10^4-term SymPy sum costs
+more, while ``convexcheck expr`` must start in well under half a second and analyse 10^5-node sums.
+So expressions are small immutable :class:`Node` objects, *hash-consed* (two structurally equal
+nodes are the same object), which makes equality an identity test, lets the DCP engine memoise on
+node identity over a DAG, and lets pattern rules ask "is this the same ``u``?" in O(1).
+Conversion to and from SymPy lives in :mod:`convexcheck.symbolic.sympy_bridge`.
+
+Constructors canonicalise lightly, in the spirit of SymPy's automatic evaluation: sums and
+products are flattened, numeric constants folded, like terms and equal bases collected. Nothing
+here depends on variable domains; domain-dependent rewriting is the provers' job.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Iterator
+from fractions import Fraction
+from typing import Union
+
+Number = Union[int, Fraction]
+
+#: Unary functions of the contract's grammar (SymPy names).
+UNARY_FUNCTIONS = (
+    "exp",
+    "log",
+    "Abs",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sinh",
+    "cosh",
+    "atan",
+)
+#: n-ary functions.
+NARY_FUNCTIONS = ("Max", "Min")
+#: Named constants and their SymPy names.
+CONSTANTS = ("pi", "E")
+RELATIONS = ("<", "<=")  # > and >= are stored swapped
+LOGIC = ("And", "Or", "Not", "True", "False")
+
+
+def normalize_number(q: Number) -> Number:
+    """Integers stay ``int`` (fast arithmetic); other rationals are ``Fraction``."""
+    if isinstance(q, Fraction) and q.denominator == 1:
+        return q.numerator
+    return q
+
+
+class Node:
+    """One hash-consed expression node.
+
+    ``op`` is one of ``num``, ``const``, ``var``, ``add``, ``mul``, ``pow``, a function name from
+    :data:`UNARY_FUNCTIONS` / :data:`NARY_FUNCTIONS`, ``Piecewise`` (args alternate value and
+    condition), a relation ``<``/``<=`` or a logic op ``And``/``Or``/``Not``/``True``/``False``.
+    ``value`` holds the number (``num``), the name (``var``, ``const``) or ``None``.
+    """
+
+    __slots__ = ("__weakref__", "args", "is_const", "op", "size", "value")
+
+    op: str
+    args: tuple[Node, ...]
+    value: object
+    is_const: bool
+    size: int
+
+    def __reduce__(self):  # pragma: no cover - pickling goes through the constructors
+        return (_rebuild, (self.op, self.args, self.value))
+
+    def __repr__(self) -> str:
+        from convexcheck.symbolic.printer import to_str
+
+        return f"Node({to_str(self, limit=200)!r})"
+
+    def __str__(self) -> str:
+        from convexcheck.symbolic.printer import to_str
+
+        return to_str(self)
+
+    @property
+    def value_args(self) -> tuple[Node, ...]:
+        """The numeric-valued children (a Piecewise's conditions are not among them)."""
+        if self.op == "Piecewise":
+            return self.args[0::2]
+        return self.args
+
+    @property
+    def is_bool(self) -> bool:
+        return self.op in RELATIONS or self.op in LOGIC
+
+
+_TABLE: weakref.WeakValueDictionary[tuple, Node] = weakref.WeakValueDictionary()
+
+
+def _make(op: str, args: tuple[Node, ...], value: object = None) -> Node:
+    key = (op, value, args)
+    node = _TABLE.get(key)
+    if node is not None:
+        return node
+    node = Node.__new__(Node)
+    node.op = op
+    node.args = args
+    node.value = value
+    node.is_const = op != "var" and all(a.is_const for a in args)
+    node.size = 1 + sum(a.size for a in args) if args else 1
+    _TABLE[key] = node
+    return node
+
+
+def _rebuild(op: str, args: tuple[Node, ...], value: object) -> Node:  # pragma: no cover
+    return _make(op, args, value)
+
+
+# --------------------------------------------------------------------------------------------
+# Leaves
+# --------------------------------------------------------------------------------------------
+
+
+def num(q: Number | str) -> Node:
+    """An exact rational constant (decimal strings are converted exactly)."""
+    if isinstance(q, str):
+        q = Fraction(q)
+    if isinstance(q, bool) or not isinstance(q, (int, Fraction)):
+        raise TypeError(f"num() takes an int, Fraction or decimal string, not {type(q).__name__}")
+    return _make("num", (), normalize_number(q))
+
+
+def var(name: str) -> Node:
+    return _make("var", (), name)
+
+
+def const(name: str) -> Node:
+    if name not in CONSTANTS:
+        raise ValueError(f"unknown constant {name!r}")
+    return _make("const", (), name)
+
+
+ZERO = num(0)
+ONE = num(1)
+MINUS_ONE = num(-1)
+TRUE = _make("True", ())
+FALSE = _make("False", ())
+
+
+def is_num(node: Node, value: Number | None = None) -> bool:
+    return node.op == "num" and (value is None or node.value == value)
+
+
+# --------------------------------------------------------------------------------------------
+# Sums and products
+# --------------------------------------------------------------------------------------------
+
+
+def split_coefficient(node: Node) -> tuple[Number, tuple[Node, ...]]:
+    """``3*x*y`` -> ``(3, (x, y))``; ``x`` -> ``(1, (x,))``; a number -> ``(q, ())``."""
+    if node.op == "num":
+        return node.value, ()  # type: ignore[return-value]
+    if node.op == "mul" and node.args[0].op == "num":
+        return node.args[0].value, node.args[1:]  # type: ignore[return-value]
+    if node.op == "mul":
+        return 1, node.args
+    return 1, (node,)
+
+
+def add(*terms: Node) -> Node:
+    """Sum with flattening, constant folding and collection of like terms (first-seen order)."""
+    constant: Number = 0
+    collected: dict[tuple[Node, ...], Number] = {}
+    stack = list(reversed(terms))
+    while stack:
+        term = stack.pop()
+        if term.op == "add":
+            stack.extend(reversed(term.args))
+            continue
+        coefficient, rest = split_coefficient(term)
+        if not rest:
+            constant += coefficient
+        elif rest in collected:
+            collected[rest] += coefficient
+        else:
+            collected[rest] = coefficient
+    out: list[Node] = []
+    for rest, coefficient in collected.items():
+        if coefficient == 0:
+            continue
+        out.append(_scaled_product(coefficient, rest))
+    if constant != 0:
+        out.append(num(constant))
+    if not out:
+        return ZERO
+    if len(out) == 1:
+        return out[0]
+    return _make("add", tuple(out))
+
+
+def _scaled_product(coefficient: Number, factors: tuple[Node, ...]) -> Node:
+    if coefficient == 1:
+        return factors[0] if len(factors) == 1 else _make("mul", factors)
+    return _make("mul", (num(coefficient), *factors))
+
+
+def mul(*factors: Node) -> Node:
+    """Product with flattening, folding of numbers and collection of equal bases."""
+    coefficient: Number = 1
+    powers: dict[Node, list[Node]] = {}
+    stack = list(reversed(factors))
+    while stack:
+        factor = stack.pop()
+        if factor.op == "mul":
+            stack.extend(reversed(factor.args))
+            continue
+        if factor.op == "num":
+            coefficient = normalize_number(coefficient * factor.value)  # type: ignore[operator]
+            continue
+        if factor.op == "pow":
+            base, exponent = factor.args
+        else:
+            base, exponent = factor, ONE
+        powers.setdefault(base, []).append(exponent)
+    if coefficient == 0:
+        return ZERO
+    out: list[Node] = []
+    for base, exponents in powers.items():
+        exponent = exponents[0] if len(exponents) == 1 else add(*exponents)
+        factor = power(base, exponent)
+        if factor.op == "num":
+            coefficient = normalize_number(coefficient * factor.value)  # type: ignore[operator]
+        elif factor.op == "mul":  # e.g. a folded numeric power like 2**(3/2) = 2*2**(1/2)
+            c, rest = split_coefficient(factor)
+            coefficient = normalize_number(coefficient * c)
+            out.extend(rest)
+        else:
+            out.append(factor)
+    if not out:
+        return num(coefficient)
+    return _scaled_product(coefficient, tuple(out))
+
+
+def neg(node: Node) -> Node:
+    return mul(MINUS_ONE, node)
+
+
+def sub(a: Node, b: Node) -> Node:
+    return add(a, neg(b))
+
+
+def div(a: Node, b: Node) -> Node:
+    if is_num(b, 0):
+        raise ZeroDivisionError("division by zero")
+    return mul(a, power(b, MINUS_ONE))
+
+
+# Folding a numeric power is capped so that "10**10**10" cannot exhaust memory.
+_MAX_FOLD_BITS = 4096
+
+
+def _fold_numeric_power(base: Number, exponent: Number) -> Node | None:
+    if isinstance(exponent, int):
+        if base == 0 and exponent < 0:
+            return None  # 0**-1 is undefined: keep it symbolic, the provers reject it
+        magnitude = abs(Fraction(base))
+        bits = max(magnitude.numerator.bit_length(), magnitude.denominator.bit_length())
+        if bits * abs(exponent) > _MAX_FOLD_BITS:
+            return None
+        return num(Fraction(base) ** exponent)
+    # rational exponent p/q: fold only exact roots of nonnegative numbers
+    if base < 0:
+        return None
+    if base in (0, 1):
+        return num(base)
+    p, q = exponent.numerator, exponent.denominator
+    if q > 64:
+        return None
+    b = Fraction(base)
+    root_n = _exact_root(b.numerator, q)
+    root_d = _exact_root(b.denominator, q)
+    if root_n is None or root_d is None:
+        return None
+    return _fold_numeric_power(Fraction(root_n, root_d), p)
+
+
+def _exact_root(n: int, q: int) -> int | None:
+    if n.bit_length() > _MAX_FOLD_BITS:
+        return None
+    r = round(n ** (1.0 / q)) if n.bit_length() < 1000 else None
+    if r is None:
+        return None
+    for candidate in (r - 1, r, r + 1):
+        if candidate >= 0 and candidate**q == n:
+            return candidate
+    return None
+
+
+def power(base: Node, exponent: Node) -> Node:
+    """``base**exponent`` with the safe simplifications only."""
+    if exponent.op == "num":
+        e = exponent.value
+        if e == 0:
+            return ONE
+        if e == 1:
+            return base
+        if base.op == "num":
+            folded = _fold_numeric_power(base.value, e)  # type: ignore[arg-type]
+            if folded is not None:
+                return folded
+        # (u**a)**n = u**(a*n) holds for integer n wherever both sides are defined.
+        if base.op == "pow" and isinstance(e, int) and base.args[1].op == "num":
+            return power(base.args[0], num(Fraction(base.args[1].value) * e))
+    return _make("pow", (base, exponent))
+
+
+def sqrt(node: Node) -> Node:
+    return power(node, num(Fraction(1, 2)))
+
+
+def func(name: str, *args: Node) -> Node:
+    """A function application; numeric arguments are folded only where the value is rational."""
+    if name in UNARY_FUNCTIONS:
+        if len(args) != 1:
+            raise ValueError(f"{name} takes exactly one argument")
+        (arg,) = args
+        if arg.op == "num":
+            folded = _fold_unary(name, arg.value)  # type: ignore[arg-type]
+            if folded is not None:
+                return folded
+        return _make(name, (arg,))
+    if name in NARY_FUNCTIONS:
+        if len(args) < 1:
+            raise ValueError(f"{name} needs at least one argument")
+        flat: list[Node] = []
+        for a in args:
+            for b in a.args if a.op == name else (a,):
+                if b not in flat:
+                    flat.append(b)
+        numbers = [a.value for a in flat if a.op == "num"]
+        if len(numbers) > 1:
+            pick = max(numbers) if name == "Max" else min(numbers)  # type: ignore[type-var]
+            flat = [a for a in flat if a.op != "num"] + [num(pick)]  # type: ignore[arg-type]
+        if len(flat) == 1:
+            return flat[0]
+        return _make(name, tuple(flat))
+    raise ValueError(f"unknown function {name!r}")
+
+
+def _fold_unary(name: str, q: Number) -> Node | None:
+    if name == "Abs":
+        return num(abs(q))
+    if q == 0 and name in ("exp", "cosh"):
+        return ONE
+    if q == 0 and name in ("sin", "tan", "tanh", "sinh", "atan"):
+        return ZERO
+    if q == 0 and name == "cos":
+        return ONE
+    if q == 1 and name == "log":
+        return ZERO
+    return None
+
+
+def relation(op: str, left: Node, right: Node) -> Node:
+    """``left op right`` for op in ``< <= > >=``; ``>``/``>=`` are stored swapped."""
+    if op == ">":
+        return _make("<", (right, left))
+    if op == ">=":
+        return _make("<=", (right, left))
+    if op not in RELATIONS:
+        raise ValueError(f"unsupported relation {op!r}")
+    return _make(op, (left, right))
+
+
+def logic(op: str, *args: Node) -> Node:
+    if op == "Not":
+        (arg,) = args
+        return _make("Not", (arg,))
+    if op in ("And", "Or"):
+        flat: list[Node] = []
+        for a in args:
+            flat.extend(a.args if a.op == op else (a,))
+        if len(flat) == 1:
+            return flat[0]
+        return _make(op, tuple(flat))
+    raise ValueError(f"unknown logic operator {op!r}")
+
+
+def piecewise(pairs: Iterable[tuple[Node, Node]]) -> Node:
+    """``Piecewise((e1, c1), (e2, c2), ...)``; pieces after a ``True`` condition are dropped."""
+    flat: list[Node] = []
+    for value, condition in pairs:
+        if value.is_bool or not condition.is_bool:
+            raise ValueError("Piecewise takes (expression, condition) pairs")
+        if condition is FALSE:
+            continue
+        flat.extend((value, condition))
+        if condition is TRUE:
+            break
+    if not flat:
+        raise ValueError("Piecewise has no piece whose condition can hold")
+    if flat[1] is TRUE:
+        return flat[0]
+    return _make("Piecewise", tuple(flat))
+
+
+# --------------------------------------------------------------------------------------------
+# Traversal helpers (all iterative: trees may be 10^5 nodes wide or deep)
+# --------------------------------------------------------------------------------------------
+
+
+def postorder(root: Node) -> Iterator[Node]:
+    """Each distinct node once, children before parents."""
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in seen:
+            continue
+        if expanded or not node.args:
+            seen.add(id(node))
+            yield node
+            continue
+        stack.append((node, True))
+        for child in reversed(node.args):
+            if id(child) not in seen:
+                stack.append((child, False))
+
+
+def free_variables(root: Node) -> list[str]:
+    """Variable names in first-occurrence order."""
+    names: dict[str, None] = {}
+    stack = [root]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or node.is_const:
+            continue
+        seen.add(id(node))
+        if node.op == "var":
+            names[node.value] = None  # type: ignore[index]
+        stack.extend(reversed(node.args))
+    return list(names)
+
+
+def substitute(root: Node, mapping: dict[Node, Node]) -> Node:
+    """Replace nodes (usually variables) bottom-up, rebuilding through the constructors."""
+    memo: dict[int, Node] = {}
+    for node in postorder(root):
+        if node in mapping:
+            memo[id(node)] = mapping[node]
+            continue
+        if not node.args:
+            memo[id(node)] = node
+            continue
+        new_args = tuple(memo[id(a)] for a in node.args)
+        memo[id(node)] = node if new_args == node.args else rebuild(node, new_args)
+    return memo[id(root)]
+
+
+def rebuild(node: Node, args: tuple[Node, ...]) -> Node:
+    """The node with new children, canonicalised through the constructors."""
+    op = node.op
+    if op == "add":
+        return add(*args)
+    if op == "mul":
+        return mul(*args)
+    if op == "pow":
+        return power(*args)
+    if op in UNARY_FUNCTIONS or op in NARY_FUNCTIONS:
+        return func(op, *args)
+    if op == "Piecewise":
+        return piecewise(zip(args[0::2], args[1::2]))
+    if op in RELATIONS:
+        return relation(op, *args)
+    if op in ("And", "Or", "Not"):
+        return logic(op, *args)
+    return _make(op, args, node.value)
