@@ -171,6 +171,8 @@ class UnaryAtom:
     cvxpy_name: str | None = None
     note: str = ""
     exponent: Fraction | int | None = field(default=None, compare=False)
+    exact_at: Callable[[Endpoint], Endpoint | None] | None = field(default=None, compare=False)
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def domain_ok(self, r: Interval) -> bool:
         return any(r.within(d) for d in self.domain)
@@ -179,12 +181,30 @@ class UnaryAtom:
         return " or ".join(str(d) for d in self.domain)
 
     def curvature_on(self, r: Interval) -> str | None:
-        return label_on(self.curvature, self.period, r)
+        key = ("c", r)
+        if key not in self._cache:
+            self._remember(key, label_on(self.curvature, self.period, r))
+        return self._cache[key]
 
     def monotonicity_on(self, r: Interval) -> str:
-        return label_on(self.monotonicity, self.period, r) or NONMONOTONE
+        key = ("m", r)
+        if key not in self._cache:
+            self._remember(key, label_on(self.monotonicity, self.period, r) or NONMONOTONE)
+        return self._cache[key]
 
     def image_of(self, r: Interval) -> Interval:
+        key = ("i", r)
+        if key not in self._cache:
+            self._remember(key, self._image_of(r))
+        return self._cache[key]
+
+    def _remember(self, key, value) -> None:
+        # a small per-atom memo: many terms of a large sum share argument ranges
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[key] = value
+
+    def _image_of(self, r: Interval) -> Interval:
         """An enclosure of ``fn`` over ``r``: a hull over the monotone pieces ``r`` meets."""
         if r.is_point and r.lo in (INF, -INF):
             return self.image
@@ -203,13 +223,35 @@ class UnaryAtom:
             if sub is None:
                 continue
             part = image_monotone(
-                fn, sub, increasing=piece.label == INCREASING, limits=self.limits
+                fn,
+                sub,
+                increasing=piece.label == INCREASING,
+                limits=self.limits,
+                exact_at=self.exact_at or _exact_table(self.name),
             )
             out = part if out is None else hull(out, part)
         if out is None:
             return self.image
         clipped = intersect(out, self.image)
         return clipped if clipped is not None else out
+
+
+def _exact_table(name: str) -> Callable[[Endpoint], Endpoint | None]:
+    """Exact values at rational points where they are rational (``exp(0) = 1``, ``|q|``)."""
+    from convexcheck.symbolic.ir import UNARY_FUNCTIONS, _fold_unary
+
+    special = {"sigmoid": {0: Fraction(1, 2)}, "xlogx": {0: 0, 1: 0}}.get(name, {})
+
+    def lookup(q: Endpoint) -> Endpoint | None:
+        if q in special:
+            return special[q]
+        if name in UNARY_FUNCTIONS:
+            node = _fold_unary(name, q)  # type: ignore[arg-type]
+            if node is not None:
+                return node.value  # type: ignore[return-value]
+        return None
+
+    return lookup
 
 
 def _pieces(*spec: tuple[Bound, Bound, str]) -> tuple[Piece, ...]:

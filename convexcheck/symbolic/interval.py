@@ -458,32 +458,56 @@ def image_monotone(
     a: Interval,
     increasing: bool,
     limits: tuple[float, float] | None = None,
+    exact_at: Callable[[Endpoint], Endpoint | None] | None = None,
 ) -> Interval:
     """The image of ``a`` under a monotone ``f`` (evaluated in floats, rounded outward).
 
-    ``limits`` gives ``f(-inf)`` and ``f(+inf)`` when they differ from ``f``'s float value.
-    Finite ends are closed (rounding makes the enclosure slightly larger, which is safe); ends
-    that are limits at infinity stay open.
+    ``limits`` gives ``f(-inf)`` and ``f(+inf)`` when they differ from ``f``'s float value;
+    ``exact_at`` returns ``f(q)`` exactly where it is rational (``log(1) = 0``), so that signs
+    that hold exactly are not lost to rounding. Rounded ends are closed (a slightly larger
+    enclosure is safe); exact ends keep the openness of the argument's end; limits at infinity
+    are open.
     """
 
-    def at(x: Endpoint, rounding_down: bool) -> float:
-        if x == -INF and limits is not None:
-            return limits[0]
-        if x == INF and limits is not None:
-            return limits[1]
+    def at(x: Endpoint, x_open: bool, rounding_down: bool) -> tuple[Endpoint, bool]:
+        if x in (INF, -INF):
+            if limits is not None:
+                v = limits[0] if x == -INF else limits[1]
+                if not math.isnan(v):
+                    return exact(v), True
+            v = _call(f, x)
+            if math.isnan(v):
+                return (-INF if rounding_down else INF), True
+            if math.isinf(v):
+                return v, True
+            return exact(widen_down(v) if rounding_down else widen_up(v)), False
+        if exact_at is not None:
+            value = exact_at(x)
+            if value is not None:
+                return value, x_open
         xf = float_down(x) if rounding_down == increasing else float_up(x)
-        try:
-            v = f(xf)
-        except (ValueError, OverflowError):
-            v = -INF if rounding_down else INF
-        if math.isinf(v) or math.isnan(v):
-            return v if not math.isnan(v) else (-INF if rounding_down else INF)
-        return widen_down(v) if rounding_down else widen_up(v)
+        v = _call(f, xf)
+        if math.isnan(v):
+            return (-INF if rounding_down else INF), True
+        if math.isinf(v):
+            return v, True
+        return exact(widen_down(v) if rounding_down else widen_up(v)), False
 
-    lo_src, hi_src = (a.lo, a.hi) if increasing else (a.hi, a.lo)
-    lo_open_src, hi_open_src = (a.lo_open, a.hi_open) if increasing else (a.hi_open, a.lo_open)
-    lo = at(lo_src, True)
-    hi = at(hi_src, False)
-    lo_open = math.isinf(float(lo_src)) and lo_open_src
-    hi_open = math.isinf(float(hi_src)) and hi_open_src
-    return Interval(exact(lo), exact(hi), lo_open or math.isinf(lo), hi_open or math.isinf(hi))
+    if increasing:
+        lo, lo_open = at(a.lo, a.lo_open, True)
+        hi, hi_open = at(a.hi, a.hi_open, False)
+    else:
+        lo, lo_open = at(a.hi, a.hi_open, True)
+        hi, hi_open = at(a.lo, a.lo_open, False)
+    if lo > hi:  # rounding can cross only on a single point; keep the enclosure valid
+        lo, hi, lo_open, hi_open = hi, lo, False, False
+    return Interval(lo, hi, lo_open, hi_open)
+
+
+def _call(f: Callable[[float], float], x: float) -> float:
+    try:
+        return f(x)
+    except OverflowError:
+        return INF if x > 0 else math.nan
+    except (ValueError, ZeroDivisionError):
+        return math.nan

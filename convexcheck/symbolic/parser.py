@@ -46,10 +46,11 @@ FORBIDDEN_NAMES = {
 
 _TOKEN = re.compile(
     r"""
-    (?P<ws>\s+)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\*\*|<=|>=|==|!=|[-+*/^(),<>&|~])
+    \s*(?:
+      (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<op>\*\*|<=|>=|==|!=|[-+*/^(),<>&|~])
+    )
     """,
     re.VERBOSE,
 )
@@ -68,6 +69,7 @@ _BINARY = {
     "**": (8, "right"),
     "^": (8, "right"),
 }
+_NARY_OPS = {"+": "add", "-": "add", "*": "mul", "/": "mul"}
 _UNARY_MINUS_PREC = 7
 _NOT_PREC = 3
 
@@ -84,23 +86,24 @@ class _Token:
 def tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     pos = 0
-    n = len(text)
-    match = _TOKEN.match
-    while pos < n:
-        m = match(text, pos)
-        if m is None:
-            ch = text[pos]
-            hint = " (strings are not part of the grammar)" if ch in "'\"" else ""
-            if ch in "[]{}":
-                hint = " (brackets are not part of the grammar; use parentheses)"
-            if ch in ".:;=@$#!?`\\":
-                hint = " (attribute access, statements and assignments are not allowed)"
-            raise ParseError(f"unexpected character {ch!r} at position {pos}{hint}", pos)
+    append = tokens.append
+    for m in _TOKEN.finditer(text):
+        if m.start() != pos:
+            break
         kind = m.lastgroup
-        if kind != "ws":
-            tokens.append(_Token(kind, m.group(), pos))  # type: ignore[arg-type]
         pos = m.end()
-    tokens.append(_Token("end", "", n))
+        append(_Token(kind, m.group(kind), m.start(kind)))  # type: ignore[arg-type]
+    rest = len(text) - len(text[pos:].lstrip())
+    pos += rest
+    if pos < len(text):
+        ch = text[pos]
+        hint = " (strings are not part of the grammar)" if ch in "'\"" else ""
+        if ch in "[]{}":
+            hint = " (brackets are not part of the grammar; use parentheses)"
+        if ch in ".:;=@$#!?`\\":
+            hint = " (attribute access, statements and assignments are not allowed)"
+        raise ParseError(f"unexpected character {ch!r} at position {pos}{hint}", pos)
+    tokens.append(_Token("end", "", len(text)))
     return tokens
 
 
@@ -196,8 +199,33 @@ class _Parser:
                 chain_rhs = right
                 continue
             chain_rhs = None
+            if tok.text in _NARY_OPS:
+                left = self.nary(tok, left, prec)
+                continue
             right = self.expression(prec if assoc == "right" else prec + 1)
             left = self.binary(tok, left, right)
+
+    def nary(self, tok: _Token, first: Node, prec: int) -> Node:
+        """A chain ``a + b - c ...`` or ``a * b / c ...`` built with one n-ary constructor call
+        (a binary fold would re-flatten the growing sum at every step: quadratic time)."""
+        kind = _NARY_OPS[tok.text]
+        items = [self.numeric(first, tok, f"'{tok.text}'")]
+        op_tok: _Token | None = tok
+        while op_tok is not None:
+            right = self.numeric(self.expression(prec + 1), op_tok, f"'{op_tok.text}'")
+            if op_tok.text == "-":
+                right = ir.neg(right)
+            elif op_tok.text == "/":
+                if ir.is_num(right, 0):
+                    raise ParseError(f"at position {op_tok.pos}: division by zero", op_tok.pos)
+                right = ir.power(right, ir.MINUS_ONE)
+            items.append(right)
+            nxt = self.peek()
+            if nxt.kind == "op" and _NARY_OPS.get(nxt.text) == kind:
+                op_tok = self.advance()
+            else:
+                op_tok = None
+        return ir.add(*items) if kind == "add" else ir.mul(*items)
 
     def binary(self, tok: _Token, left: Node, right: Node) -> Node:
         op = tok.text
@@ -357,8 +385,10 @@ class _Parser:
             raise ParseError(f"at position {tok.pos}: {exc}", tok.pos) from None
 
 
-def _parse_number(tok: _Token) -> Fraction:
+def _parse_number(tok: _Token) -> Fraction | int:
     text = tok.text
+    if text.isdigit() and len(text) <= 1000:
+        return int(text)
     mantissa, _, exponent = text.lower().partition("e")
     if exponent and abs(int(exponent)) > 400:
         raise ParseError(f"at position {tok.pos}: the number {text!r} is too large", tok.pos)

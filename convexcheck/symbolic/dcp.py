@@ -1,0 +1,560 @@
+"""The DCP engine: one iterative, memoised pass that derives curvature with reasons.
+
+For every node it records a :class:`Step`: the node's range over the domain, whether it is
+proved convex and/or concave, the rule used, the atom's curvature and monotonicity in each
+argument, the children the conclusion rests on and, for each question it could not settle, the
+exact premise that failed (:class:`Failure`), pointing at the child that explains it further.
+
+The composition rule is written once (:meth:`DCPEngine.compose`), in the textbook form: ``f(g1,
+..., gn)`` is convex if ``f`` is convex on the arguments' ranges and each ``gi`` is affine, or
+convex with ``f`` nondecreasing in it, or concave with ``f`` nonincreasing in it (and dually for
+concave). The atoms' facts come from :mod:`convexcheck.symbolic.atoms`; rules that read more
+structure than one node (``log(1 + exp(u))``, ``u**2/v``, quadratic forms...) live in
+:mod:`convexcheck.symbolic.patterns` and are tried in order after the generic rule, keeping the
+step that proves the most.
+
+The walk uses an explicit stack, never recursion, so a 10^5-term sum or a deep chain cannot
+overflow Python's stack; the memo is keyed on hash-consed node identity, so shared subtrees are
+analysed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from convexcheck.symbolic import interval as iv
+from convexcheck.symbolic import ir
+from convexcheck.symbolic.atoms import (
+    AFFINE,
+    CONCAVE,
+    CONVEX,
+    DECREASING,
+    INCREASING,
+    NARY_ATOMS,
+    UNARY_ATOMS,
+    exp_base_atom,
+    power_atom,
+)
+from convexcheck.symbolic.interval import Interval
+from convexcheck.symbolic.ir import Node
+from convexcheck.symbolic.printer import to_str
+from convexcheck.symbolic.ranges import node_range
+
+QUESTIONS = ("convex", "concave")
+
+
+class Failure:
+    """Why a question could not be settled at a node; ``cause`` is the child to look at next.
+
+    The sentence is built lazily (``text`` may be a zero-argument callable): a large convex sum
+    has a "not concave" failure at every term, and formatting them all eagerly would cost more
+    than the analysis itself.
+    """
+
+    __slots__ = ("_text", "cause")
+
+    def __init__(self, text: str | Callable[[], str], cause: Node | None = None) -> None:
+        self._text = text
+        self.cause = cause
+
+    @property
+    def text(self) -> str:
+        if callable(self._text):
+            self._text = self._text()
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Failure({self.text!r})"
+
+
+@dataclass(eq=False, slots=True)
+class Step:
+    node: Node
+    range: Interval | None
+    convex: bool
+    concave: bool
+    rule: str
+    atom: str | None = None
+    atom_curvature: str | None = None
+    monotonicity: tuple[str, ...] = ()
+    children: tuple[Node, ...] = ()
+    failures: dict[str, Failure] = field(default_factory=dict)
+    detail: dict[str, Any] | None = None
+    # set by a pattern whose failure explains more than the generic rule's (an indefinite
+    # quadratic form is a more precise reason than "a product of non-constant factors")
+    specific: bool = False
+
+    @property
+    def curvature(self) -> str:
+        if self.convex and self.concave:
+            return "constant" if self.node.is_const else "affine"
+        if self.convex:
+            return "convex"
+        if self.concave:
+            return "concave"
+        return "unknown"
+
+    def proves(self, question: str) -> bool:
+        return self.convex if question == "convex" else self.concave
+
+    @property
+    def score(self) -> int:
+        return int(self.convex) + int(self.concave)
+
+
+def _curvature_words(step: Step) -> str:
+    c = step.curvature
+    return "of unknown curvature" if c == "unknown" else c
+
+
+def short(node: Node) -> str:
+    return to_str(node, limit=80)
+
+
+def _composition_text(atom, atom_curvature, mono, i, n, child, kind) -> Callable[[], str]:
+    def text() -> str:
+        which = f" in argument {i + 1}" if n > 1 else ""
+        desc = "affine" if atom_curvature == AFFINE else atom_curvature
+        return (
+            f"{atom} is {desc} and {mono}{which}; its argument {short(child)} is {kind}; "
+            f"a {desc} {mono} function of a {kind} argument is not covered by the "
+            "composition rules"
+        )
+
+    return text
+
+
+def _atom_shape_text(atom, atom_curvature, kids, question) -> Callable[[], str]:
+    def text() -> str:
+        shape = atom_curvature or "neither convex nor concave"
+        on = ""
+        if len(kids) == 1 and kids[0].range is not None:
+            on = f" on the argument range {kids[0].range}"
+        return f"{atom} is {shape}{on}, so it cannot be {question} here"
+
+    return text
+
+
+def _sum_text(bad: Step, question: str) -> Callable[[], str]:
+    return lambda: (
+        f"the term {short(bad.node)} is {_curvature_words(bad)}, and a sum is {question} "
+        f"only when every term is {question}"
+    )
+
+
+Rule = Callable[["DCPEngine", Node, "Interval | None"], "Step | None"]
+
+
+class DCPEngine:
+    """Analyses expressions over fixed variable domains; one memo per engine."""
+
+    def __init__(self, domains: Mapping[str, Interval]) -> None:
+        self.domains = dict(domains)
+        self.steps: dict[Node, Step] = {}
+        self.poly_memo: dict[int, Any] = {}
+
+    # ---- the walk ---------------------------------------------------------------------------
+    def analyze(self, root: Node) -> Step:
+        steps = self.steps
+        stack = [root]
+        while stack:
+            node = stack[-1]
+            if node in steps:
+                stack.pop()
+                continue
+            pending = [a for a in node.value_args if a not in steps]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            steps[node] = self._step(node)
+        return steps[root]
+
+    def _step(self, node: Node) -> Step:
+        child_ranges = [
+            None if a.is_bool else self.steps[a].range for a in node.args
+        ]
+        rng = node_range(node, child_ranges, self.domains)
+        if node.op == "var":
+            return Step(node, rng, True, True, "variable")
+        if node.is_const:
+            if rng is None:
+                why = Failure(f"the constant {short(node)} is undefined (a function is applied "
+                              "outside its domain)")
+                return Step(node, None, False, False, "constant", failures=dict.fromkeys(QUESTIONS, why))
+            return Step(node, rng, True, True, "constant")
+        from convexcheck.symbolic.patterns import rules_for
+
+        best: Step | None = None
+        generic: Step | None = None
+        specific: dict[str, Failure] = {}
+        for rule in rules_for(node.op):
+            # patterns run only when the generic rule proved nothing: they exist to rescue
+            # natural spellings, and some (quadratic forms) cost more than the generic rule
+            if best is not None and best.score > 0:
+                break
+            step = rule(self, node, rng)
+            if step is None:
+                continue
+            if generic is None:
+                generic = step
+            elif step.specific:
+                for q, f in step.failures.items():
+                    specific.setdefault(q, f)
+            if best is None or step.score > best.score:
+                best = step
+        if best is None:
+            why = Failure(f"no rule covers {node.op!r}")
+            best = Step(node, rng, False, False, "none", failures=dict.fromkeys(QUESTIONS, why))
+        for q, f in specific.items():
+            if not best.proves(q):
+                best.failures[q] = f
+        if generic is not None and best is not generic:
+            # keep the generic rule's explanation for a question the pattern did not settle
+            for q in QUESTIONS:
+                if not best.proves(q) and q in generic.failures:
+                    best.failures.setdefault(q, generic.failures[q])
+        if best.range is None and (best.convex or best.concave):
+            why = Failure(f"{short(node)} is undefined on part of the domain")
+            best = Step(node, None, False, False, best.rule, failures=dict.fromkeys(QUESTIONS, why))
+        return best
+
+    # ---- building blocks for rules ---------------------------------------------------------
+    def step_of(self, node: Node) -> Step:
+        """The step of ``node``, analysing it first if it is new (a pattern's synthetic node)."""
+        step = self.steps.get(node)
+        return step if step is not None else self.analyze(node)
+
+    def compose(
+        self,
+        node: Node,
+        rng: Interval | None,
+        atom: str,
+        atom_curvature: str | None,
+        monotonicity: tuple[str, ...],
+        children: tuple[Node, ...],
+        rule: str = "composition",
+        detail: dict[str, Any] | None = None,
+    ) -> Step:
+        """The composition rule, with the failing premise spelled out for each question."""
+        kids = [self.step_of(c) for c in children]
+        failures: dict[str, Failure] = {}
+        verdict = {}
+        for question in QUESTIONS:
+            want = CONVEX if question == "convex" else CONCAVE
+            if atom_curvature not in (want, AFFINE):
+                failures[question] = Failure(
+                    _atom_shape_text(atom, atom_curvature, kids, question)
+                )
+                verdict[question] = False
+                continue
+            ok = True
+            for i, (child, kid, mono) in enumerate(zip(children, kids, monotonicity)):
+                if kid.convex and kid.concave:
+                    continue
+                if mono == INCREASING and kid.proves(question):
+                    continue
+                opposite = "concave" if question == "convex" else "convex"
+                if mono == DECREASING and kid.proves(opposite):
+                    continue
+                kind = _curvature_words(kid)
+                failures[question] = Failure(
+                    _composition_text(atom, atom_curvature, mono, i, len(children), child, kind),
+                    cause=child if kind == "of unknown curvature" else None,
+                )
+                ok = False
+                break
+            verdict[question] = ok
+        return Step(
+            node,
+            rng,
+            verdict["convex"],
+            verdict["concave"],
+            rule,
+            atom=atom,
+            atom_curvature=atom_curvature,
+            monotonicity=monotonicity,
+            children=children,
+            failures=failures,
+            detail=detail,
+        )
+
+    def domain_failure(self, node: Node, rng, rule: str, atom: str, text: str, children=()) -> Step:
+        why = Failure(f"{atom}: {text}")
+        return Step(
+            node, rng, False, False, rule, atom=atom, children=tuple(children),
+            failures=dict.fromkeys(QUESTIONS, why),
+        )
+
+    def rewrite(
+        self, node: Node, rng: Interval | None, replacement: Node, name: str, identity: str
+    ) -> Step:
+        """``node`` equals ``replacement`` on the domain (checked by the caller): inherit."""
+        inner = self.step_of(replacement)
+        failures = {
+            q: Failure(f"after rewriting by {identity}: {inner.failures[q].text}", inner.failures[q].cause)
+            for q in QUESTIONS
+            if not inner.proves(q) and q in inner.failures
+        }
+        return Step(
+            node,
+            rng if rng is not None else inner.range,
+            inner.convex,
+            inner.concave,
+            f"rewrite:{name}",
+            children=(replacement,),
+            failures=failures,
+            detail={"identity": identity},
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic rules (one per op); patterns extend them in convexcheck.symbolic.patterns
+# ---------------------------------------------------------------------------------------------
+
+
+def rule_sum(engine: DCPEngine, node: Node, rng) -> Step:
+    kids = [engine.steps[a] for a in node.args]
+    failures: dict[str, Failure] = {}
+    for question in QUESTIONS:
+        bad = next((k for k in kids if not k.proves(question)), None)
+        if bad is not None:
+            failures[question] = Failure(
+                _sum_text(bad, question),
+                cause=bad.node if bad.curvature == "unknown" else None,
+            )
+    return Step(
+        node,
+        rng,
+        "convex" not in failures,
+        "concave" not in failures,
+        "sum",
+        atom="sum",
+        atom_curvature=AFFINE,
+        monotonicity=(INCREASING,) * len(node.args),
+        children=node.args,
+        failures=failures,
+    )
+
+
+def rule_product(engine: DCPEngine, node: Node, rng) -> Step | None:
+    constants = [a for a in node.args if a.is_const]
+    others = [a for a in node.args if not a.is_const]
+    if not constants:
+        return Step(
+            node,
+            rng,
+            False,
+            False,
+            "product",
+            children=node.args,
+            failures=dict.fromkeys(
+                QUESTIONS,
+                Failure(
+                    "a product of non-constant factors ("
+                    + ", ".join(short(a) for a in others[:4])
+                    + ") is not covered by DCP, which allows only a constant times an expression; "
+                    "the product patterns (exp(u)*exp(v), u*log(u), u**2/v, products of powers of "
+                    "positive expressions) do not apply"
+                ),
+            ),
+        )
+    factor = constants[0] if len(constants) == 1 else ir.mul(*constants)
+    rest = others[0] if len(others) == 1 else ir.mul(*others)
+    c = engine.step_of(factor)
+    inner = engine.step_of(rest)
+    crange = c.range
+    if crange is None:
+        return engine.domain_failure(node, rng, "scale", "constant factor", f"{short(factor)} is undefined")
+    if crange.nonneg:
+        mono = INCREASING
+    elif crange.nonpos:
+        mono = DECREASING
+    else:
+        return engine.domain_failure(
+            node, rng, "scale", "scaling",
+            f"the sign of the constant factor {short(factor)} is not known (enclosure {crange})",
+        )
+    label = f"multiplication by {factor.value}" if factor.op == "num" else "multiplication by a constant"
+    step = engine.compose(node, rng, label, AFFINE, (mono,), (rest,), rule="scale")
+    step.children = (factor, rest)
+    step.monotonicity = ("constant", mono)
+    return step
+
+
+def power_name(p) -> str:
+    text = str(p)
+    return f"x**({text})" if "/" in text or text.startswith("-") else f"x**{text}"
+
+
+def rule_power(engine: DCPEngine, node: Node, rng) -> Step:
+    base, exponent = node.args
+    if exponent.op == "num":
+        atom = power_atom(exponent.value)
+        b = engine.steps[base]
+        if b.range is None or not atom.domain_ok(b.range):
+            where = f"its base {short(base)} ranges over {b.range}" if b.range else f"its base {short(base)} is undefined somewhere"
+            return engine.domain_failure(
+                node, rng, "composition", power_name(exponent.value),
+                f"needs its base in {atom.domain_text()}, but {where}", (base,),
+            )
+        return engine.compose(
+            node, rng, power_name(exponent.value), atom.curvature_on(b.range),
+            (atom.monotonicity_on(b.range),), (base,),
+        )
+    if exponent.is_const:
+        return engine.domain_failure(
+            node, rng, "composition", "power",
+            f"the exponent {short(exponent)} is not a rational number", (base,),
+        )
+    e = engine.steps[exponent]
+    if base.op == "const" and base.value == "E":
+        atom = UNARY_ATOMS["exp"]
+    elif base.op == "num" and base.value > 0:  # type: ignore[operator]
+        atom = exp_base_atom(base.value)
+    else:
+        return engine.domain_failure(
+            node, rng, "composition", "power",
+            "a power with a non-constant exponent is covered only for a positive constant base "
+            "(write exp(v*log(u)) for u > 0)", (base, exponent),
+        )
+    return engine.compose(
+        node, rng, atom.name, atom.curvature_on(e.range) if e.range else None,
+        (atom.monotonicity_on(e.range) if e.range else "nonmonotone",), (exponent,),
+    )
+
+
+def rule_unary(engine: DCPEngine, node: Node, rng) -> Step:
+    atom = UNARY_ATOMS[node.op]
+    (arg,) = node.args
+    a = engine.steps[arg]
+    if a.range is None or not atom.domain_ok(a.range):
+        where = f"its argument {short(arg)} ranges over {a.range}" if a.range else f"its argument {short(arg)} is undefined somewhere"
+        return engine.domain_failure(
+            node, rng, "composition", node.op,
+            f"needs its argument in {atom.domain_text()}, but {where}", (arg,),
+        )
+    return engine.compose(
+        node, rng, node.op, atom.curvature_on(a.range), (atom.monotonicity_on(a.range),), (arg,)
+    )
+
+
+def rule_nary(engine: DCPEngine, node: Node, rng) -> Step:
+    atom = NARY_ATOMS[node.op]
+    ranges = [engine.steps[a].range for a in node.args]
+    if any(r is None for r in ranges):
+        return engine.domain_failure(node, rng, "composition", node.op, "an argument is undefined somewhere", node.args)
+    monos = tuple(atom.monotonicity(i, ranges) for i in range(len(ranges)))
+    return engine.compose(node, rng, node.op, atom.curvature(ranges), monos, node.args)
+
+
+GENERIC_RULES: dict[str, Rule] = {
+    "add": rule_sum,
+    "mul": rule_product,
+    "pow": rule_power,
+    **dict.fromkeys(ir.UNARY_FUNCTIONS, rule_unary),
+    **dict.fromkeys(ir.NARY_FUNCTIONS, rule_nary),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The analysis of a whole expression
+# ---------------------------------------------------------------------------------------------
+
+
+class Analysis:
+    """The DCP derivation of ``root`` over ``domains``: steps, certificate, failure chain."""
+
+    def __init__(self, root: Node, domains: Mapping[str, Interval], engine: DCPEngine) -> None:
+        self.root = root
+        self.domains = dict(domains)
+        self.engine = engine
+        self.root_step = engine.steps[root]
+
+    @property
+    def proved(self) -> bool:
+        return self.root_step.convex or self.root_step.concave
+
+    def step(self, node: Node) -> Step:
+        return self.engine.steps[node]
+
+    def proof_nodes(self) -> list[Node]:
+        """Nodes the derivation rests on (children before parents), from the root."""
+        order: list[Node] = []
+        seen: set[int] = set()
+        stack: list[tuple[Node, bool]] = [(self.root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in seen:
+                continue
+            step = self.engine.steps[node]
+            if expanded or not step.children:
+                seen.add(id(node))
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for child in reversed(step.children):
+                if id(child) not in seen:
+                    stack.append((child, False))
+        return order
+
+    def certificate(self) -> dict[str, Any]:
+        """The derivation as data: every node with its rule, range and curvature.
+
+        An independent checker can re-walk it against the atom table (issue: certificates).
+        """
+        nodes = self.proof_nodes()
+        index = {id(n): i for i, n in enumerate(nodes)}
+        entries = []
+        for n in nodes:
+            s = self.engine.steps[n]
+            entry: dict[str, Any] = {
+                "id": index[id(n)],
+                "expr": to_str(n, limit=200),
+                "rule": s.rule,
+                "curvature": s.curvature,
+                "range": s.range.to_json() if s.range is not None else None,
+            }
+            if s.atom:
+                entry["atom"] = s.atom
+                entry["atom_curvature"] = s.atom_curvature
+                entry["monotonicity"] = list(s.monotonicity)
+            if s.children:
+                entry["children"] = [index[id(c)] for c in s.children]
+            if s.detail:
+                entry["detail"] = s.detail
+            entries.append(entry)
+        return {
+            "kind": "dcp",
+            "domains": {name: str(r) for name, r in self.domains.items()},
+            "root": index[id(self.root)],
+            "nodes": entries,
+        }
+
+    def failure_chain(self, question: str, limit: int = 12) -> list[str]:
+        """The failed premise at the root, then at each child it blames, deepest last."""
+        chain: list[str] = []
+        node: Node | None = self.root
+        seen: set[int] = set()
+        while node is not None and len(chain) < limit and id(node) not in seen:
+            seen.add(id(node))
+            step = self.engine.steps.get(node)
+            if step is None:
+                break
+            failure = step.failures.get(question)
+            if failure is None:
+                break
+            chain.append(failure.text)
+            node = failure.cause
+        return chain
+
+
+def analyze(root: Node, domains: Mapping[str, Interval]) -> Analysis:
+    engine = DCPEngine(domains)
+    engine.analyze(root)
+    return Analysis(root, domains, engine)
+
+
+__all__ = ["Analysis", "DCPEngine", "Failure", "Step", "analyze", "iv"]
