@@ -43,6 +43,8 @@ from convexcheck.symbolic.printer import to_str
 from convexcheck.symbolic.ranges import node_range
 
 QUESTIONS = ("convex", "concave")
+# ops whose patterns can turn a one-sided proof into an affine one cheaply (Abs(u) = u, ...)
+_UPGRADABLE = frozenset({"Abs", "Max", "Min"})
 
 
 class Failure:
@@ -193,7 +195,9 @@ class DCPEngine:
         for rule in rules_for(node.op):
             # patterns run only when the generic rule proved nothing: they exist to rescue
             # natural spellings, and some (quadratic forms) cost more than the generic rule
-            if best is not None and best.score > 0:
+            if best is not None and best.score > 0 and node.op not in _UPGRADABLE:
+                break
+            if best is not None and best.score == 2:
                 break
             step = rule(self, node, rng)
             if step is None:

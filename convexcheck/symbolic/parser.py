@@ -399,6 +399,14 @@ def _parse_number(tok: _Token) -> Fraction | int:
 
 def parse(text: str, max_length: int | None = DEFAULT_MAX_LENGTH) -> Node:
     """Parse ``text`` into an expression node (see the module docstring for the grammar)."""
+    return parse_with_names(text, max_length)[0]
+
+
+def parse_with_names(
+    text: str, max_length: int | None = DEFAULT_MAX_LENGTH
+) -> tuple[Node, list[str]]:
+    """Like :func:`parse`, also returning every variable name the text mentions, in order
+    (including names that cancel out, as in ``x - x``: a domain given for them is legitimate)."""
     if not isinstance(text, str):
         raise ParseError(f"expected an expression string, got {type(text).__name__}")
     if max_length is not None and len(text) > max_length:
@@ -407,7 +415,8 @@ def parse(text: str, max_length: int | None = DEFAULT_MAX_LENGTH) -> Node:
             f"{max_length:,} (pass max_length=None to the API for generated inputs)"
         )
     try:
-        return _Parser(text).parse()
+        parser = _Parser(text)
+        return parser.parse(), list(parser.variables)
     except RecursionError:
         raise ParseError(f"expression nested too deeply (limit {MAX_DEPTH} levels)") from None
     except ZeroDivisionError:

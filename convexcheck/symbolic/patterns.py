@@ -182,6 +182,8 @@ def norm_of_squares(engine: DCPEngine, node: Node, rng) -> Step | None:
         args.append(square.args[0])
     if not args:
         return None
+    if len(args) == 1 and weights[0] == 1 and offset == 0:
+        return engine.rewrite(node, rng, ir.func("Abs", args[0]), "sqrt-square", "sqrt(u**2) = Abs(u)")
     atom = NormAtom(tuple(weights), offset)
     ranges = [engine.step_of(a).range for a in args]
     if any(r is None for r in ranges):
@@ -413,7 +415,7 @@ def quadratic_form(engine: DCPEngine, node: Node, rng) -> Step | None:
         for m, c in p.items():
             poly[m] = poly.get(m, 0) + c
     poly = {m: c for m, c in poly.items() if c != 0}
-    if not group or degree(poly) < 2:
+    if not group or (len(group) < 2 and degree(poly) < 2):
         return None
     cert = certify_quadratic(poly)
     group_convex = cert.semidefinite in ("positive", "both")
@@ -456,6 +458,52 @@ def _matrix_text(cert) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# sign-aware simplifications: what the ranges say about Abs, Max, Min, exp(log(u))
+# ---------------------------------------------------------------------------------------------
+
+
+def abs_of_known_sign(engine: DCPEngine, node: Node, rng) -> Step | None:
+    """``Abs(u) = u`` where ``u >= 0`` on the domain, ``-u`` where ``u <= 0``."""
+    (u,) = node.args
+    r = engine.step_of(u).range
+    if r is None:
+        return None
+    if r.nonneg:
+        return engine.rewrite(node, rng, u, "abs-nonneg", "Abs(u) = u where u >= 0")
+    if r.nonpos:
+        return engine.rewrite(node, rng, ir.neg(u), "abs-nonpos", "Abs(u) = -u where u <= 0")
+    return None
+
+
+def dominated_extreme(engine: DCPEngine, node: Node, rng) -> Step | None:
+    """``Max(a, b, ...) = a`` when ``a - b >= 0`` on the whole domain for every other ``b``
+    (and dually for ``Min``); the differences are range-checked, so this is exact."""
+    if len(node.args) > 8:
+        return None
+    want_max = node.op == "Max"
+    for a in node.args:
+        dominant = True
+        for b in node.args:
+            if b is a:
+                continue
+            r = engine.step_of(ir.sub(a, b)).range
+            if r is None or not (r.nonneg if want_max else r.nonpos):
+                dominant = False
+                break
+        if dominant:
+            return engine.rewrite(
+                node, rng, a, "dominated-argument",
+                f"{node.op}(a, b, ...) = a where a {'>=' if want_max else '<='} every other argument",
+            )
+    return None
+
+
+def exp_of_log(engine: DCPEngine, node: Node, rng) -> Step | None:
+    """``exp(log(u)) = u`` (``u > 0`` is needed for ``log(u)``, and checked)."""
+    (arg,) = node.args
+    if arg.op != "log" or not _positive(engine, arg.args[0]):
+        return None
+    return engine.rewrite(node, rng, arg.args[0], "exp-log", "exp(log(u)) = u for u > 0")
 
 
 def _piecewise_rule(engine: DCPEngine, node: Node, rng):
@@ -466,6 +514,10 @@ def _piecewise_rule(engine: DCPEngine, node: Node, rng):
 
 PATTERNS: dict[str, list[Rule]] = {
     "log": [log_of_exponentials, log_identities],
+    "exp": [exp_of_log],
+    "Abs": [abs_of_known_sign],
+    "Max": [dominated_extreme],
+    "Min": [dominated_extreme],
     "pow": [norm_of_squares, sigmoid, power_of_product, power_of_exp],
     "mul": [exp_product, entropy, quad_over_lin, power_product],
     "add": [quadratic_form],

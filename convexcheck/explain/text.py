@@ -1,0 +1,141 @@
+"""Human-readable explanations of a closed-form check: verdicts, derivation tree, failed premises.
+
+The same line model feeds the plain-text :func:`explain_check_result` (stable, no colour, used by
+``CheckResult.explain()`` and assertion messages) and the coloured terminal output of the CLI
+(:func:`print_check_result`, through ``rich``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convexcheck.result import CheckResult, Verdict
+
+_MAX_TREE_LINES = 60
+_MAX_CHILDREN_SHOWN = 6
+
+
+def _domain_text(variables: dict[str, str]) -> str:
+    if not variables:
+        return "no variables"
+    return ", ".join(f"{name} in {dom}" for name, dom in variables.items())
+
+
+def _verdict_line(v: Verdict) -> str:
+    return f"{v.question + ':':9s}{v.answer:8s}{v.summary}"
+
+
+def derivation_lines(analysis: Any, max_lines: int = _MAX_TREE_LINES) -> list[str]:
+    """The DCP derivation as an indented tree, one node a line, large sums abbreviated."""
+    from convexcheck.symbolic.printer import to_str
+
+    lines: list[str] = []
+    stack: list[tuple[Any, str, str]] = [(analysis.root, "", "")]
+    seen: set[int] = set()
+    while stack and len(lines) < max_lines:
+        node, prefix, branch = stack.pop()
+        step = analysis.step(node)
+        label = f"{to_str(node, limit=70)}  [{step.curvature}"
+        if step.range is not None and not node.is_const:
+            label += f", range {step.range}"
+        label += f"]  {_rule_text(step)}"
+        lines.append(prefix + branch + label)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        children = list(step.children)
+        hidden = 0
+        if len(children) > _MAX_CHILDREN_SHOWN:
+            hidden = len(children) - _MAX_CHILDREN_SHOWN
+            children = children[:_MAX_CHILDREN_SHOWN]
+        child_prefix = prefix + ("   " if branch in ("", "`- ") else "|  ")
+        if hidden:
+            stack.append((None, child_prefix, f"`- ... {hidden} more terms"))
+        for i, child in enumerate(reversed(children)):
+            last = i == 0 and not hidden
+            stack.append((child, child_prefix, "`- " if last else "|- "))
+        # render the placeholder for hidden children when it is popped
+        while stack and stack[-1][0] is None and len(lines) < max_lines:
+            _, p, text = stack.pop()
+            lines.append(p + text)
+    if stack:
+        lines.append("   ... (derivation truncated)")
+    return lines
+
+
+def _rule_text(step: Any) -> str:
+    rule = step.rule
+    if step.atom and rule in ("composition", "scale") or rule.startswith("pattern:"):
+        monos = ", ".join(m for m in step.monotonicity if m != "constant")
+        curv = step.atom_curvature or "neither convex nor concave"
+        return f"{rule}: {step.atom} is {curv}" + (f", {monos}" if monos else "")
+    if rule.startswith("rewrite:") and step.detail:
+        return f"{rule}: {step.detail.get('identity', '')}"
+    if rule == "quadratic-form" and step.detail:
+        semidef = step.detail["certificate"]["semidefinite"]
+        return f"quadratic form, matrix {semidef} semidefinite by exact LDL^T"
+    if rule == "piecewise" and step.detail:
+        n = len(step.detail.get("segments", []))
+        return f"piecewise: {n} segments, continuous, slopes checked at breakpoints"
+    return rule
+
+
+def explain_lines(result: CheckResult, tree: bool = True) -> list[str]:
+    lines = [
+        f"{result.expression}",
+        f"  on {_domain_text(result.variables)}",
+        f"curvature: {result.curvature}",
+        "  " + _verdict_line(result.convex),
+        "  " + _verdict_line(result.concave),
+    ]
+    for v in (result.convex, result.concave):
+        if v.answer == "unknown" and v.evidence:
+            premises = (v.evidence.get("dcp") or {}).get("failed_premises") or []
+            if premises:
+                lines.append(f"Why {v.question} is not proved (DCP, outermost first):")
+                lines.extend(f"  {i}. {p}" for i, p in enumerate(premises, 1))
+            tried = v.evidence.get("stages_tried")
+            if tried:
+                lines.append(f"  stages tried: {', '.join(tried)}")
+        if v.answer == "no" and v.witness:
+            lines.append(f"Witness that it is not {v.question}: {v.witness}")
+    if tree and result.derivation is not None:
+        lines.append("Derivation (DCP):")
+        lines.extend("  " + line for line in derivation_lines(result.derivation))
+    return lines
+
+
+def explain_check_result(result: CheckResult, tree: bool = True) -> str:
+    return "\n".join(explain_lines(result, tree=tree))
+
+
+def print_check_result(result: CheckResult, tree: bool = False, expect: str | None = None) -> None:
+    """Coloured terminal output for ``convexcheck expr``."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False, soft_wrap=True)
+    colour = {"yes": "green", "no": "red", "unknown": "yellow"}
+    console.print(f"[bold]{escape(result.expression)}[/bold]")
+    console.print(f"  on {escape(_domain_text(result.variables))}")
+    console.print(f"curvature: [bold]{result.curvature}[/bold]")
+    for v in (result.convex, result.concave):
+        console.print(
+            f"  {v.question + ':':9s}[{colour[v.answer]}]{v.answer:8s}[/{colour[v.answer]}]"
+            f"{escape(v.summary)}"
+        )
+    for v in (result.convex, result.concave):
+        if v.answer == "unknown" and v.evidence:
+            premises = (v.evidence.get("dcp") or {}).get("failed_premises") or []
+            if premises:
+                console.print(f"[bold]Why {v.question} is not proved[/bold] (outermost first):")
+                for i, p in enumerate(premises, 1):
+                    console.print(f"  {i}. {escape(p)}")
+    if result.derivation is not None and (tree or result.derivation.proved):
+        console.print("[bold]Derivation (DCP):[/bold]")
+        for line in derivation_lines(result.derivation, max_lines=200 if tree else 25):
+            console.print("  " + escape(line))
+    if expect:
+        ok = result.establishes(expect)
+        mark = "[green]established[/green]" if ok else "[red]NOT established[/red]"
+        console.print(f"expect {expect}: {mark}")

@@ -1,0 +1,199 @@
+"""``check()``: from any supported input to two verdicts, through a ladder of provers.
+
+Dataflow: input (string, SymPy, CVXPY or IR node) -> :class:`Problem` (expression tree +
+variable domains) -> stages in order -> :class:`~convexcheck.result.CheckResult`.
+
+Each stage receives the problem and the questions still open, and may settle a question only
+with a proof (``yes`` + certificate) or a re-verified witness (``no``); whatever it tried is
+recorded as evidence, so an ``unknown`` always says what was attempted. The DCP stage is first
+because it is cheap and its derivation explains itself; later stages (Hessian, SOS, witness
+search) plug into :data:`STAGES`.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from convexcheck.errors import ConvexcheckInputError
+from convexcheck.result import CheckResult, Verdict
+from convexcheck.symbolic.dcp import QUESTIONS, Analysis, analyze
+from convexcheck.symbolic.domains import domain_word, resolve_domains
+from convexcheck.symbolic.interval import Interval
+from convexcheck.symbolic.ir import Node, free_variables
+from convexcheck.symbolic.parser import DEFAULT_MAX_LENGTH, parse_with_names
+from convexcheck.symbolic.printer import to_str
+
+
+@dataclass
+class Problem:
+    """A closed-form function and the box it lives on."""
+
+    root: Node
+    domains: dict[str, Interval]
+    text: str
+    seed: int = 0
+    analysis: Analysis | None = None
+    evidence: dict[str, dict[str, Any]] = field(default_factory=lambda: {q: {} for q in QUESTIONS})
+
+
+@contextmanager
+def _gc_paused():
+    """Building and walking large trees allocates millions of small objects; the cyclic
+    garbage collector would rescan them repeatedly (about half the run time) while none of them
+    form cycles, so it is paused for the duration."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def to_problem(
+    expression: Any,
+    variables: Mapping[str, str | Interval] | None = None,
+    *,
+    max_length: int | None = DEFAULT_MAX_LENGTH,
+    seed: int = 0,
+) -> Problem:
+    """Normalise any supported input into a :class:`Problem` (raises on bad input)."""
+    defaults: dict[str, Interval] = {}
+    mentioned: list[str] = []
+    if isinstance(expression, str):
+        root, mentioned = parse_with_names(expression, max_length=max_length)
+        text = expression.strip()
+    elif isinstance(expression, Node):
+        root, text = expression, to_str(expression)
+    else:
+        module = type(expression).__module__ or ""
+        if module.startswith("sympy"):
+            from convexcheck.symbolic.sympy_bridge import from_sympy
+
+            root, defaults = from_sympy(expression)
+        elif module.startswith("cvxpy"):
+            from convexcheck.symbolic.cvxpy_bridge import from_cvxpy
+
+            root, defaults = from_cvxpy(expression)
+        else:
+            raise ConvexcheckInputError(
+                "expected an expression string, a SymPy expression or a CVXPY expression, "
+                f"got {type(expression).__name__}"
+            )
+        text = to_str(root)
+    if root.is_bool:
+        raise ConvexcheckInputError("the expression is a condition, not a function to check")
+    if variables is not None and not isinstance(variables, Mapping):
+        raise ConvexcheckInputError("variables must be a mapping of names to domains")
+    names = free_variables(root)
+    names += [n for n in mentioned if n not in names]
+    domains = resolve_domains(names, variables, defaults)
+    return Problem(root, domains, text, seed=seed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stages
+# ---------------------------------------------------------------------------------------------
+
+Stage = Callable[[Problem, tuple[str, ...]], dict[str, Verdict]]
+
+
+def dcp_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Verdict]:
+    """Disciplined convex programming with ranges, patterns and exact quadratic forms."""
+    analysis = problem.analysis
+    if analysis is None:
+        analysis = problem.analysis = analyze(problem.root, problem.domains)
+    settled: dict[str, Verdict] = {}
+    step = analysis.root_step
+    for question in open_questions:
+        if step.proves(question):
+            settled[question] = Verdict.proved(
+                question,  # type: ignore[arg-type]
+                "dcp",
+                _proof_summary(analysis, question),
+                certificate=analysis.certificate(),
+            )
+        else:
+            chain = analysis.failure_chain(question)
+            problem.evidence[question]["dcp"] = {
+                "result": "not proved",
+                "failed_premises": chain,
+            }
+    return settled
+
+
+def _proof_summary(analysis: Analysis, question: str) -> str:
+    step = analysis.root_step
+    kind = step.curvature if step.curvature in ("affine", "constant") else question
+    how = step.rule.replace("pattern:", "").replace("rewrite:", "rewrite by ")
+    size = len(analysis.proof_nodes())
+    return f"{kind} by the DCP rules ({size} derivation steps; top rule: {how})"
+
+
+STAGES: list[tuple[str, Stage]] = [("dcp", dcp_stage)]
+
+
+def check(
+    expression: Any,
+    variables: Mapping[str, str | Interval] | None = None,
+    *,
+    seed: int = 0,
+    max_length: int | None = DEFAULT_MAX_LENGTH,
+) -> CheckResult:
+    """Is ``expression`` convex, concave, both or neither on the given variable domains?
+
+    ``expression`` is a string in SymPy's printed syntax (parsed safely, never evaluated), a
+    SymPy expression or a CVXPY expression; ``variables`` maps names to domains (``"real"``,
+    ``"positive"``, ``"[0, 1]"``...); unnamed variables are real (or take the sign assumptions of
+    a SymPy symbol / CVXPY variable). Every ``yes`` carries a certificate; anything not settled
+    is ``unknown`` with the evidence gathered.
+    """
+    with _gc_paused():
+        problem = to_problem(expression, variables, max_length=max_length, seed=seed)
+        verdicts: dict[str, Verdict] = {}
+        stages_run: list[dict[str, Any]] = []
+        for name, stage in STAGES:
+            open_questions = tuple(q for q in QUESTIONS if q not in verdicts)
+            if not open_questions:
+                break
+            start = time.perf_counter()
+            settled = stage(problem, open_questions)
+            stages_run.append(
+                {
+                    "stage": name,
+                    "seconds": round(time.perf_counter() - start, 6),
+                    "settled": sorted(settled),
+                }
+            )
+            verdicts.update(settled)
+    for question in QUESTIONS:
+        if question not in verdicts:
+            verdicts[question] = Verdict.unknown(
+                question,  # type: ignore[arg-type]
+                "none",
+                _unknown_summary(problem, question),
+                evidence={
+                    "stages_tried": [s["stage"] for s in stages_run],
+                    **problem.evidence[question],
+                },
+            )
+    return CheckResult(
+        expression=problem.text,
+        variables={name: domain_word(d) for name, d in problem.domains.items()},
+        convex=verdicts["convex"],
+        concave=verdicts["concave"],
+        derivation=problem.analysis,
+        stages=stages_run,
+    )
+
+
+def _unknown_summary(problem: Problem, question: str) -> str:
+    premises = problem.evidence[question].get("dcp", {}).get("failed_premises") or []
+    if premises:
+        return f"not proved {question}: {premises[0]}"
+    return f"not proved {question} and no witness found"
