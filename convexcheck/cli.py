@@ -49,7 +49,9 @@ def _build_parser() -> argparse.ArgumentParser:
         help="check a closed-form expression",
         description="Check a closed-form expression written in SymPy's printed syntax.",
     )
-    expr.add_argument("expression", metavar="EXPR", help="for example 'log(1 + exp(x))'")
+    expr.add_argument(
+        "expression", metavar="EXPR", help="for example 'log(1 + exp(x))'; '-' reads it from stdin"
+    )
     expr.add_argument(
         "--var",
         action="append",
@@ -101,7 +103,12 @@ def _parse_var_options(options: Sequence[str]) -> dict[str, str]:
 def _run_expr(args: argparse.Namespace) -> int:
     from convexcheck.symbolic.check import check
 
-    result = check(args.expression, variables=_parse_var_options(args.var), seed=args.seed)
+    text = args.expression
+    if text == "-":
+        from convexcheck.symbolic.parser import DEFAULT_MAX_LENGTH
+
+        text = sys.stdin.read(DEFAULT_MAX_LENGTH + 1)
+    result = check(text, variables=_parse_var_options(args.var), seed=args.seed)
     if args.json:
         payload: dict[str, Any] = result.to_dict()
         if args.expect:

@@ -119,10 +119,10 @@ def _composition_text(atom, atom_curvature, mono, i, n, child, kind) -> Callable
     def text() -> str:
         which = f" in argument {i + 1}" if n > 1 else ""
         desc = "affine" if atom_curvature == AFFINE else atom_curvature
+        argument = "an argument of unknown curvature" if kind.startswith("of ") else f"a {kind} argument"
         return (
             f"{atom} is {desc} and {mono}{which}; its argument {short(child)} is {kind}; "
-            f"a {desc} {mono} function of a {kind} argument is not covered by the "
-            "composition rules"
+            f"a {desc} {mono} function of {argument} is not covered by the composition rules"
         )
 
     return text
@@ -216,10 +216,11 @@ class DCPEngine:
             if not best.proves(q):
                 best.failures[q] = f
         if generic is not None and best is not generic:
-            # keep the generic rule's explanation for a question the pattern did not settle
+            # for a question the pattern did not settle either, the generic rule's premise (the
+            # textbook composition rule applied to what the user wrote) explains best
             for q in QUESTIONS:
-                if not best.proves(q) and q in generic.failures:
-                    best.failures.setdefault(q, generic.failures[q])
+                if not best.proves(q) and q in generic.failures and q not in specific:
+                    best.failures[q] = generic.failures[q]
         if best.range is None and (best.convex or best.concave):
             why = Failure(f"{short(node)} is undefined on part of the domain")
             best = Step(node, None, False, False, best.rule, failures=dict.fromkeys(QUESTIONS, why))

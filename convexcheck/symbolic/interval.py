@@ -26,7 +26,8 @@ from typing import Union
 INF = math.inf
 Endpoint = Union[int, Fraction, float]  # float only for +-inf
 
-_MAX_BITS = 256  # rationals above this size are rounded outward to floats
+_MAX_BITS = 256
+_MAX_FLOAT = 1.7976931348623157e308  # rationals above this size are rounded outward to floats
 
 
 class Interval:
@@ -489,6 +490,10 @@ def image_monotone(
         v = _call(f, xf)
         if math.isnan(v):
             return (-INF if rounding_down else INF), True
+        if rounding_down and v == INF:  # overflow: the largest float is still a lower bound
+            return exact(_MAX_FLOAT), False
+        if not rounding_down and v == -INF:
+            return exact(-_MAX_FLOAT), False
         if math.isinf(v):
             return v, True
         return exact(widen_down(v) if rounding_down else widen_up(v)), False

@@ -1,0 +1,99 @@
+"""Vectorised float64 evaluation of expression trees with NumPy (for sampling and searches).
+
+Semantics follow SymPy's on the reals: ``u**p`` for non-integer ``p`` is undefined (NaN) for
+``u < 0``, ``log`` of a nonpositive number is NaN/-inf, a ``Piecewise`` takes the first piece
+whose condition holds (NaN where none does). NumPy warnings are silenced: callers look at
+``numpy.isfinite`` instead. This is a *search* tool, never a proof: exact re-verification lives
+elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from convexcheck.symbolic.ir import Node, postorder
+
+_CONSTANTS = {"pi": np.pi, "E": np.e}
+_UNARY = {
+    "exp": np.exp,
+    "log": np.log,
+    "Abs": np.abs,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "tanh": np.tanh,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "atan": np.arctan,
+}
+
+
+def _power(base: np.ndarray, exponent: Any, exponent_node: Node) -> np.ndarray:
+    if exponent_node.op == "num":
+        p = exponent_node.value
+        if isinstance(p, int):
+            return np.power(base, float(p)) if p < 0 else base**p
+        q = float(Fraction(p))
+        return np.where(base >= 0, np.power(np.abs(base), q), np.nan)
+    return np.where(base > 0, np.power(np.abs(base), exponent), np.nan)
+
+
+def evaluate(root: Node, env: Mapping[str, Any]) -> np.ndarray:
+    """``root`` at the points ``env`` (name -> array, all broadcastable), as float64 arrays."""
+    values: dict[int, Any] = {}
+    shape = np.broadcast(*[np.asarray(v, dtype=float) for v in env.values()]).shape if env else ()
+    with np.errstate(all="ignore"):
+        for node in postorder(root):
+            op = node.op
+            args = [values[id(a)] for a in node.args]
+            if op == "num":
+                v: Any = float(Fraction(node.value))  # type: ignore[arg-type]
+            elif op == "const":
+                v = _CONSTANTS[node.value]  # type: ignore[index]
+            elif op == "var":
+                v = np.asarray(env[node.value], dtype=float)  # type: ignore[index]
+            elif op == "add":
+                v = args[0]
+                for a in args[1:]:
+                    v = v + a
+            elif op == "mul":
+                v = args[0]
+                for a in args[1:]:
+                    v = v * a
+            elif op == "pow":
+                v = _power(np.asarray(args[0], dtype=float), args[1], node.args[1])
+            elif op in _UNARY:
+                v = _UNARY[op](args[0])
+            elif op == "Max":
+                v = np.maximum.reduce(np.broadcast_arrays(*args))
+            elif op == "Min":
+                v = np.minimum.reduce(np.broadcast_arrays(*args))
+            elif op == "<":
+                v = args[0] < args[1]
+            elif op == "<=":
+                v = args[0] <= args[1]
+            elif op == "And":
+                v = np.logical_and.reduce(np.broadcast_arrays(*args))
+            elif op == "Or":
+                v = np.logical_or.reduce(np.broadcast_arrays(*args))
+            elif op == "Not":
+                v = np.logical_not(args[0])
+            elif op == "True":
+                v = True
+            elif op == "False":
+                v = False
+            elif op == "Piecewise":
+                v = np.full(shape, np.nan)
+                done = np.zeros(shape, dtype=bool)
+                for value, cond in zip(args[0::2], args[1::2]):
+                    take = np.broadcast_to(cond, shape) & ~done
+                    v = np.where(take, value, v)
+                    done = done | take
+            else:  # pragma: no cover - every IR op is listed above
+                raise ValueError(f"cannot evaluate {op!r}")
+            values[id(node)] = v
+    return np.broadcast_to(np.asarray(values[id(root)], dtype=float), shape).copy()

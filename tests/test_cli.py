@@ -1,0 +1,146 @@
+"""End-to-end tests of ``convexcheck expr`` through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "convexcheck", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_text_output_explains_a_proof():
+    p = run("expr", "log(1 + exp(-3*(2*w + b)))")
+    assert p.returncode == 0, p.stderr
+    assert "curvature: convex" in p.stdout
+    assert "logistic" in p.stdout
+
+
+def test_json_output_follows_the_contract():
+    p = run("expr", "x**2/y", "--var", "y=positive", "--json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["curvature"] == "convex"
+    assert data["convex"]["answer"] == "yes"
+    assert data["convex"]["method"] == "dcp"
+    assert data["convex"]["certificate"]["kind"] == "dcp"
+    assert data["concave"]["answer"] == "unknown"
+    assert "evidence" in data["concave"]
+    assert data["variables"] == {"x": "real", "y": "positive"}
+
+
+def test_failed_premise_is_named():
+    p = run("expr", "sqrt(Abs(x))", "--json")
+    data = json.loads(p.stdout)
+    premises = data["convex"]["evidence"]["dcp"]["failed_premises"]
+    assert "concave" in premises[0]
+    p = run("expr", "sqrt(x**2 + 1) - 2*sqrt(x**2 + 1)")
+    assert "Why convex is not proved" in p.stdout
+
+
+@pytest.mark.parametrize(
+    ("expr", "var", "expect", "code"),
+    [
+        ("x**2", [], "convex", 0),
+        ("x**2", [], "concave", 1),
+        ("3*x + 1", [], "affine", 0),
+        ("log(x)", ["--var", "x=positive"], "concave", 0),
+        ("x*y", [], "convex", 1),
+        ("x*y", [], "neither", 1),  # not refuted yet: no witness means no claim
+    ],
+)
+def test_expect_exit_codes(expr, var, expect, code):
+    p = run("expr", expr, *var, "--expect", expect)
+    assert p.returncode == code, p.stdout + p.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["expr", "x +"],
+        ["expr", "foo(x)"],
+        ["expr", "__import__('os').system('echo pwned')"],
+        ["expr", "(lambda: 1)()"],
+        ["expr", "[x for x in y]"],
+        ["expr", "x.__class__"],
+        ["expr", "x", "--var", "y=real"],
+        ["expr", "x", "--var", "x=real", "--var", "x=positive"],
+        ["expr", "x", "--var", "x=[1, 0]"],
+        ["expr", "x", "--var", "x=[0, 1"],
+        ["expr", "x", "--var", "x"],
+        ["expr", "x", "--expect", "bogus"],
+        ["expr", "(" * 10_000 + "x" + ")" * 10_000],
+        ["expr", "-" * 10_000 + "x"],
+        ["expr", ""],
+        ["nonsense"],
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args):
+    p = run(*args)
+    assert p.returncode == 2, (p.returncode, p.stdout[-300:], p.stderr[-300:])
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("convexcheck: error:")
+    assert "Traceback" not in p.stderr
+    assert "pwned" not in p.stdout
+
+
+def test_absurd_size_from_stdin_is_rejected_quickly():
+    p = subprocess.run(
+        [sys.executable, "-m", "convexcheck", "expr", "-"],
+        input="x+" * 500_000 + "x",
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert p.returncode == 2
+    assert p.stderr.startswith("convexcheck: error:") and "limit" in p.stderr
+
+
+def test_large_generated_input_from_stdin_is_analysed():
+    p = subprocess.run(
+        [sys.executable, "-m", "convexcheck", "expr", "-", "--json"],
+        input=" + ".join(f"exp(x{i})" for i in range(20_000)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["curvature"] == "convex"
+
+
+def test_expr_command_imports_no_heavy_library():
+    code = (
+        "import sys\n"
+        "from convexcheck.cli import main\n"
+        "main(['expr', 'log(exp(x) + exp(y))', '--json'])\n"
+        "heavy = [m for m in ('torch', 'cvxpy', 'sympy', 'numpy', 'scipy') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+
+
+def test_import_convexcheck_is_light():
+    code = "import sys, convexcheck\nassert 'convexcheck.symbolic.dcp' not in sys.modules\n"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+
+
+def test_console_script_and_module_entry_agree():
+    import shutil
+
+    exe = shutil.which("convexcheck")
+    if exe is None:
+        pytest.skip("console script not installed in this environment")
+    p = subprocess.run([exe, "expr", "exp(x)", "--json"], capture_output=True, text=True, timeout=60)
+    assert json.loads(p.stdout)["curvature"] == "convex"
