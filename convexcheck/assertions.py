@@ -21,7 +21,9 @@ class ConvexityAssertionError(AssertionError):
         self.result = result
 
 
-def _assert(expect: str, what: str, expression: Any, variables: Mapping[str, Any] | None, **kw: Any) -> CheckResult:
+def _assert(
+    expect: str, what: str, expression: Any, variables: Mapping[str, Any] | None, **kw: Any
+) -> CheckResult:
     from convexcheck.symbolic.check import check
 
     result = check(expression, variables, **kw)
@@ -34,21 +36,31 @@ def _assert(expect: str, what: str, expression: Any, variables: Mapping[str, Any
     return result
 
 
-def assert_convex(expression: Any, variables: Mapping[str, Any] | None = None, **kw: Any) -> CheckResult:
+def assert_convex(
+    expression: Any, variables: Mapping[str, Any] | None = None, **kw: Any
+) -> CheckResult:
     """Pass only if ``expression`` is *proved* convex on the domains."""
     return _assert("convex", "a convex function", expression, variables, **kw)
 
 
-def assert_concave(expression: Any, variables: Mapping[str, Any] | None = None, **kw: Any) -> CheckResult:
+def assert_concave(
+    expression: Any, variables: Mapping[str, Any] | None = None, **kw: Any
+) -> CheckResult:
     """Pass only if ``expression`` is *proved* concave on the domains."""
     return _assert("concave", "a concave function", expression, variables, **kw)
 
 
-def assert_affine(expression: Any, variables: Mapping[str, Any] | None = None, **kw: Any) -> CheckResult:
+def assert_affine(
+    expression: Any, variables: Mapping[str, Any] | None = None, **kw: Any
+) -> CheckResult:
     """Pass only if ``expression`` is proved both convex and concave."""
     return _assert("affine", "an affine function", expression, variables, **kw)
 
 
-def assert_nonconvex(expression: Any, variables: Mapping[str, Any] | None = None, **kw: Any) -> CheckResult:
+def assert_nonconvex(
+    expression: Any, variables: Mapping[str, Any] | None = None, **kw: Any
+) -> CheckResult:
     """Pass only if ``expression`` is *refuted* convex by a verified witness."""
-    return _assert("nonconvex", "a non-convex function (with a verified witness)", expression, variables, **kw)
+    return _assert(
+        "nonconvex", "a non-convex function (with a verified witness)", expression, variables, **kw
+    )

@@ -112,7 +112,10 @@ def _run_expr(args: argparse.Namespace) -> int:
     if args.json:
         payload: dict[str, Any] = result.to_dict()
         if args.expect:
-            payload["expect"] = {"value": args.expect, "established": result.establishes(args.expect)}
+            payload["expect"] = {
+                "value": args.expect,
+                "established": result.establishes(args.expect),
+            }
         print(json.dumps(payload, indent=2))
     else:
         from convexcheck.explain.text import print_check_result

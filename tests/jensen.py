@@ -29,7 +29,9 @@ def sample_domain(domain: Interval, n: int, rng: np.random.Generator) -> np.ndar
     return x
 
 
-def worst_jensen_gap(root, domains: dict[str, Interval], question: str, n: int = 4000, seed: int = 0):
+def worst_jensen_gap(
+    root, domains: dict[str, Interval], question: str, n: int = 4000, seed: int = 0
+):
     """Largest relative violation of Jensen's inequality found by sampling (<= 0: none)."""
     rng = np.random.default_rng(seed)
     a = {v: sample_domain(d, n, rng) for v, d in domains.items()}

@@ -142,5 +142,7 @@ def test_console_script_and_module_entry_agree():
     exe = shutil.which("convexcheck")
     if exe is None:
         pytest.skip("console script not installed in this environment")
-    p = subprocess.run([exe, "expr", "exp(x)", "--json"], capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        [exe, "expr", "exp(x)", "--json"], capture_output=True, text=True, timeout=60
+    )
     assert json.loads(p.stdout)["curvature"] == "convex"

@@ -11,7 +11,11 @@ CORPUS = json.loads((Path(__file__).parent / "corpus" / "closed_forms.json").rea
 
 
 def _score():
-    wrong, proved, total = [], {"convex": 0, "concave": 0, "affine": 0}, {"convex": 0, "concave": 0, "affine": 0}
+    wrong, proved, total = (
+        [],
+        {"convex": 0, "concave": 0, "affine": 0},
+        {"convex": 0, "concave": 0, "affine": 0},
+    )
     for entry in CORPUS:
         r = check(entry["expr"], entry["vars"])
         label = entry["label"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import mpmath
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -337,12 +336,43 @@ def test_huge_rationals_are_rounded_outward():
     assert m.contains(big * big)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ipow_rational converts huge int endpoints with float(x): "
-    "ipow_rational(Interval(10**400, 10**401), 1/2) raises OverflowError instead of "
-    "returning an enclosure such as [1.79e308, oo)",
-)
 def test_ipow_rational_of_huge_endpoints():
     r = iv.ipow_rational(Interval(10**400, 10**401), Fraction(1, 2))
     assert r is not None and r.contains(10**200)
+
+
+huge = st.builds(
+    lambda k, e, s: Fraction(s * k, 3**e),
+    st.integers(1, 10**6),
+    st.integers(150, 400),
+    st.sampled_from([1, -1]),
+)
+
+
+@st.composite
+def huge_interval_and_point(draw):
+    a = draw(st.one_of(huge, finite))
+    b = draw(st.one_of(huge, finite))
+    a, b = sorted((a, b))
+    t = Fraction(draw(st.integers(0, 1000)), 1000)
+    r = iv.make(a, b, draw(st.booleans()) and a != b, draw(st.booleans()) and a != b)
+    x = a + (b - a) * t
+    if not r.contains(x):
+        x = (a + b) / 2 if a != b else a
+    return r, x
+
+
+@SETTINGS
+@given(huge_interval_and_point(), huge_interval_and_point())
+def test_oversized_rationals_are_rounded_outward(ax, by):
+    """Endpoints with > 256-bit denominators are rounded to floats, outward."""
+    (a, x), (b, y) = ax, by
+    assert a.contains(x)
+    assert iv.add(a, b).contains(x + y)
+    assert iv.mul(a, b).contains(x * y)
+    assert iv.scale(a, Fraction(-7, 3)).contains(Fraction(-7, 3) * x)
+    r = iv.reciprocal(a)
+    if r is not None and x != 0:
+        assert r.contains(1 / x)
+    sq = iv.ipow_int(a, 2)
+    assert sq is not None and sq.contains(x * x)

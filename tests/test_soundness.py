@@ -22,7 +22,17 @@ from convexcheck.symbolic.domains import parse_domain
 from tests.jensen import worst_jensen_gap
 
 EXAMPLES = int(os.environ.get("SOUNDNESS_EXAMPLES", "1000"))
-DOMAINS = ["real", "positive", "nonnegative", "negative", "[0, 1]", "[-1, 2]", "(0, 3]", "[3.3, 6]", "[1, 2]"]
+DOMAINS = [
+    "real",
+    "positive",
+    "nonnegative",
+    "negative",
+    "[0, 1]",
+    "[-1, 2]",
+    "(0, 3]",
+    "[3.3, 6]",
+    "[1, 2]",
+]
 EXPONENTS = [Fraction(p) for p in ("-3", "-2", "-1", "-1/2", "1/3", "1/2", "3/2", "2", "3", "4")]
 CONSTANTS = [Fraction(c) for c in ("-3", "-1", "-1/2", "1/2", "1", "2", "5")]
 
@@ -44,11 +54,19 @@ def expressions(names: list[str]):
             st.builds(lambda a, b: ir.func("Max", a, b), children, children),
             st.builds(lambda a, b: ir.func("Min", a, b), children, children),
             st.builds(
-                lambda a, b, c: ir.piecewise([(a, ir.relation("<=", ir.var(names[0]), ir.num(c))), (b, ir.TRUE)]),
-                children, children, st.sampled_from(CONSTANTS),
+                lambda a, b, c: ir.piecewise(
+                    [(a, ir.relation("<=", ir.var(names[0]), ir.num(c))), (b, ir.TRUE)]
+                ),
+                children,
+                children,
+                st.sampled_from(CONSTANTS),
             ),
             st.builds(lambda a: ir.func("log", ir.add(ir.ONE, ir.func("exp", a))), children),
-            st.builds(lambda a, b: ir.sqrt(ir.add(ir.power(a, ir.num(2)), ir.power(b, ir.num(2)))), children, children),
+            st.builds(
+                lambda a, b: ir.sqrt(ir.add(ir.power(a, ir.num(2)), ir.power(b, ir.num(2)))),
+                children,
+                children,
+            ),
             st.builds(lambda a, b: ir.div(ir.power(a, ir.num(2)), b), children, children),
             st.builds(lambda a: ir.mul(a, ir.func("log", a)), children),
         )
@@ -68,7 +86,11 @@ def problems(draw):
     max_examples=EXAMPLES,
     deadline=None,
     derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
 )
 @given(problems())
 def test_every_proof_survives_jensen_sampling(problem):

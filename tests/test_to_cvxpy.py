@@ -31,7 +31,9 @@ def test_cvxpy_rejects_the_spelling_but_accepts_our_rewrite(expr, variables, ato
     r = cc.check(expr, variables)
     e = r.to_cvxpy()
     assert e.is_dcp()
-    names = " ".join([str(e).lower(), *(type(a).__name__.lower() for a in e.atoms())]).replace("_", "")
+    names = " ".join([str(e).lower(), *(type(a).__name__.lower() for a in e.atoms())]).replace(
+        "_", ""
+    )
     assert atom.replace("_", "") in names, str(e)
 
 
@@ -49,12 +51,14 @@ def test_every_expressible_corpus_proof_is_cvxpy_dcp_and_equal():
         want = e.is_convex() if r.convex.answer == "yes" else e.is_concave()
         assert e.is_dcp() and want, (entry["expr"], str(e))
         # equal values at a point inside the domain
-        from tests.jensen import sample_domain
         from convexcheck.symbolic.domains import parse_domain
         from convexcheck.symbolic.evaluate import evaluate
         from convexcheck.symbolic.parser import parse
+        from tests.jensen import sample_domain
 
-        point = {v: float(sample_domain(parse_domain(d), 1, rng)[0]) for v, d in entry["vars"].items()}
+        point = {
+            v: float(sample_domain(parse_domain(d), 1, rng)[0]) for v, d in entry["vars"].items()
+        }
         for var in e.variables():
             var.value = point[var.name()]
         ours = float(evaluate(parse(entry["expr"]), point))

@@ -65,7 +65,7 @@ def derivation_lines(analysis: Any, max_lines: int = _MAX_TREE_LINES) -> list[st
 
 def _rule_text(step: Any) -> str:
     rule = step.rule
-    if step.atom and rule in ("composition", "scale") or rule.startswith("pattern:"):
+    if (step.atom and rule in ("composition", "scale")) or rule.startswith("pattern:"):
         monos = ", ".join(m for m in step.monotonicity if m != "constant")
         curv = step.atom_curvature or "neither convex nor concave"
         return f"{rule}: {step.atom} is {curv}" + (f", {monos}" if monos else "")

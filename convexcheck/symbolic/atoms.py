@@ -56,33 +56,49 @@ INV_E_HI = Fraction(367879441171442322, 10**18)
 
 @dataclass(frozen=True)
 class Bound:
-    """A piece boundary: exact (``lo == hi``) or a rational enclosure of an irrational value."""
+    """A piece boundary ``rational + pi_coeff*pi``, with a rigorous rational enclosure.
+
+    Keeping the exact form lets a periodic piece be shifted by whole periods exactly (``0``
+    shifted by ``2*pi`` is ``2*pi``, not a fuzzy enclosure around ``0``).
+    """
 
     lo: Endpoint
     hi: Endpoint
     text: str
+    rational: Fraction | None = None
+    pi_coeff: Fraction | None = None
 
     @staticmethod
     def exact(q: Endpoint) -> Bound:
         text = "oo" if q == INF else "-oo" if q == -INF else str(q)
-        return Bound(q, q, text)
+        if q in (INF, -INF):
+            return Bound(q, q, text)
+        return Bound(q, q, text, Fraction(q), Fraction(0))
+
+    @staticmethod
+    def parts(rational: Fraction | int, pi_coeff: Fraction | int) -> Bound:
+        rational, pi_coeff = Fraction(rational), Fraction(pi_coeff)
+        if pi_coeff == 0:
+            q = rational.numerator if rational.denominator == 1 else rational
+            return Bound(q, q, str(q), rational, pi_coeff)
+        lo, hi = sorted((rational + pi_coeff * PI_LO, rational + pi_coeff * PI_HI))
+        pi_text = "pi" if pi_coeff == 1 else f"{pi_coeff}*pi"
+        text = pi_text if rational == 0 else f"{rational} + {pi_text}"
+        return Bound(lo, hi, text, rational, pi_coeff)
 
     @staticmethod
     def pi_times(q: Fraction | int) -> Bound:
-        q = Fraction(q)
-        if q == 0:
-            return Bound(0, 0, "0")
-        lo, hi = sorted((q * PI_LO, q * PI_HI))
-        text = "pi" if q == 1 else f"{q}*pi"
-        return Bound(lo, hi, text)
+        return Bound.parts(0, q)
 
     def shifted(self, k: int, period: Bound) -> Bound:
-        if k == 0:
+        if k == 0 or self.lo in (INF, -INF):
             return self
-        if self.lo in (INF, -INF):
-            return self
-        add_lo, add_hi = sorted((k * period.lo, k * period.hi))
-        return Bound(self.lo + add_lo, self.hi + add_hi, f"{self.text}{k:+d}*({period.text})")
+        if self.pi_coeff is None or period.pi_coeff is None:
+            raise ValueError("only pi-multiple bounds can be shifted by a period")
+        return Bound.parts(
+            self.rational + k * period.rational,  # type: ignore[operator]
+            self.pi_coeff + k * period.pi_coeff,
+        )
 
 
 MINUS_INF, ZERO, PLUS_INF = Bound.exact(-INF), Bound.exact(0), Bound.exact(INF)
@@ -173,6 +189,8 @@ class UnaryAtom:
     exponent: Fraction | int | None = field(default=None, compare=False)
     exact_at: Callable[[Endpoint], Endpoint | None] | None = field(default=None, compare=False)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
+    # an exact or rigorous image routine, when one exists, replaces the float evaluation
+    image_rule: Callable[[Interval], Interval | None] | None = field(default=None, compare=False)
 
     def domain_ok(self, r: Interval) -> bool:
         return any(r.within(d) for d in self.domain)
@@ -206,8 +224,13 @@ class UnaryAtom:
 
     def _image_of(self, r: Interval) -> Interval:
         """An enclosure of ``fn`` over ``r``: a hull over the monotone pieces ``r`` meets."""
+        if self.image_rule is not None:
+            out = self.image_rule(r)
+            return out if out is not None else self.image
         if r.is_point and r.lo in (INF, -INF):
             return self.image
+        if self.period is not None and (abs(float_down(r.lo)) > 1e6 or abs(float_up(r.hi)) > 1e6):
+            return self.image  # float spacing there is too coarse to locate the extremes
         touching = pieces_touching(self.monotonicity, self.period, r)
         if touching is None:
             return self.image
@@ -276,6 +299,10 @@ def _xlogx(x: float) -> float:
 
 
 def _tan(x: float) -> float:
+    # near the poles a float argument may sit on the other side of pi/2, where tan wraps
+    # around; NaN makes the interval code use the safe infinite end instead
+    if abs(x) > 1.5707963:
+        return math.nan
     return math.tan(x)
 
 
@@ -493,6 +520,7 @@ def power_atom(p: Fraction | int) -> UnaryAtom:
         sympy_name="Pow",
         cvxpy_name="power",
         exponent=q,
+        image_rule=lambda r, p=p: power_image(r, p),
     )
 
 
@@ -517,7 +545,17 @@ def exp_base_atom(base: Fraction | int) -> UnaryAtom:
         _pieces((MINUS_INF, PLUS_INF, CONVEX)),
         _pieces((MINUS_INF, PLUS_INF, INCREASING if increasing else DECREASING)),
         limits=(0.0, INF) if increasing else (INF, 0.0),
+        image_rule=lambda r, base=base: _exp_base_image(base, r),
     )
+
+
+def _exp_base_image(base: Fraction | int, r: Interval) -> Interval:
+    """``c**u = exp(u*log(c))`` with ``log(c)`` enclosed first, so the error does not grow
+    with ``|u|`` (a float ``c**u`` loses ``|u|*eps`` of relative precision)."""
+    from convexcheck.symbolic.interval import mul, point
+
+    log_c = UNARY_ATOMS["log"].image_of(point(base))
+    return UNARY_ATOMS["exp"].image_of(mul(r, log_c))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -598,9 +636,14 @@ class LogSumExpAtom(NaryAtom):
     def image(self, ranges: list[Interval]) -> Interval:
         lo = self.evaluate([float_down(r.lo) for r in ranges])
         hi = self.evaluate([float_up(r.hi) for r in ranges])
+        # each exp/log/sum step errs by a few ulps of its own magnitude: widen by a relative
+        # margin of the inputs' scale, not of the (possibly cancelling) result
+        scale = max((abs(float_down(r.lo)) for r in ranges if r.lo != -INF), default=0.0)
+        scale = max(scale, max((abs(float_up(r.hi)) for r in ranges if r.hi != INF), default=0.0))
+        margin = 1e-14 * (1 + scale + abs(lo) + abs(hi)) + 1e-300
         return Interval(
-            exact(widen_down(lo, 4)) if not math.isinf(lo) else lo,
-            exact(widen_up(hi, 4)) if not math.isinf(hi) else hi,
+            exact(widen_down(lo - margin, 1)) if not math.isinf(lo) else lo,
+            exact(widen_up(hi + margin, 1)) if not math.isinf(hi) else hi,
             math.isinf(lo),
             math.isinf(hi),
         )

@@ -25,7 +25,7 @@ def diff(root: Node, name: str) -> Node | None:
     return d[id(root)]
 
 
-def _diff_node(node: Node, x: Node, d: dict[int, Node | None]) -> Node | None:  # noqa: C901
+def _diff_node(node: Node, x: Node, d: dict[int, Node | None]) -> Node | None:
     op = node.op
     if node.is_const:
         return ir.ZERO

@@ -39,7 +39,7 @@ from convexcheck.symbolic.atoms import (
 )
 from convexcheck.symbolic.interval import Interval
 from convexcheck.symbolic.ir import Node
-from convexcheck.symbolic.printer import to_str
+from convexcheck.symbolic.printer import labels, to_str
 from convexcheck.symbolic.ranges import node_range
 
 QUESTIONS = ("convex", "concave")
@@ -119,7 +119,9 @@ def _composition_text(atom, atom_curvature, mono, i, n, child, kind) -> Callable
     def text() -> str:
         which = f" in argument {i + 1}" if n > 1 else ""
         desc = "affine" if atom_curvature == AFFINE else atom_curvature
-        argument = "an argument of unknown curvature" if kind.startswith("of ") else f"a {kind} argument"
+        argument = (
+            "an argument of unknown curvature" if kind.startswith("of ") else f"a {kind} argument"
+        )
         return (
             f"{atom} is {desc} and {mono}{which}; its argument {short(child)} is {kind}; "
             f"a {desc} {mono} function of {argument} is not covered by the composition rules"
@@ -175,17 +177,19 @@ class DCPEngine:
         return steps[root]
 
     def _step(self, node: Node) -> Step:
-        child_ranges = [
-            None if a.is_bool else self.steps[a].range for a in node.args
-        ]
+        child_ranges = [None if a.is_bool else self.steps[a].range for a in node.args]
         rng = node_range(node, child_ranges, self.domains)
         if node.op == "var":
             return Step(node, rng, True, True, "variable")
         if node.is_const:
             if rng is None:
-                why = Failure(f"the constant {short(node)} is undefined (a function is applied "
-                              "outside its domain)")
-                return Step(node, None, False, False, "constant", failures=dict.fromkeys(QUESTIONS, why))
+                why = Failure(
+                    f"the constant {short(node)} is undefined (a function is applied "
+                    "outside its domain)"
+                )
+                return Step(
+                    node, None, False, False, "constant", failures=dict.fromkeys(QUESTIONS, why)
+                )
             return Step(node, rng, True, True, "constant")
         from convexcheck.symbolic.patterns import rules_for
 
@@ -250,9 +254,7 @@ class DCPEngine:
         for question in QUESTIONS:
             want = CONVEX if question == "convex" else CONCAVE
             if atom_curvature not in (want, AFFINE):
-                failures[question] = Failure(
-                    _atom_shape_text(atom, atom_curvature, kids, question)
-                )
+                failures[question] = Failure(_atom_shape_text(atom, atom_curvature, kids, question))
                 verdict[question] = False
                 continue
             ok = True
@@ -289,7 +291,13 @@ class DCPEngine:
     def domain_failure(self, node: Node, rng, rule: str, atom: str, text: str, children=()) -> Step:
         why = Failure(f"{atom}: {text}")
         return Step(
-            node, rng, False, False, rule, atom=atom, children=tuple(children),
+            node,
+            rng,
+            False,
+            False,
+            rule,
+            atom=atom,
+            children=tuple(children),
             failures=dict.fromkeys(QUESTIONS, why),
         )
 
@@ -299,7 +307,9 @@ class DCPEngine:
         """``node`` equals ``replacement`` on the domain (checked by the caller): inherit."""
         inner = self.step_of(replacement)
         failures = {
-            q: Failure(f"after rewriting by {identity}: {inner.failures[q].text}", inner.failures[q].cause)
+            q: Failure(
+                f"after rewriting by {identity}: {inner.failures[q].text}", inner.failures[q].cause
+            )
             for q in QUESTIONS
             if not inner.proves(q) and q in inner.failures
         }
@@ -372,17 +382,26 @@ def rule_product(engine: DCPEngine, node: Node, rng) -> Step | None:
     inner = engine.step_of(rest)
     crange = c.range
     if crange is None:
-        return engine.domain_failure(node, rng, "scale", "constant factor", f"{short(factor)} is undefined")
+        return engine.domain_failure(
+            node, rng, "scale", "constant factor", f"{short(factor)} is undefined"
+        )
     if crange.nonneg:
         mono = INCREASING
     elif crange.nonpos:
         mono = DECREASING
     else:
         return engine.domain_failure(
-            node, rng, "scale", "scaling",
+            node,
+            rng,
+            "scale",
+            "scaling",
             f"the sign of the constant factor {short(factor)} is not known (enclosure {crange})",
         )
-    label = f"multiplication by {factor.value}" if factor.op == "num" else "multiplication by a constant"
+    label = (
+        f"multiplication by {factor.value}"
+        if factor.op == "num"
+        else "multiplication by a constant"
+    )
     step = engine.compose(node, rng, label, AFFINE, (mono,), (rest,), rule="scale")
     step.children = (factor, rest)
     step.monotonicity = ("constant", mono)
@@ -400,19 +419,35 @@ def rule_power(engine: DCPEngine, node: Node, rng) -> Step:
         atom = power_atom(exponent.value)
         b = engine.steps[base]
         if b.range is None or not atom.domain_ok(b.range):
-            where = f"its base {short(base)} ranges over {b.range}" if b.range else f"its base {short(base)} is undefined somewhere"
+            where = (
+                f"its base {short(base)} ranges over {b.range}"
+                if b.range
+                else f"its base {short(base)} is undefined somewhere"
+            )
             return engine.domain_failure(
-                node, rng, "composition", power_name(exponent.value),
-                f"needs its base in {atom.domain_text()}, but {where}", (base,),
+                node,
+                rng,
+                "composition",
+                power_name(exponent.value),
+                f"needs its base in {atom.domain_text()}, but {where}",
+                (base,),
             )
         return engine.compose(
-            node, rng, power_name(exponent.value), atom.curvature_on(b.range),
-            (atom.monotonicity_on(b.range),), (base,),
+            node,
+            rng,
+            power_name(exponent.value),
+            atom.curvature_on(b.range),
+            (atom.monotonicity_on(b.range),),
+            (base,),
         )
     if exponent.is_const:
         return engine.domain_failure(
-            node, rng, "composition", "power",
-            f"the exponent {short(exponent)} is not a rational number", (base,),
+            node,
+            rng,
+            "composition",
+            "power",
+            f"the exponent {short(exponent)} is not a rational number",
+            (base,),
         )
     e = engine.steps[exponent]
     if base.op == "const" and base.value == "E":
@@ -421,13 +456,21 @@ def rule_power(engine: DCPEngine, node: Node, rng) -> Step:
         atom = exp_base_atom(base.value)
     else:
         return engine.domain_failure(
-            node, rng, "composition", "power",
+            node,
+            rng,
+            "composition",
+            "power",
             "a power with a non-constant exponent is covered only for a positive constant base "
-            "(write exp(v*log(u)) for u > 0)", (base, exponent),
+            "(write exp(v*log(u)) for u > 0)",
+            (base, exponent),
         )
     return engine.compose(
-        node, rng, atom.name, atom.curvature_on(e.range) if e.range else None,
-        (atom.monotonicity_on(e.range) if e.range else "nonmonotone",), (exponent,),
+        node,
+        rng,
+        atom.name,
+        atom.curvature_on(e.range) if e.range else None,
+        (atom.monotonicity_on(e.range) if e.range else "nonmonotone",),
+        (exponent,),
     )
 
 
@@ -436,10 +479,18 @@ def rule_unary(engine: DCPEngine, node: Node, rng) -> Step:
     (arg,) = node.args
     a = engine.steps[arg]
     if a.range is None or not atom.domain_ok(a.range):
-        where = f"its argument {short(arg)} ranges over {a.range}" if a.range else f"its argument {short(arg)} is undefined somewhere"
+        where = (
+            f"its argument {short(arg)} ranges over {a.range}"
+            if a.range
+            else f"its argument {short(arg)} is undefined somewhere"
+        )
         return engine.domain_failure(
-            node, rng, "composition", node.op,
-            f"needs its argument in {atom.domain_text()}, but {where}", (arg,),
+            node,
+            rng,
+            "composition",
+            node.op,
+            f"needs its argument in {atom.domain_text()}, but {where}",
+            (arg,),
         )
     return engine.compose(
         node, rng, node.op, atom.curvature_on(a.range), (atom.monotonicity_on(a.range),), (arg,)
@@ -450,7 +501,9 @@ def rule_nary(engine: DCPEngine, node: Node, rng) -> Step:
     atom = NARY_ATOMS[node.op]
     ranges = [engine.steps[a].range for a in node.args]
     if any(r is None for r in ranges):
-        return engine.domain_failure(node, rng, "composition", node.op, "an argument is undefined somewhere", node.args)
+        return engine.domain_failure(
+            node, rng, "composition", node.op, "an argument is undefined somewhere", node.args
+        )
     monos = tuple(atom.monotonicity(i, ranges) for i in range(len(ranges)))
     return engine.compose(node, rng, node.op, atom.curvature(ranges), monos, node.args)
 
@@ -512,12 +565,16 @@ class Analysis:
         """
         nodes = self.proof_nodes()
         index = {id(n): i for i, n in enumerate(nodes)}
+        texts: dict[int, str] = {}
+        for n in reversed(nodes):  # root first; synthetic pattern nodes get their own pass
+            if id(n) not in texts:
+                texts.update(labels(n, limit=200))
         entries = []
         for n in nodes:
             s = self.engine.steps[n]
             entry: dict[str, Any] = {
                 "id": index[id(n)],
-                "expr": to_str(n, limit=200),
+                "expr": texts[id(n)],
                 "rule": s.rule,
                 "curvature": s.curvature,
                 "range": s.range.to_json() if s.range is not None else None,

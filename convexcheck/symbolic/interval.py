@@ -79,12 +79,8 @@ class Interval:
 
     def within(self, other: Interval) -> bool:
         """Whether every point of ``self`` lies in ``other``."""
-        lo_ok = self.lo > other.lo or (
-            self.lo == other.lo and (self.lo_open or not other.lo_open)
-        )
-        hi_ok = self.hi < other.hi or (
-            self.hi == other.hi and (self.hi_open or not other.hi_open)
-        )
+        lo_ok = self.lo > other.lo or (self.lo == other.lo and (self.lo_open or not other.lo_open))
+        hi_ok = self.hi < other.hi or (self.hi == other.hi and (self.hi_open or not other.hi_open))
         return lo_ok and hi_ok
 
     def sign(self) -> str:
@@ -182,8 +178,8 @@ def float_down(q: Endpoint) -> float:
         return q
     try:
         f = float(q)
-    except OverflowError:
-        return INF if q > 0 else -INF
+    except OverflowError:  # beyond the float range: the largest float is still below q > 0
+        return _MAX_FLOAT if q > 0 else -INF
     if f > q:
         f = math.nextafter(f, -INF)
     return f
@@ -196,7 +192,7 @@ def float_up(q: Endpoint) -> float:
     try:
         f = float(q)
     except OverflowError:
-        return INF if q > 0 else -INF
+        return INF if q > 0 else -_MAX_FLOAT
     if f < q:
         f = math.nextafter(f, INF)
     return f
@@ -300,8 +296,8 @@ def mul(a: Interval, b: Interval) -> Interval:
     corners = []
     for x, x_open in ((a.lo, a.lo_open), (a.hi, a.hi_open)):
         for y, y_open in ((b.lo, b.lo_open), (b.hi, b.hi_open)):
-            attained = (not x_open and not y_open) or (x == 0 and not x_open) or (
-                y == 0 and not y_open
+            attained = (
+                (not x_open and not y_open) or (x == 0 and not x_open) or (y == 0 and not y_open)
             )
             corners.append((_times(x, y), attained))
     lo = min(c[0] for c in corners)
@@ -409,7 +405,7 @@ def ipow_rational(a: Interval, p: Fraction) -> Interval | None:
             return 0 if p > 0 else INF
         if x == INF:
             return INF if p > 0 else 0
-        v = _pow_float(float(x), float(p))
+        v = _pow_float(float_down(x), float(p))
         if v in (0.0, INF):
             return 0 if v == 0.0 else exact(1.7976931348623157e308)
         return exact(max(widen_down(v * (1 - margin), 1), 0.0))
@@ -419,7 +415,7 @@ def ipow_rational(a: Interval, p: Fraction) -> Interval | None:
             return 0 if p > 0 else INF
         if x == INF:
             return INF if p > 0 else 0
-        v = _pow_float(float(x), float(p))
+        v = _pow_float(float_up(x), float(p))
         if v == INF:
             return INF
         return exact(widen_up(v * (1 + margin), 1) if v > 0 else math.ulp(0.0) * 4)

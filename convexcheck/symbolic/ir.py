@@ -279,7 +279,7 @@ def _fold_numeric_power(base: Number, exponent: Number) -> Node | None:
             return None
         return num(Fraction(base) ** exponent)
     # rational exponent p/q: fold only exact roots of nonnegative numbers
-    if base < 0:
+    if base < 0 or (base == 0 and exponent < 0):
         return None
     if base in (0, 1):
         return num(base)

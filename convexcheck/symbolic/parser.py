@@ -93,8 +93,8 @@ def tokenize(text: str) -> list[_Token]:
         kind = m.lastgroup
         pos = m.end()
         append(_Token(kind, m.group(kind), m.start(kind)))  # type: ignore[arg-type]
-    rest = len(text) - len(text[pos:].lstrip())
-    pos += rest
+    tail = text[pos:]
+    pos += len(tail) - len(tail.lstrip())
     if pos < len(text):
         ch = text[pos]
         hint = " (strings are not part of the grammar)" if ch in "'\"" else ""
@@ -193,7 +193,9 @@ class _Parser:
             self.advance()
             if assoc == "cmp":
                 right = self.numeric(self.expression(prec + 1), tok, f"'{tok.text}'")
-                lhs = chain_rhs if chain_rhs is not None else self.numeric(left, tok, "a comparison")
+                lhs = (
+                    chain_rhs if chain_rhs is not None else self.numeric(left, tok, "a comparison")
+                )
                 rel = ir.relation(tok.text, lhs, right)
                 left = rel if chain_rhs is None else ir.logic("And", left, rel)
                 chain_rhs = right
@@ -344,7 +346,9 @@ class _Parser:
         if name in ("And", "Or", "Not"):
             nodes = [self.boolean(a, t, name) for a, t in args]
             if (name == "Not" and len(nodes) != 1) or not nodes:
-                raise ParseError(f"at position {tok.pos}: wrong number of arguments to {name}")
+                raise ParseError(
+                    f"at position {tok.pos}: wrong number of arguments to {name}", tok.pos
+                )
             return ir.logic(name, *nodes)
         nodes = [self.numeric(a, t, name) for a, t in args]
         if name == "sqrt":

@@ -48,7 +48,9 @@ from convexcheck.symbolic.quadratic import as_quadratic, certify_quadratic, degr
 
 
 def _is_exp(node: Node) -> bool:
-    return node.op == "exp" or (node.op == "pow" and node.args[0].op == "const" and node.args[0].value == "E")
+    return node.op == "exp" or (
+        node.op == "pow" and node.args[0].op == "const" and node.args[0].value == "E"
+    )
 
 
 def _exp_arg(node: Node) -> Node:
@@ -64,7 +66,12 @@ def _exponent_of_exp_term(engine: DCPEngine, term: Node) -> Node | None:
         if _is_exp(f):
             pieces.append(_exp_arg(f))
             found = True
-        elif f.op == "pow" and f.args[0].op == "num" and f.args[0].value > 0 and not f.args[1].is_const:  # type: ignore[operator]
+        elif (
+            f.op == "pow"
+            and f.args[0].op == "num"
+            and f.args[0].value > 0
+            and not f.args[1].is_const
+        ):  # type: ignore[operator]
             pieces.append(ir.mul(f.args[1], ir.func("log", f.args[0])))  # c**u = exp(u*log c)
             found = True
         elif f.is_const:
@@ -116,13 +123,23 @@ def log_of_exponentials(engine: DCPEngine, node: Node, rng) -> Step | None:
         atom = UNARY_ATOMS["logistic"]
         r = engine.step_of(u).range
         return engine.compose(
-            node, rng, "logistic", atom.curvature_on(r) if r else None,
-            (INCREASING,), (u,), rule="pattern:logistic",
+            node,
+            rng,
+            "logistic",
+            atom.curvature_on(r) if r else None,
+            (INCREASING,),
+            (u,),
+            rule="pattern:logistic",
             detail={"identity": f"log(1 + exp(u)) = logistic(u) with u = {to_str(u, limit=200)}"},
         )
     return engine.compose(
-        node, rng, "log_sum_exp", LOG_SUM_EXP.curvature([]),
-        (INCREASING,) * len(exponents), tuple(exponents), rule="pattern:log_sum_exp",
+        node,
+        rng,
+        "log_sum_exp",
+        LOG_SUM_EXP.curvature([]),
+        (INCREASING,) * len(exponents),
+        tuple(exponents),
+        rule="pattern:log_sum_exp",
         detail={"identity": "log(sum_i c_i*exp(u_i)) = log_sum_exp(u_i + log(c_i))"},
     )
 
@@ -135,7 +152,9 @@ def log_identities(engine: DCPEngine, node: Node, rng) -> Step | None:
         if not all(_positive(engine, f) for f in arg.args):
             return None
         replacement = ir.add(*(ir.func("log", f) for f in arg.args))
-        return engine.rewrite(node, rng, replacement, "log-product", "log(x*y) = log(x) + log(y) for x, y > 0")
+        return engine.rewrite(
+            node, rng, replacement, "log-product", "log(x*y) = log(x) + log(y) for x, y > 0"
+        )
     if arg.op == "pow" and arg.args[1].op == "num" and _positive(engine, arg.args[0]):
         replacement = ir.mul(arg.args[1], ir.func("log", arg.args[0]))
         return engine.rewrite(node, rng, replacement, "log-power", "log(u**p) = p*log(u) for u > 0")
@@ -183,14 +202,22 @@ def norm_of_squares(engine: DCPEngine, node: Node, rng) -> Step | None:
     if not args:
         return None
     if len(args) == 1 and weights[0] == 1 and offset == 0:
-        return engine.rewrite(node, rng, ir.func("Abs", args[0]), "sqrt-square", "sqrt(u**2) = Abs(u)")
+        return engine.rewrite(
+            node, rng, ir.func("Abs", args[0]), "sqrt-square", "sqrt(u**2) = Abs(u)"
+        )
     atom = NormAtom(tuple(weights), offset)
     ranges = [engine.step_of(a).range for a in args]
     if any(r is None for r in ranges):
         return None
     monos = tuple(atom.monotonicity(i, ranges) for i in range(len(args)))
     return engine.compose(
-        node, rng, "norm2", atom.curvature(ranges), monos, tuple(args), rule="pattern:norm2",
+        node,
+        rng,
+        "norm2",
+        atom.curvature(ranges),
+        monos,
+        tuple(args),
+        rule="pattern:norm2",
         detail={
             "identity": "sqrt(sum_i w_i*u_i**2 + c) = norm2(sqrt(w_i)*u_i, sqrt(c))",
             "weights": [str(w) for w in weights],
@@ -214,8 +241,14 @@ def sigmoid(engine: DCPEngine, node: Node, rng) -> Step | None:
     if r is None:
         return None
     return engine.compose(
-        node, rng, "sigmoid", atom.curvature_on(r), (atom.monotonicity_on(r),), (u,),
-        rule="pattern:sigmoid", detail={"identity": "1/(1 + exp(-u)) = sigmoid(u)"},
+        node,
+        rng,
+        "sigmoid",
+        atom.curvature_on(r),
+        (atom.monotonicity_on(r),),
+        (u,),
+        rule="pattern:sigmoid",
+        detail={"identity": "1/(1 + exp(-u)) = sigmoid(u)"},
     )
 
 
@@ -239,7 +272,9 @@ def power_of_product(engine: DCPEngine, node: Node, rng) -> Step | None:
             return None
         factors.append(ir.power(b, ir.num(Fraction(a.value) * Fraction(p))))  # type: ignore[arg-type]
     replacement = ir.mul(*factors)
-    return engine.rewrite(node, rng, replacement, "power-of-product", "(x*y)**p = x**p * y**p for x, y >= 0")
+    return engine.rewrite(
+        node, rng, replacement, "power-of-product", "(x*y)**p = x**p * y**p for x, y >= 0"
+    )
 
 
 def power_of_exp(engine: DCPEngine, node: Node, rng) -> Step | None:
@@ -286,12 +321,21 @@ def entropy(engine: DCPEngine, node: Node, rng) -> Step | None:
             r = engine.step_of(u).range
             if r is None or not atom.domain_ok(r):
                 return engine.domain_failure(
-                    node, rng, "pattern:xlogx", "u*log(u)",
-                    f"needs u >= 0, but u = {to_str(u, limit=60)} ranges over {r}", (u,),
+                    node,
+                    rng,
+                    "pattern:xlogx",
+                    "u*log(u)",
+                    f"needs u >= 0, but u = {to_str(u, limit=60)} ranges over {r}",
+                    (u,),
                 )
             return engine.compose(
-                node, atom.image_of(r), "xlogx", atom.curvature_on(r), (atom.monotonicity_on(r),),
-                (u,), rule="pattern:xlogx",
+                node,
+                atom.image_of(r),
+                "xlogx",
+                atom.curvature_on(r),
+                (atom.monotonicity_on(r),),
+                (u,),
+                rule="pattern:xlogx",
                 detail={"identity": "u*log(u) = -entr(u), extended by 0 at u = 0"},
             )
         if inner.op == "mul" and len(inner.args) == 2:
@@ -306,11 +350,17 @@ def entropy(engine: DCPEngine, node: Node, rng) -> Step | None:
                 if num_ is u:
                     why = REL_ENTR.domain_ok(ranges)  # type: ignore[arg-type]
                     if why:
-                        return engine.domain_failure(node, rng, "pattern:rel_entr", "u*log(u/v)", why, (u, v))
+                        return engine.domain_failure(
+                            node, rng, "pattern:rel_entr", "u*log(u/v)", why, (u, v)
+                        )
                     return engine.compose(
-                        node, rng, "rel_entr", REL_ENTR.curvature(ranges),
+                        node,
+                        rng,
+                        "rel_entr",
+                        REL_ENTR.curvature(ranges),
                         (REL_ENTR.monotonicity(0, ranges), REL_ENTR.monotonicity(1, ranges)),
-                        (u, v), rule="pattern:rel_entr",
+                        (u, v),
+                        rule="pattern:rel_entr",
                         detail={"identity": "u*log(u/v) = rel_entr(u, v)"},
                     )
                 if num_ is v and inner.args:
@@ -318,7 +368,11 @@ def entropy(engine: DCPEngine, node: Node, rng) -> Step | None:
                     replacement = ir.neg(ir.mul(u, ir.func("log", ir.div(u, v))))
                     if _positive(engine, u) and _positive(engine, v):
                         return engine.rewrite(
-                            node, rng, replacement, "log-ratio", "u*log(v/u) = -u*log(u/v) for u, v > 0"
+                            node,
+                            rng,
+                            replacement,
+                            "log-ratio",
+                            "u*log(v/u) = -u*log(u/v) for u, v > 0",
                         )
     return None
 
@@ -345,7 +399,9 @@ def quad_over_lin(engine: DCPEngine, node: Node, rng) -> Step | None:
         return None
     if vr.negative:
         replacement = ir.neg(ir.mul(n, ir.power(ir.neg(v), ir.MINUS_ONE)))
-        return engine.rewrite(node, rng, replacement, "negative-denominator", "u**2/v = -(u**2/(-v))")
+        return engine.rewrite(
+            node, rng, replacement, "negative-denominator", "u**2/v = -(u**2/(-v))"
+        )
     atom = QuadOverLinAtom()
     ranges = [engine.step_of(u).range, vr]
     if ranges[0] is None:
@@ -354,9 +410,14 @@ def quad_over_lin(engine: DCPEngine, node: Node, rng) -> Step | None:
     if why:
         return engine.domain_failure(node, rng, "pattern:quad_over_lin", "u**2/v", why, (u, v))
     return engine.compose(
-        node, rng, "quad_over_lin", atom.curvature(ranges),
-        (atom.monotonicity(0, ranges), atom.monotonicity(1, ranges)), (u, v),  # type: ignore[arg-type]
-        rule="pattern:quad_over_lin", detail={"identity": "u**2/v = quad_over_lin(u, v) for v > 0"},
+        node,
+        rng,
+        "quad_over_lin",
+        atom.curvature(ranges),
+        (atom.monotonicity(0, ranges), atom.monotonicity(1, ranges)),
+        (u, v),  # type: ignore[arg-type]
+        rule="pattern:quad_over_lin",
+        detail={"identity": "u**2/v = quad_over_lin(u, v) for v > 0"},
     )
 
 
@@ -381,12 +442,19 @@ def power_product(engine: DCPEngine, node: Node, rng) -> Step | None:
         return None
     why = atom.domain_ok(ranges)  # type: ignore[arg-type]
     if why:
-        return engine.domain_failure(node, rng, "pattern:power_product", "product of powers", why, bases)
+        return engine.domain_failure(
+            node, rng, "pattern:power_product", "product of powers", why, bases
+        )
     curvature = atom.curvature(ranges)  # type: ignore[arg-type]
     monos = tuple(atom.monotonicity(i, ranges) for i in range(len(bases)))  # type: ignore[arg-type]
     exps = ", ".join(str(a) for a in exponents)
     return engine.compose(
-        node, rng, f"product of powers ({exps})", curvature, monos, tuple(bases),
+        node,
+        rng,
+        f"product of powers ({exps})",
+        curvature,
+        monos,
+        tuple(bases),
         rule="pattern:power_product",
         detail={
             "identity": "prod x_i**a_i on x > 0: convex iff all a_i <= 0 or (one a_j > 0 and "
@@ -441,10 +509,17 @@ def quadratic_form(engine: DCPEngine, node: Node, rng) -> Step | None:
                 cause=bad.node if bad.curvature == "unknown" else None,
             )
     return Step(
-        node, rng, "convex" not in failures, "concave" not in failures, "quadratic-form",
+        node,
+        rng,
+        "convex" not in failures,
+        "concave" not in failures,
+        "quadratic-form",
         specific=not rest,
-        atom="sum", atom_curvature=AFFINE, monotonicity=(INCREASING,) * len(rest),
-        children=tuple(rest), failures=failures,
+        atom="sum",
+        atom_curvature=AFFINE,
+        monotonicity=(INCREASING,) * len(rest),
+        children=tuple(rest),
+        failures=failures,
         detail={
             "quadratic_terms": to_str(group_node, limit=2000),
             "certificate": cert.to_dict(),
@@ -492,7 +567,10 @@ def dominated_extreme(engine: DCPEngine, node: Node, rng) -> Step | None:
                 break
         if dominant:
             return engine.rewrite(
-                node, rng, a, "dominated-argument",
+                node,
+                rng,
+                a,
+                "dominated-argument",
                 f"{node.op}(a, b, ...) = a where a {'>=' if want_max else '<='} every other argument",
             )
     return None

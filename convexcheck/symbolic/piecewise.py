@@ -159,16 +159,25 @@ def _condition_set(cond: Node, x: str, domain: Interval) -> IntervalSet:
 
 def _failure_step(node: Node, rng, text: str) -> Step:
     why = Failure(text)
-    return Step(node, rng, False, False, "piecewise", atom="Piecewise", failures=dict.fromkeys(QUESTIONS, why))
+    return Step(
+        node,
+        rng,
+        False,
+        False,
+        "piecewise",
+        atom="Piecewise",
+        failures=dict.fromkeys(QUESTIONS, why),
+    )
 
 
-def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:  # noqa: C901
+def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
     names = free_variables(node)
     values = node.args[0::2]
     conditions = node.args[1::2]
     if len(names) != 1:
         return _failure_step(
-            node, rng,
+            node,
+            rng,
             "a Piecewise is analysed when it depends on exactly one variable; this one depends "
             f"on {len(names)} ({', '.join(names)})",
         )
@@ -185,7 +194,9 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:  # noqa: C901
         return _failure_step(node, rng, f"Piecewise condition not understood: {exc}")
     if remaining:
         return _failure_step(
-            node, rng, f"the Piecewise is undefined on {', '.join(str(r) for r in remaining)} "
+            node,
+            rng,
+            f"the Piecewise is undefined on {', '.join(str(r) for r in remaining)} "
             "(no condition holds there)",
         )
     segments.sort(key=lambda s: (s[0].lo, s[0].lo_open))
@@ -209,7 +220,8 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:  # noqa: C901
     for k, (seg, i) in enumerate(merged):
         piece = values[i]
         closed = Interval(
-            seg.lo, seg.hi,
+            seg.lo,
+            seg.hi,
             seg.lo_open if k == 0 else False,
             seg.hi_open if k == len(merged) - 1 else False,
         )
@@ -218,7 +230,11 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:  # noqa: C901
         sub = DCPEngine({x: closed})
         step = sub.analyze(piece)
         detail_segments.append(
-            {"interval": str(closed), "piece": to_str(piece, limit=200), "curvature": step.curvature}
+            {
+                "interval": str(closed),
+                "piece": to_str(piece, limit=200),
+                "curvature": step.curvature,
+            }
         )
         if step.range is None:
             for q in QUESTIONS:
@@ -246,14 +262,25 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:  # noqa: C901
                 fail(q, f"the one-sided slopes at {x} = {b} could not be computed")
             continue
         if not lo_slope.hi <= hi_slope.lo:
-            fail("convex", f"at {x} = {b} the slope from the left {lo_slope} is not <= the slope "
-                 f"from the right {hi_slope}")
+            fail(
+                "convex",
+                f"at {x} = {b} the slope from the left {lo_slope} is not <= the slope "
+                f"from the right {hi_slope}",
+            )
         if not lo_slope.lo >= hi_slope.hi:
-            fail("concave", f"at {x} = {b} the slope from the left {lo_slope} is not >= the slope "
-                 f"from the right {hi_slope}")
+            fail(
+                "concave",
+                f"at {x} = {b} the slope from the left {lo_slope} is not >= the slope "
+                f"from the right {hi_slope}",
+            )
     return Step(
-        node, out_range if out_range is not None else rng, verdict["convex"], verdict["concave"],
-        "piecewise", atom="Piecewise", failures=failures,
+        node,
+        out_range if out_range is not None else rng,
+        verdict["convex"],
+        verdict["concave"],
+        "piecewise",
+        atom="Piecewise",
+        failures=failures,
         detail={"variable": x, "segments": detail_segments, "breakpoints": breakpoints},
     )
 
@@ -270,10 +297,14 @@ def _glue(values, i: int, j: int, b, x: str, merged) -> dict[str, Any]:
         "right_value": str(rv) if rv else None,
     }
     # a single-point segment sitting on the breakpoint must agree too
-    point_values = [evaluate_at(values[k], {x: b}) for seg, k in merged if seg.is_point and seg.lo == b]
+    point_values = [
+        evaluate_at(values[k], {x: b}) for seg, k in merged if seg.is_point and seg.lo == b
+    ]
     exact_values = [v for v in (lv, rv, *point_values) if v is not None and v.is_point]
     continuous = (
-        lv is not None and rv is not None and len(exact_values) == 2 + len(point_values)
+        lv is not None
+        and rv is not None
+        and len(exact_values) == 2 + len(point_values)
         and all(v.lo == exact_values[0].lo for v in exact_values)
     )
     why = "" if continuous else f"value from the left {lv}, from the right {rv}"

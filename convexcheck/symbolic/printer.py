@@ -45,7 +45,25 @@ def to_str(root: Node, limit: int | None = None) -> str:
     return done[id(root)][0]
 
 
-def _render(node: Node, done: dict[int, tuple[str, int]], cut) -> tuple[str, int]:  # noqa: C901
+def labels(root: Node, limit: int = 200) -> dict[int, str]:
+    """Truncated strings of every node under ``root`` in one pass (id(node) -> text).
+
+    Printing each node of a deep tree separately would cost O(depth * size); here each node is
+    rendered once from its children's (already truncated) texts.
+    """
+    done: dict[int, tuple[str, int]] = {}
+
+    def cut(text: str) -> str:
+        if len(text) > limit:
+            return text[: max(limit - 3, 1)] + "..."
+        return text
+
+    for node in postorder(root):
+        done[id(node)] = _render(node, done, cut)
+    return {k: v[0] for k, v in done.items()}
+
+
+def _render(node: Node, done: dict[int, tuple[str, int]], cut) -> tuple[str, int]:
     op = node.op
     if op == "num":
         return format_number(node.value), _number_prec(node.value)  # type: ignore[arg-type]
@@ -72,15 +90,17 @@ def _render(node: Node, done: dict[int, tuple[str, int]], cut) -> tuple[str, int
         exponent = node.args[1]
         if exponent.op == "num" and exponent.value == Fraction(1, 2):
             return cut(f"sqrt({btext})"), _ATOM
-        if exponent.op == "num" and exponent.value == -1:
+        if (
+            exponent.op == "num"
+            and exponent.value == -1
+            and not (node.args[0].op == "num" and node.args[0].value == 0)
+        ):
             return cut(f"1/{_wrap(btext, bprec, _POW + 1)}"), _MUL
         if node.args[0].op == "const" and node.args[0].value == "E":
             return cut(f"exp({etext})"), _ATOM
         return cut(f"{_wrap(btext, bprec, _POW + 1)}**{_wrap(etext, eprec, _POW + 1)}"), _POW
     if op == "Piecewise":
-        pieces = ", ".join(
-            f"({child[i][0]}, {child[i + 1][0]})" for i in range(0, len(child), 2)
-        )
+        pieces = ", ".join(f"({child[i][0]}, {child[i + 1][0]})" for i in range(0, len(child), 2))
         return cut(f"Piecewise({pieces})"), _ATOM
     if op in _RELATION_TEXT:
         (ltext, _), (rtext, _) = child
@@ -131,7 +151,8 @@ def _mul_text(coefficient, factors, done) -> tuple[str, int]:
     if q.denominator != 1:
         denominator.append(str(q.denominator))
     for f in factors:
-        if f.op == "pow" and f.args[1].op == "num" and f.args[1].value < 0:  # type: ignore[operator]
+        zero_base = f.op == "pow" and f.args[0].op == "num" and f.args[0].value == 0
+        if f.op == "pow" and f.args[1].op == "num" and f.args[1].value < 0 and not zero_base:  # type: ignore[operator]
             base_text, base_prec = done[id(f.args[0])]
             e = -f.args[1].value  # type: ignore[operator]
             if e == 1:

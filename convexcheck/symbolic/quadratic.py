@@ -121,7 +121,9 @@ def quadratic_matrix(p: Poly) -> tuple[list[str], list[list[Fraction]]]:
     return names, q
 
 
-def ldl_psd(matrix: list[list[Fraction]]) -> tuple[bool, list[int], list[list[Fraction]], list[Fraction]]:
+def ldl_psd(
+    matrix: list[list[Fraction]],
+) -> tuple[bool, list[int], list[list[Fraction]], list[Fraction]]:
     """Symmetric-pivoted LDL^T of a symmetric rational matrix; ``(is_psd, order, L, D)``.
 
     The largest remaining diagonal entry is the pivot. A negative pivot, or a zero pivot whose
@@ -250,9 +252,7 @@ def check_certificate(cert: QuadraticCertificate) -> bool:
         return False
     for i in range(n):
         for j in range(n):
-            total = sum(
-                cert.lower[i][k] * cert.pivots[k] * cert.lower[j][k] for k in range(n)
-            )
+            total = sum(cert.lower[i][k] * cert.pivots[k] * cert.lower[j][k] for k in range(n))
             if total != cert.matrix[cert.order[i]][cert.order[j]]:
                 return False
     return True

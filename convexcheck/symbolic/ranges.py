@@ -19,7 +19,6 @@ from convexcheck.symbolic.atoms import (
     PI_HI,
     PI_LO,
     UNARY_ATOMS,
-    exp_base_atom,
     power_image,
 )
 from convexcheck.symbolic.interval import Interval
@@ -90,11 +89,10 @@ def _power_range(node: Node, base: Interval, exponent: Interval) -> Interval | N
     if e_node.op == "num":
         return power_image(base, e_node.value)  # type: ignore[arg-type]
     b_node = node.args[0]
-    if b_node.op == "num" and b_node.value > 0:  # type: ignore[operator]
-        return exp_base_atom(b_node.value).image_of(exponent)  # type: ignore[arg-type]
     if b_node.op == "const" and b_node.value == "E":
         return UNARY_ATOMS["exp"].image_of(exponent)
-    # u**v = exp(v*log(u)) for u > 0
+    # c**u and u**v are exp(v*log(u)) for u > 0, with log(u) enclosed rigorously first (a float
+    # c**u would lose |u|*eps relative precision, far more than the final widening)
     if not base.positive:
         return None
     log_base = UNARY_ATOMS["log"].image_of(base)

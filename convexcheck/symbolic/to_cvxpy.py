@@ -77,7 +77,7 @@ def derivation_to_cvxpy(analysis: Any, variables: dict[str, Any] | None = None) 
     return out[id(analysis.root)]
 
 
-def _translate(cp, node: Node, step, analysis, out, variables):  # noqa: C901
+def _translate(cp, node: Node, step, analysis, out, variables):
     rule = step.rule
     kids = [out[id(c)] for c in step.children]
     if rule == "variable":
@@ -92,7 +92,9 @@ def _translate(cp, node: Node, step, analysis, out, variables):  # noqa: C901
         factor = analysis.step(step.children[0])
         return _constant_value(factor.range) * kids[1]
     if rule == "quadratic-form":
-        return _sum(cp, [_quadratic(cp, step.detail["certificate"], node, analysis, variables), *kids])
+        return _sum(
+            cp, [_quadratic(cp, step.detail["certificate"], node, analysis, variables), *kids]
+        )
     atom = step.atom or ""
     if rule == "composition" and node.op == "pow" and node.args[1].op == "num":
         return _power(cp, kids[0], node.args[1].value, analysis.step(node.args[0]).range)
@@ -201,7 +203,11 @@ def _quadratic(cp, cert: dict, node: Node, analysis, variables):
                 continue
             combo = _sum(
                 cp,
-                [float(lower[i][k]) * variables[names[order[i]]] for i in range(len(names)) if lower[i][k] != 0],
+                [
+                    float(lower[i][k]) * variables[names[order[i]]]
+                    for i in range(len(names))
+                    if lower[i][k] != 0
+                ],
             )
             terms.append(float(d) * cp.square(combo))
     else:
@@ -209,7 +215,9 @@ def _quadratic(cp, cert: dict, node: Node, analysis, variables):
 
         q = np.array([[float(Fraction(v)) for v in row] for row in cert["Q"]])
         z = cp.hstack([variables[n] for n in names])
-        terms.append(cp.quad_form(z, q) if cert["semidefinite"] != "negative" else -cp.quad_form(z, -q))
+        terms.append(
+            cp.quad_form(z, q) if cert["semidefinite"] != "negative" else -cp.quad_form(z, -q)
+        )
     # the linear and constant part of the grouped terms
     from convexcheck.symbolic.ir import add
 
@@ -237,6 +245,10 @@ def _piecewise(cp, node: Node, step, variables):
                 "only piecewise-affine Piecewise functions have a CVXPY form (max/min of the "
                 "pieces); write Huber as cp.huber"
             )
-        pieces.append(sum((float(c) * x if m else cp.Constant(float(c))) for m, c in poly.items()) if poly else cp.Constant(0.0))
+        pieces.append(
+            sum((float(c) * x if m else cp.Constant(float(c))) for m, c in poly.items())
+            if poly
+            else cp.Constant(0.0)
+        )
     f = cp.maximum if step.convex else cp.minimum
     return f(*pieces) if len(pieces) > 1 else pieces[0]
