@@ -105,7 +105,7 @@ def test_every_proof_survives_jensen_sampling(problem):
             continue
         gap, witness = worst_jensen_gap(expr, domains, question, n=1500)
         assert gap <= 0, (
-            f"WRONG PROOF: {ir.to_str(expr) if hasattr(ir, 'to_str') else expr} proved {question} on "
+            f"WRONG PROOF: {expr} proved {question} on "
             f"{domain_specs}, but Jensen fails by {gap:.3g} at {witness}"
         )
 

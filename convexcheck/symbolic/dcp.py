@@ -379,7 +379,7 @@ def rule_product(engine: DCPEngine, node: Node, rng) -> Step | None:
     factor = constants[0] if len(constants) == 1 else ir.mul(*constants)
     rest = others[0] if len(others) == 1 else ir.mul(*others)
     c = engine.step_of(factor)
-    inner = engine.step_of(rest)
+    engine.step_of(rest)  # analyse the non-constant part before composing
     crange = c.range
     if crange is None:
         return engine.domain_failure(

@@ -359,7 +359,8 @@ class _Parser:
         if target in ir.UNARY_FUNCTIONS and len(nodes) != 1:
             extra = " (log(x, b) is not supported; write log(x)/log(b))" if target == "log" else ""
             raise ParseError(
-                f"at position {tok.pos}: {name} takes exactly one argument, got {len(nodes)}{extra}",
+                f"at position {tok.pos}: {name} takes exactly one argument, "
+                f"got {len(nodes)}{extra}",
                 tok.pos,
             )
         if target in ir.NARY_FUNCTIONS and not nodes:

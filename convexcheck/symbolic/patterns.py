@@ -97,7 +97,7 @@ def _unit_step(step: Step, node: Node) -> Step:
 
 
 def log_of_exponentials(engine: DCPEngine, node: Node, rng) -> Step | None:
-    """``log(c0 + c1*exp(u1) + ...)`` with ``c_i > 0``: log-sum-exp, or softplus for ``1 + exp(u)``."""
+    """``log(c0 + c1*exp(u1) + ...)`` with ``c_i > 0``: log-sum-exp (softplus for 1 + exp(u))."""
     (arg,) = node.args
     terms = arg.args if arg.op == "add" else (arg,)
     exponents: list[Node] = []
@@ -497,7 +497,8 @@ def quadratic_form(engine: DCPEngine, node: Node, rng) -> Step | None:
         if not ok_group:
             failures[question] = Failure(
                 f"the quadratic part {to_str(group_node, limit=80)} has matrix Q = "
-                f"{_matrix_text(cert)}, which is not {'positive' if question == 'convex' else 'negative'} "
+                f"{_matrix_text(cert)}, which is not "
+                f"{'positive' if question == 'convex' else 'negative'} "
                 "semidefinite (exact LDL^T pivot of the wrong sign)"
             )
             continue
@@ -571,7 +572,8 @@ def dominated_extreme(engine: DCPEngine, node: Node, rng) -> Step | None:
                 rng,
                 a,
                 "dominated-argument",
-                f"{node.op}(a, b, ...) = a where a {'>=' if want_max else '<='} every other argument",
+                f"{node.op}(a, b, ...) = a where a {'>=' if want_max else '<='} every other "
+                "argument",
             )
     return None
 

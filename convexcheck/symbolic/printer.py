@@ -167,6 +167,6 @@ def _mul_text(coefficient, factors, done) -> tuple[str, int]:
         numerator.append(_wrap(text, prec, _MUL + (1 if prec == _UNARY_MINUS else 0)))
     top = "*".join(numerator) if numerator else "1"
     if not denominator:
-        return top, _MUL if len(numerator) > 1 else _ATOM if numerator else _ATOM
+        return top, _MUL if len(numerator) > 1 else _ATOM
     bottom = denominator[0] if len(denominator) == 1 else "(" + "*".join(denominator) + ")"
     return f"{top}/{bottom}", _MUL
