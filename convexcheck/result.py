@@ -15,6 +15,7 @@ first line of defence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,29 +24,55 @@ Question = Literal["convex", "concave"]
 CURVATURES = ("affine", "convex", "concave", "neither", "unknown")
 
 
-@dataclass(frozen=True)
 class Verdict:
-    """The answer to one question ("convex?" or "concave?") with what backs it."""
+    """The answer to one question ("convex?" or "concave?") with what backs it.
 
-    question: Question
-    answer: Answer
-    method: str
-    summary: str
-    certificate: dict[str, Any] | None = None
-    witness: dict[str, Any] | None = None
-    evidence: dict[str, Any] | None = None
+    ``certificate`` may be given as a zero-argument callable: a DCP derivation of a 10^5-term
+    sum is large, so it is built only when read (``verdict.certificate``) or serialised.
+    """
 
-    def __post_init__(self) -> None:
-        if self.answer not in ("yes", "no", "unknown"):
-            raise ValueError(f"invalid answer {self.answer!r}")
-        if self.answer == "yes" and not self.certificate:
+    __slots__ = ("_certificate", "answer", "evidence", "method", "question", "summary", "witness")
+
+    def __init__(
+        self,
+        question: Question,
+        answer: Answer,
+        method: str,
+        summary: str,
+        certificate: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+        witness: dict[str, Any] | None = None,
+        evidence: dict[str, Any] | None = None,
+    ) -> None:
+        if answer not in ("yes", "no", "unknown"):
+            raise ValueError(f"invalid answer {answer!r}")
+        if answer == "yes" and not certificate:
             raise ValueError("a 'yes' verdict needs a certificate")
-        if self.answer == "no" and not self.witness:
+        if answer == "no" and not witness:
             raise ValueError("a 'no' verdict needs a verified witness")
+        self.question = question
+        self.answer = answer
+        self.method = method
+        self.summary = summary
+        self._certificate = certificate
+        self.witness = witness
+        self.evidence = evidence
+
+    @property
+    def certificate(self) -> dict[str, Any] | None:
+        if callable(self._certificate):
+            self._certificate = self._certificate()
+        return self._certificate
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.question!r}, {self.answer!r}, method={self.method!r})"
 
     @classmethod
     def proved(
-        cls, question: Question, method: str, summary: str, certificate: dict[str, Any]
+        cls,
+        question: Question,
+        method: str,
+        summary: str,
+        certificate: dict[str, Any] | Callable[[], dict[str, Any]],
     ) -> Verdict:
         return cls(question, "yes", method, summary, certificate=certificate)
 

@@ -91,7 +91,8 @@ def to_problem(
     if variables is not None and not isinstance(variables, Mapping):
         raise ConvexcheckInputError("variables must be a mapping of names to domains")
     names = free_variables(root)
-    names += [n for n in mentioned if n not in names]
+    present = set(names)
+    names += [n for n in mentioned if n not in present]
     domains = resolve_domains(names, variables, defaults)
     return Problem(root, domains, text, seed=seed)
 
@@ -116,7 +117,7 @@ def dcp_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Ve
                 question,  # type: ignore[arg-type]
                 "dcp",
                 _proof_summary(analysis, question),
-                certificate=analysis.certificate(),
+                certificate=analysis.certificate,  # built on first use: it is large
             )
         else:
             chain = analysis.failure_chain(question)
