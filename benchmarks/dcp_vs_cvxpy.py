@@ -45,7 +45,9 @@ def time_cvxpy(n: int, repeat: int) -> tuple[float, bool]:
     for _ in range(repeat):
         start = time.perf_counter()
         xs = [cp.Variable(name=f"x{i}") for i in range(n)]
-        objective = cp.sum(cp.hstack([cp.exp(x) + cp.square(x - (i % 7)) for i, x in enumerate(xs)]))
+        objective = cp.sum(
+            cp.hstack([cp.exp(x) + cp.square(x - (i % 7)) for i, x in enumerate(xs)])
+        )
         convex = objective.is_convex()
         times.append(time.perf_counter() - start)
     return statistics.median(times), convex
@@ -66,8 +68,10 @@ def cold_start() -> float:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         base.append(time.perf_counter() - start)
-    print(f"cold start `convexcheck expr`: {statistics.median(runs):.3f} s "
-          f"(bare python: {statistics.median(base):.3f} s)")
+    print(
+        f"cold start `convexcheck expr`: {statistics.median(runs):.3f} s "
+        f"(bare python: {statistics.median(base):.3f} s)"
+    )
     return statistics.median(runs)
 
 

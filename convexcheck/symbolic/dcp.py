@@ -379,8 +379,12 @@ def rule_product(engine: DCPEngine, node: Node, rng) -> Step | None:
     factor = constants[0] if len(constants) == 1 else ir.mul(*constants)
     rest = others[0] if len(others) == 1 else ir.mul(*others)
     c = engine.step_of(factor)
-    engine.step_of(rest)  # analyse the non-constant part before composing
+    inner = engine.step_of(rest)
     crange = c.range
+    if rng is None and crange is not None and inner.range is not None:
+        # the generic range is undefined (e.g. log(0) inside -x*log(x)) but the step composed
+        # below extends it continuously: take the range from that step
+        rng = iv.mul(crange, inner.range)
     if crange is None:
         return engine.domain_failure(
             node, rng, "scale", "constant factor", f"{short(factor)} is undefined"
