@@ -288,6 +288,45 @@ class DCPEngine:
             detail=detail,
         )
 
+    def apply_unary(
+        self,
+        node: Node,
+        rng: Interval | None,
+        atom: Any,
+        label: str,
+        child: Node,
+        role: str = "argument",
+        rule: str = "composition",
+        detail: dict[str, Any] | None = None,
+    ) -> Step:
+        """A one-argument atom applied to ``child``: domain check, then the composition rule
+        with the atom's curvature and monotonicity read off ``child``'s range."""
+        r = self.step_of(child).range
+        if r is None or not atom.domain_ok(r):
+            where = (
+                f"its {role} {short(child)} ranges over {r}"
+                if r is not None
+                else f"its {role} {short(child)} is undefined somewhere"
+            )
+            return self.domain_failure(
+                node,
+                rng,
+                rule,
+                label,
+                f"needs its {role} in {atom.domain_text()}, but {where}",
+                (child,),
+            )
+        return self.compose(
+            node,
+            rng,
+            label,
+            atom.curvature_on(r),
+            (atom.monotonicity_on(r),),
+            (child,),
+            rule=rule,
+            detail=detail,
+        )
+
     def domain_failure(self, node: Node, rng, rule: str, atom: str, text: str, children=()) -> Step:
         why = Failure(f"{atom}: {text}")
         return Step(
@@ -421,29 +460,7 @@ def rule_power(engine: DCPEngine, node: Node, rng) -> Step:
     base, exponent = node.args
     if exponent.op == "num":
         atom = power_atom(exponent.value)
-        b = engine.steps[base]
-        if b.range is None or not atom.domain_ok(b.range):
-            where = (
-                f"its base {short(base)} ranges over {b.range}"
-                if b.range
-                else f"its base {short(base)} is undefined somewhere"
-            )
-            return engine.domain_failure(
-                node,
-                rng,
-                "composition",
-                power_name(exponent.value),
-                f"needs its base in {atom.domain_text()}, but {where}",
-                (base,),
-            )
-        return engine.compose(
-            node,
-            rng,
-            power_name(exponent.value),
-            atom.curvature_on(b.range),
-            (atom.monotonicity_on(b.range),),
-            (base,),
-        )
+        return engine.apply_unary(node, rng, atom, power_name(exponent.value), base, role="base")
     if exponent.is_const:
         return engine.domain_failure(
             node,
@@ -453,7 +470,6 @@ def rule_power(engine: DCPEngine, node: Node, rng) -> Step:
             f"the exponent {short(exponent)} is not a rational number",
             (base,),
         )
-    e = engine.steps[exponent]
     if base.op == "const" and base.value == "E":
         atom = UNARY_ATOMS["exp"]
     elif base.op == "num" and base.value > 0:  # type: ignore[operator]
@@ -468,37 +484,11 @@ def rule_power(engine: DCPEngine, node: Node, rng) -> Step:
             "(write exp(v*log(u)) for u > 0)",
             (base, exponent),
         )
-    return engine.compose(
-        node,
-        rng,
-        atom.name,
-        atom.curvature_on(e.range) if e.range else None,
-        (atom.monotonicity_on(e.range) if e.range else "nonmonotone",),
-        (exponent,),
-    )
+    return engine.apply_unary(node, rng, atom, atom.name, exponent, role="exponent")
 
 
 def rule_unary(engine: DCPEngine, node: Node, rng) -> Step:
-    atom = UNARY_ATOMS[node.op]
-    (arg,) = node.args
-    a = engine.steps[arg]
-    if a.range is None or not atom.domain_ok(a.range):
-        where = (
-            f"its argument {short(arg)} ranges over {a.range}"
-            if a.range
-            else f"its argument {short(arg)} is undefined somewhere"
-        )
-        return engine.domain_failure(
-            node,
-            rng,
-            "composition",
-            node.op,
-            f"needs its argument in {atom.domain_text()}, but {where}",
-            (arg,),
-        )
-    return engine.compose(
-        node, rng, node.op, atom.curvature_on(a.range), (atom.monotonicity_on(a.range),), (arg,)
-    )
+    return engine.apply_unary(node, rng, UNARY_ATOMS[node.op], node.op, node.args[0])
 
 
 def rule_nary(engine: DCPEngine, node: Node, rng) -> Step:

@@ -120,15 +120,12 @@ def log_of_exponentials(engine: DCPEngine, node: Node, rng) -> Step | None:
         return engine.rewrite(node, rng, exponents[0], "log-exp", "log(c*exp(u)) = u + log(c)")
     if len(terms) == 2 and any(ir.is_num(t, 1) for t in terms):
         u = exponents[0] if not ir.is_num(terms[0], 1) else exponents[1]
-        atom = UNARY_ATOMS["logistic"]
-        r = engine.step_of(u).range
-        return engine.compose(
+        return engine.apply_unary(
             node,
             rng,
+            UNARY_ATOMS["logistic"],
             "logistic",
-            atom.curvature_on(r) if r else None,
-            (INCREASING,),
-            (u,),
+            u,
             rule="pattern:logistic",
             detail={"identity": f"log(1 + exp(u)) = logistic(u) with u = {to_str(u, limit=200)}"},
         )
@@ -236,17 +233,12 @@ def sigmoid(engine: DCPEngine, node: Node, rng) -> Step | None:
     if len(one) != 1 or len(exps) != 1:
         return None
     u = ir.neg(_exp_arg(exps[0]))
-    atom = UNARY_ATOMS["sigmoid"]
-    r = engine.step_of(u).range
-    if r is None:
-        return None
-    return engine.compose(
+    return engine.apply_unary(
         node,
         rng,
+        UNARY_ATOMS["sigmoid"],
         "sigmoid",
-        atom.curvature_on(r),
-        (atom.monotonicity_on(r),),
-        (u,),
+        u,
         rule="pattern:sigmoid",
         detail={"identity": "1/(1 + exp(-u)) = sigmoid(u)"},
     )
@@ -319,22 +311,14 @@ def entropy(engine: DCPEngine, node: Node, rng) -> Step | None:
         if inner is u:
             atom = UNARY_ATOMS["xlogx"]
             r = engine.step_of(u).range
-            if r is None or not atom.domain_ok(r):
-                return engine.domain_failure(
-                    node,
-                    rng,
-                    "pattern:xlogx",
-                    "u*log(u)",
-                    f"needs u >= 0, but u = {to_str(u, limit=60)} ranges over {r}",
-                    (u,),
-                )
-            return engine.compose(
+            # the generic range is undefined at u = 0 (log(0)); the atom's extension is not
+            own_range = atom.image_of(r) if r is not None and atom.domain_ok(r) else rng
+            return engine.apply_unary(
                 node,
-                atom.image_of(r),
+                own_range,
+                atom,
                 "xlogx",
-                atom.curvature_on(r),
-                (atom.monotonicity_on(r),),
-                (u,),
+                u,
                 rule="pattern:xlogx",
                 detail={"identity": "u*log(u) = -entr(u), extended by 0 at u = 0"},
             )
