@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,7 +136,47 @@ def _proof_summary(analysis: Analysis, question: str) -> str:
     return f"{kind} by the DCP rules ({size} derivation steps; top rule: {how})"
 
 
-STAGES: list[tuple[str, Stage]] = [("dcp", dcp_stage)]
+def witness_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Verdict]:
+    """Search for a Jensen violation and report it only after exact verification."""
+    from convexcheck.symbolic.witness import search_witness
+
+    # the search evaluates the tree at many points: keep nodes x samples bounded
+    samples = int(min(4000, max(32, 4_000_000 // max(problem.root.size, 1))))
+    rounds = 6 if problem.root.size < 20_000 else 0
+    settled: dict[str, Verdict] = {}
+    for question in open_questions:
+        report = search_witness(
+            problem.root,
+            problem.domains,
+            question,
+            seed=problem.seed,
+            samples=samples,
+            rounds=rounds,
+        )
+        if report.witness is not None:
+            w = report.witness
+            settled[question] = Verdict.refuted(
+                question,  # type: ignore[arg-type]
+                "jensen-witness",
+                f"not {question}: at t = {w['t']} between a = {_point(w['a'])} and "
+                f"b = {_point(w['b'])}, Jensen's inequality fails ({w['verified']})",
+                witness=w,
+            )
+        else:
+            problem.evidence[question]["witness_search"] = {
+                "result": "no violation found",
+                "samples": report.samples,
+                "largest_relative_gap": report.largest_gap if report.largest_gap > -1e300 else None,
+                "seed": report.seed,
+            }
+    return settled
+
+
+def _point(p: dict[str, str]) -> str:
+    return "(" + ", ".join(f"{k}={v}" for k, v in p.items()) + ")"
+
+
+STAGES: list[tuple[str, Stage]] = [("dcp", dcp_stage), ("witness", witness_stage)]
 
 
 def check(
@@ -145,20 +185,28 @@ def check(
     *,
     seed: int = 0,
     max_length: int | None = DEFAULT_MAX_LENGTH,
+    stages: Sequence[str] | None = None,
 ) -> CheckResult:
     """Is ``expression`` convex, concave, both or neither on the given variable domains?
 
     ``expression`` is a string in SymPy's printed syntax (parsed safely, never evaluated), a
     SymPy expression or a CVXPY expression; ``variables`` maps names to domains (``"real"``,
     ``"positive"``, ``"[0, 1]"``...); unnamed variables are real (or take the sign assumptions of
-    a SymPy symbol / CVXPY variable). Every ``yes`` carries a certificate; anything not settled
-    is ``unknown`` with the evidence gathered.
+    a SymPy symbol / CVXPY variable). Every ``yes`` carries a certificate, every ``no`` an exactly
+    verified witness (``seed`` makes the search reproducible); anything not settled is
+    ``unknown`` with the evidence gathered. ``stages`` restricts the ladder (names from
+    :data:`STAGES`, e.g. ``("dcp",)``).
     """
+    known = [name for name, _ in STAGES]
+    if stages is not None and any(s not in known for s in stages):
+        raise ConvexcheckInputError(f"unknown stage in {list(stages)}; stages are {known}")
     with _gc_paused():
         problem = to_problem(expression, variables, max_length=max_length, seed=seed)
         verdicts: dict[str, Verdict] = {}
         stages_run: list[dict[str, Any]] = []
         for name, stage in STAGES:
+            if stages is not None and name not in stages:
+                continue
             open_questions = tuple(q for q in QUESTIONS if q not in verdicts)
             if not open_questions:
                 break
@@ -194,7 +242,10 @@ def check(
 
 
 def _unknown_summary(problem: Problem, question: str) -> str:
-    premises = problem.evidence[question].get("dcp", {}).get("failed_premises") or []
+    evidence = problem.evidence[question]
+    premises = evidence.get("dcp", {}).get("failed_premises") or []
+    search = evidence.get("witness_search")
+    found = f"; no violation in {search['samples']:,} sampled triples" if search else ""
     if premises:
-        return f"not proved {question}: {premises[0]}"
-    return f"not proved {question} and no witness found"
+        return f"not proved {question}: {premises[0]}{found}"
+    return f"not proved {question}{found}"

@@ -9,6 +9,7 @@ elsewhere.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -45,7 +46,9 @@ def _power(base: np.ndarray, exponent: Any, exponent_node: Node) -> np.ndarray:
 def evaluate(root: Node, env: Mapping[str, Any]) -> np.ndarray:
     """``root`` at the points ``env`` (name -> array, all broadcastable), as float64 arrays."""
     values: dict[int, Any] = {}
-    shape = np.broadcast(*[np.asarray(v, dtype=float) for v in env.values()]).shape if env else ()
+    shape: tuple[int, ...] = ()
+    for v in env.values():  # pairwise: np.broadcast takes at most 64 arrays
+        shape = np.broadcast_shapes(shape, np.shape(v))
     with np.errstate(all="ignore"):
         for node in postorder(root):
             op = node.op
@@ -69,17 +72,17 @@ def evaluate(root: Node, env: Mapping[str, Any]) -> np.ndarray:
             elif op in _UNARY:
                 v = _UNARY[op](args[0])
             elif op == "Max":
-                v = np.maximum.reduce(np.broadcast_arrays(*args))
+                v = functools.reduce(np.maximum, args)
             elif op == "Min":
-                v = np.minimum.reduce(np.broadcast_arrays(*args))
+                v = functools.reduce(np.minimum, args)
             elif op == "<":
                 v = args[0] < args[1]
             elif op == "<=":
                 v = args[0] <= args[1]
             elif op == "And":
-                v = np.logical_and.reduce(np.broadcast_arrays(*args))
+                v = functools.reduce(np.logical_and, args)
             elif op == "Or":
-                v = np.logical_or.reduce(np.broadcast_arrays(*args))
+                v = functools.reduce(np.logical_or, args)
             elif op == "Not":
                 v = np.logical_not(args[0])
             elif op == "True":
