@@ -190,3 +190,44 @@ def test_traps_are_never_proved(expr, variables):
     result = check(expr, variables)
     assert result.convex.answer != "yes", result.explain()
     assert result.concave.answer != "yes", result.explain()
+
+
+SECOND_ORDER_EXAMPLES = int(os.environ.get("SECOND_ORDER_SOUNDNESS_EXAMPLES", "300"))
+
+
+@settings(
+    max_examples=SECOND_ORDER_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(problems())
+def test_every_second_order_proof_survives_jensen_sampling(problem):
+    """The Hessian and SOS stages alone (no DCP, no witness search to hide behind)."""
+    expr, domain_specs = problem
+    if expr.is_bool:
+        return
+    names = ir.free_variables(expr)
+    domains = {n: parse_domain(domain_specs[n]) for n in names}
+    result = check(expr, {n: domain_specs[n] for n in names}, stages=("hessian", "sos"))
+    for question in ("convex", "concave"):
+        verdict = getattr(result, question)
+        assert verdict.answer != "no"
+        if verdict.answer != "yes":
+            continue
+        gap, witness = worst_jensen_gap(expr, domains, question, n=1500)
+        assert gap <= 0, (
+            f"WRONG {verdict.method} PROOF: {expr} proved {question} on "
+            f"{domain_specs}, but Jensen fails by {gap:.3g} at {witness}"
+        )
+
+
+@pytest.mark.parametrize("expr, variables", TRAPS)
+def test_second_order_stages_never_prove_a_trap(expr, variables):
+    result = check(expr, variables, stages=("hessian", "sos"))
+    assert result.convex.answer != "yes", result.explain()
+    assert result.concave.answer != "yes", result.explain()

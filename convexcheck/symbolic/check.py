@@ -38,6 +38,7 @@ class Problem:
     text: str
     seed: int = 0
     analysis: Analysis | None = None
+    hessian: Any = None  # HessianAttempt, computed once for both questions
     evidence: dict[str, dict[str, Any]] = field(default_factory=lambda: {q: {} for q in QUESTIONS})
 
 
@@ -172,11 +173,64 @@ def witness_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
     return settled
 
 
+def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Verdict]:
+    """Prove the symbolic Hessian PSD (NSD) on the whole domain; see :mod:`.hessian`."""
+    from convexcheck.symbolic.hessian import describe, hessian_certificate, symbolic_hessian
+
+    if problem.hessian is None:
+        problem.hessian = symbolic_hessian(problem.root, problem.domains)
+    settled: dict[str, Verdict] = {}
+    for question in open_questions:
+        certificate, why_not = hessian_certificate(
+            problem.root, problem.domains, question, problem.hessian, budget_s=HESSIAN_BUDGET_S
+        )
+        if certificate is not None:
+            settled[question] = Verdict.proved(
+                question,  # type: ignore[arg-type]
+                "hessian",
+                describe(certificate),
+                certificate=certificate,
+            )
+        else:
+            problem.evidence[question]["hessian"] = {"result": "not proved", "reason": why_not}
+    return settled
+
+
+def sos_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Verdict]:
+    """SOS-convexity of a polynomial: yᵀH(x)y is a sum of squares; see :mod:`.sos`."""
+    from convexcheck.symbolic.sos import describe, sos_certificate
+
+    settled: dict[str, Verdict] = {}
+    for question in open_questions:
+        certificate, why_not = sos_certificate(problem.root, question, budget_s=SOS_BUDGET_S)
+        if certificate is not None:
+            settled[question] = Verdict.proved(
+                question,  # type: ignore[arg-type]
+                "sos",
+                describe(certificate),
+                certificate=certificate,
+            )
+        else:
+            problem.evidence[question]["sos"] = {"result": "not proved", "reason": why_not}
+    return settled
+
+
 def _point(p: dict[str, str]) -> str:
     return "(" + ", ".join(f"{k}={v}" for k, v in p.items()) + ")"
 
 
-STAGES: list[tuple[str, Stage]] = [("dcp", dcp_stage), ("witness", witness_stage)]
+HESSIAN_BUDGET_S = 3.0
+SOS_BUDGET_S = 5.0
+
+# Cheapest first, and refutation before the expensive provers: a function that is not convex is
+# settled by the witness search in milliseconds instead of after a failed Hessian or SDP attempt.
+# The order cannot change an answer (every stage is sound), only the time to it.
+STAGES: list[tuple[str, Stage]] = [
+    ("dcp", dcp_stage),
+    ("witness", witness_stage),
+    ("hessian", hessian_stage),
+    ("sos", sos_stage),
+]
 
 
 def check(

@@ -1,0 +1,289 @@
+"""Second-order proofs: the Hessian is positive (negative) semidefinite on the whole domain.
+
+Why this is a proof: a function that is continuous on a box and twice differentiable inside it
+is convex there exactly when its Hessian is PSD at every interior point. The stage therefore
+insists on (1) only smooth operations (no ``Abs``, ``Max``, ``Min``, ``Piecewise``) and (2) the
+function being defined on the whole closed box (its rigorous enclosure exists), and then proves
+PSD-ness of the symbolic Hessian by one of:
+
+``zero``
+    every entry simplifies to 0: the function is affine (both convex and concave);
+``second-derivative``
+    one variable: ``f'' >= 0`` on the interval, by a sign proof from :mod:`.signs` (polynomial
+    root counting, factorisation, enclosure, or bisection of a bounded interval);
+``ldl``
+    several variables: symbolic LDLᵀ with symmetric pivoting. Each pivot used to eliminate is
+    proved *strictly* positive on the box (so the factorisation is an identity at every point),
+    the last one nonnegative; ``H = P L D Lᵀ Pᵀ`` with ``D >= 0`` is PSD;
+``principal-minors``
+    the fallback when no pivot is strictly positive (``x**4 + y**4 + x**2*y**2`` at the origin):
+    a symmetric matrix is PSD iff *all* its principal minors are nonnegative (not just the
+    leading ones), each proved by a sign proof.
+
+Entries are simplified by SymPy first (``cancel``, ``trigsimp``, bounded ``simplify``) so that
+repeated variables (``x*log(x)``, ``(log x)**2``) do not blow the interval enclosures up.
+Everything the proof rests on goes into the certificate, which
+:mod:`convexcheck.certificates` re-derives independently (it recomputes the Hessian with SymPy's
+own differentiation, multiplies the factorisation back and re-runs every sign proof).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from fractions import Fraction
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from convexcheck.symbolic.calculus import diff
+from convexcheck.symbolic.domains import domain_word
+from convexcheck.symbolic.interval import Interval
+from convexcheck.symbolic.ir import Node, free_variables, postorder
+from convexcheck.symbolic.printer import to_str
+from convexcheck.symbolic.ranges import node_range
+from convexcheck.symbolic.signs import SignProver
+
+NONSMOOTH_OPS = frozenset({"Abs", "Max", "Min", "Piecewise"})
+MAX_VARIABLES = 6
+MAX_TREE_SIZE = 3000
+SIMPLIFY_OPS_LIMIT = 120
+
+
+@dataclass
+class HessianAttempt:
+    """The symbolic Hessian of one problem, shared by the convex and concave questions."""
+
+    names: list[str]
+    matrix: Any = None  # sympy.Matrix, simplified
+    obstacle: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def applicable(root: Node, domains: Mapping[str, Interval]) -> str | None:
+    """Why the Hessian argument cannot be used here (``None`` when it can)."""
+    if root.size > MAX_TREE_SIZE:
+        return f"expression too large for symbolic Hessians ({root.size} nodes)"
+    names = free_variables(root)
+    if len(names) > MAX_VARIABLES:
+        return f"{len(names)} variables (the symbolic Hessian stage handles up to {MAX_VARIABLES})"
+    ranges: dict[int, Interval | None] = {}
+    for node in postorder(root):
+        if node.op in NONSMOOTH_OPS:
+            return f"not twice differentiable everywhere ({node.op})"
+        r = ranges[id(node)] = node_range(node, [ranges[id(a)] for a in node.args], domains)
+        if r is None:
+            return "not shown to be defined on the whole domain"
+        if node.op == "pow" and not _integer_exponent(node.args[1]):
+            # u**p with p not an integer (sqrt...) has no derivative where u = 0
+            base = ranges[id(node.args[0])]
+            if base is None or not base.positive:
+                return (
+                    f"not shown twice differentiable: the base of {to_str(node)} "
+                    "may reach 0 on the domain"
+                )
+    return None
+
+
+def _integer_exponent(exponent: Node) -> bool:
+    return exponent.op == "num" and Fraction(exponent.value).denominator == 1  # type: ignore[arg-type]
+
+
+def simplify_entry(e: Any) -> Any:
+    """A short form of ``e``: the smallest of a few cheap SymPy normal forms."""
+    import sympy
+
+    candidates = [e]
+    try:
+        candidates.append(sympy.cancel(sympy.together(e)))
+    except Exception:  # noqa: BLE001 - SymPy may refuse; keep what we have
+        pass
+    if e.has(sympy.sin, sympy.cos, sympy.tan, sympy.sinh, sympy.cosh, sympy.tanh):
+        try:
+            candidates.append(sympy.trigsimp(e))
+        except Exception:  # noqa: BLE001
+            pass
+    if sympy.count_ops(e) <= SIMPLIFY_OPS_LIMIT:
+        try:
+            candidates.append(sympy.simplify(e))
+        except Exception:  # noqa: BLE001
+            pass
+    return min(candidates, key=lambda c: (sympy.count_ops(c), len(sympy.sstr(c))))
+
+
+def symbolic_hessian(root: Node, domains: Mapping[str, Interval]) -> HessianAttempt:
+    import sympy
+
+    from convexcheck.symbolic.sympy_bridge import to_sympy
+
+    names = free_variables(root)
+    attempt = HessianAttempt(names)
+    attempt.obstacle = applicable(root, domains)
+    if attempt.obstacle is not None or not names:
+        return attempt
+    symbols = {n: sympy.Symbol(n, real=True) for n in names}
+    n = len(names)
+    rows: list[list[Any]] = [[None] * n for _ in range(n)]
+    for i, xi in enumerate(names):
+        gi = diff(root, xi)
+        if gi is None:
+            attempt.obstacle = "not differentiable"
+            return attempt
+        for j in range(i, n):
+            hij = diff(gi, names[j])
+            if hij is None:
+                attempt.obstacle = "not twice differentiable"
+                return attempt
+            value = simplify_entry(to_sympy(hij, symbols))
+            rows[i][j] = rows[j][i] = value
+    attempt.matrix = sympy.Matrix(rows)
+    return attempt
+
+
+def prove_semidefinite(
+    matrix: Any, names: list[str], domains: Mapping[str, Interval], deadline: float | None
+) -> dict[str, Any] | None:
+    """A certificate that ``matrix`` is PSD on the box, or ``None``."""
+    prover = SignProver(domains, deadline)
+    n = matrix.shape[0]
+    if all(entry == 0 for entry in matrix):
+        return {"method": "zero", "conditions": []}
+    if n == 1:
+        proof = prover.prove(matrix[0, 0], ">=0")
+        return None if proof is None else {"method": "second-derivative", "conditions": [proof]}
+    cert = _ldl(matrix, prover)
+    if cert is not None:
+        return cert
+    return _principal_minors(matrix, prover)
+
+
+def _ldl(matrix: Any, prover: SignProver) -> dict[str, Any] | None:
+    import sympy
+
+    n = matrix.shape[0]
+    work = matrix.copy()
+    remaining = list(range(n))
+    order: list[int] = []
+    pivots: list[Any] = []
+    multipliers: dict[tuple[int, int], Any] = {}
+    conditions: list[dict[str, Any]] = []
+    while remaining:
+        if all(work[i, j] == 0 for i in remaining for j in remaining):
+            for k in remaining:
+                order.append(k)
+                pivots.append(sympy.Integer(0))
+            remaining = []
+            break
+        chosen = None
+        for k in remaining:
+            if work[k, k] == 0:
+                continue
+            claim = ">=0" if len(remaining) == 1 else ">0"
+            proof = prover.prove(work[k, k], claim)
+            if proof is not None:
+                chosen = k
+                conditions.append(proof)
+                break
+        if chosen is None:
+            return None
+        k = chosen
+        d = work[k, k]
+        order.append(k)
+        pivots.append(d)
+        remaining.remove(k)
+        for i in remaining:
+            multipliers[(i, k)] = simplify_entry(work[i, k] / d)
+        for i in remaining:
+            for j in remaining:
+                if j < i:
+                    continue
+                value = simplify_entry(work[i, j] - work[i, k] * work[k, j] / d)
+                work[i, j] = work[j, i] = value
+    # L in the pivot order: row/column p of L corresponds to variable order[p]
+    position = {k: p for p, k in enumerate(order)}
+    lower = [[sympy.Integer(0)] * n for _ in range(n)]
+    for p in range(n):
+        lower[p][p] = sympy.Integer(1)
+    for (i, k), value in multipliers.items():
+        lower[position[i]][position[k]] = value
+    return {
+        "method": "ldl",
+        "order": order,
+        "L": [[sympy.sstr(v) for v in row] for row in lower],
+        "D": [sympy.sstr(v) for v in pivots],
+        "conditions": conditions,
+    }
+
+
+def _principal_minors(matrix: Any, prover: SignProver) -> dict[str, Any] | None:
+    n = matrix.shape[0]
+    conditions = []
+    minors = []
+    for size in range(1, n + 1):
+        for subset in itertools.combinations(range(n), size):
+            sub = matrix.extract(list(subset), list(subset))
+            det = simplify_entry(sub.det(method="berkowitz")) if size > 1 else sub[0, 0]
+            proof = prover.prove(det, ">=0")
+            if proof is None:
+                return None
+            minors.append(list(subset))
+            conditions.append(proof)
+    return {"method": "principal-minors", "minors": minors, "conditions": conditions}
+
+
+def hessian_certificate(
+    root: Node,
+    domains: Mapping[str, Interval],
+    question: str,
+    attempt: HessianAttempt,
+    budget_s: float = 3.0,
+) -> tuple[dict[str, Any] | None, str]:
+    """``(certificate, why_not)`` for ``question`` in ``("convex", "concave")``."""
+    import sympy
+
+    if attempt.obstacle is not None:
+        return None, attempt.obstacle
+    if not attempt.names:
+        return None, "constant expression"
+    matrix = attempt.matrix if question == "convex" else -attempt.matrix
+    deadline = time.perf_counter() + budget_s
+    proof = prove_semidefinite(matrix, attempt.names, domains, deadline)
+    if proof is None:
+        late = time.perf_counter() > deadline
+        return None, (
+            f"time budget of {budget_s:g} s spent"
+            if late
+            else f"could not prove the Hessian {'PSD' if question == 'convex' else 'NSD'}"
+        )
+    certificate = {
+        "kind": "hessian",
+        "question": question,
+        "variables": attempt.names,
+        "domains": {n: domain_word(domains[n]) for n in attempt.names},
+        "matrix": [[sympy.sstr(matrix[i, j]) for j in range(matrix.shape[1])] for i in range(matrix.shape[0])],
+        "sign": 1 if question == "convex" else -1,
+        **proof,
+    }
+    return certificate, ""
+
+
+def describe(certificate: dict[str, Any]) -> str:
+    """One line saying what the Hessian certificate establishes."""
+    method = certificate["method"]
+    what = "PSD" if certificate["question"] == "convex" else "NSD"
+    if method == "zero":
+        return "affine: the Hessian is identically zero on the domain"
+    if method == "second-derivative":
+        (cond,) = certificate["conditions"]
+        sign = ">= 0" if certificate["question"] == "convex" else "<= 0"
+        expr = cond["expr"] if certificate["sign"] == 1 else f"-({cond['expr']})"
+        return f"{certificate['question']}: f'' = {expr} {sign} on the domain ({cond['method']})"
+    if method == "ldl":
+        return (
+            f"{certificate['question']}: the Hessian is {what} (LDLᵀ with pivots "
+            f"{', '.join(certificate['D'])} proved nonnegative)"
+        )
+    return (
+        f"{certificate['question']}: the Hessian is {what} (all "
+        f"{len(certificate['minors'])} principal minors proved nonnegative)"
+    )
