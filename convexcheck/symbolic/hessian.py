@@ -29,11 +29,12 @@ own differentiation, multiplies the factorisation back and re-runs every sign pr
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
-from fractions import Fraction
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from convexcheck.symbolic.calculus import diff
@@ -94,20 +95,14 @@ def simplify_entry(e: Any) -> Any:
     import sympy
 
     candidates = [e]
-    try:
+    with contextlib.suppress(Exception):
         candidates.append(sympy.cancel(sympy.together(e)))
-    except Exception:  # noqa: BLE001 - SymPy may refuse; keep what we have
-        pass
     if e.has(sympy.sin, sympy.cos, sympy.tan, sympy.sinh, sympy.cosh, sympy.tanh):
-        try:
+        with contextlib.suppress(Exception):
             candidates.append(sympy.trigsimp(e))
-        except Exception:  # noqa: BLE001
-            pass
     if sympy.count_ops(e) <= SIMPLIFY_OPS_LIMIT:
-        try:
+        with contextlib.suppress(Exception):
             candidates.append(sympy.simplify(e))
-        except Exception:  # noqa: BLE001
-            pass
     return min(candidates, key=lambda c: (sympy.count_ops(c), len(sympy.sstr(c))))
 
 
@@ -260,7 +255,7 @@ def hessian_certificate(
         "question": question,
         "variables": attempt.names,
         "domains": {n: domain_word(domains[n]) for n in attempt.names},
-        "matrix": [[sympy.sstr(matrix[i, j]) for j in range(matrix.shape[1])] for i in range(matrix.shape[0])],
+        "matrix": [[sympy.sstr(v) for v in matrix.row(i)] for i in range(matrix.shape[0])],
         "sign": 1 if question == "convex" else -1,
         **proof,
     }

@@ -146,7 +146,7 @@ def sos_certificate(
         return None, "affine polynomial (nothing to prove beyond the DCP stage)"
     if degree % 2 == 1:
         return None, f"odd degree {degree}: not SOS-convex on the whole space"
-    q, ys, hessian = hessian_form(poly, symbols)
+    q, _ys, hessian = hessian_form(poly, symbols)
     n = len(symbols)
     basis = monomial_basis(hessian, symbols)
     if not basis:
@@ -197,7 +197,7 @@ def _solve_sdp(size: int, groups, target, budget_s: float):
     for solver in ("CLARABEL", "SCS"):
         try:
             problem.solve(solver=solver)
-        except Exception:  # noqa: BLE001 - a solver failure just means "try the next one"
+        except Exception:
             continue
         if gram.value is not None and t.value is not None and t.value > -1e-9:
             return gram.value * scale
