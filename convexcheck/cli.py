@@ -67,6 +67,26 @@ def _build_parser() -> argparse.ArgumentParser:
         "--tree", action="store_true", help="show the full derivation tree in the text output"
     )
 
+    expr.add_argument(
+        "--certificates",
+        metavar="DIR",
+        help="write each settled answer as a certificate document (JSON) into DIR",
+    )
+
+    proofs = sub.add_parser(
+        "proofs",
+        help="re-check certificate documents",
+        description="Re-check certificate documents with the independent checker.",
+    )
+    proofs_sub = proofs.add_subparsers(dest="proofs_command", parser_class=_Parser, required=True)
+    verify = proofs_sub.add_parser(
+        "verify",
+        help="re-check every *.json certificate under DIR (default: proofs)",
+        description="Re-check every certificate document under DIR; exit 1 naming any failure.",
+    )
+    verify.add_argument("directory", metavar="DIR", nargs="?", default="proofs")
+    verify.add_argument("--json", action="store_true", help="print one JSON object")
+
     model = sub.add_parser(
         "model",
         help="check a torch model's training loss in its trainable parameters",
@@ -121,9 +141,55 @@ def _run_expr(args: argparse.Namespace) -> int:
         from convexcheck.explain.text import print_check_result
 
         print_check_result(result, tree=args.tree, expect=args.expect)
+    if args.certificates:
+        _write_certificates(result, args.certificates)
     if args.expect and not result.establishes(args.expect):
         return EXIT_EXPECT_FAILED
     return EXIT_OK
+
+
+def _write_certificates(result: Any, directory: str) -> None:
+    from pathlib import Path
+
+    from convexcheck.certificates import documents_of
+
+    target = Path(directory)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for doc in documents_of(result):
+            path = target / f"{doc['question']}.json"
+            path.write_text(json.dumps(doc, indent=2) + "\n")
+            print(f"wrote {path}", file=sys.stderr)
+    except OSError as exc:
+        raise ConvexcheckInputError(f"cannot write certificates to {directory}: {exc}") from exc
+
+
+def _run_proofs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from convexcheck.certificates import verify_directory
+
+    if not Path(args.directory).is_dir():
+        raise ConvexcheckInputError(f"{args.directory} is not a directory")
+    reports = verify_directory(args.directory)
+    if not reports:
+        raise ConvexcheckInputError(f"no certificate documents (*.json) under {args.directory}")
+    failed = [r for r in reports if not r.ok]
+    if args.json:
+        payload = {
+            "checked": len(reports),
+            "failed": len(failed),
+            "documents": [
+                {"name": r.name, "ok": r.ok, "problems": r.problems, "trusted": r.trusted}
+                for r in reports
+            ],
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        for report in reports:
+            print(report.line())
+        print(f"{len(reports) - len(failed)} certificates verified, {len(failed)} failed")
+    return EXIT_EXPECT_FAILED if failed else EXIT_OK
 
 
 def _run_model(args: argparse.Namespace) -> int:
@@ -142,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    runners = {"expr": _run_expr, "model": _run_model}
+    runners = {"expr": _run_expr, "model": _run_model, "proofs": _run_proofs}
     try:
         return runners[args.command](args)
     except ConvexcheckInputError as exc:

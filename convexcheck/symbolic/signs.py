@@ -232,6 +232,9 @@ def poly_sign_ok(poly: Any, domain: Interval, claim: str) -> bool:
 
     if poly.is_zero:
         return claim == ">=0"
+    if domain.is_point:
+        value = poly.eval(sympy.Rational(Fraction(domain.lo)))
+        return bool(value > 0 or (value == 0 and claim == ">=0"))
     lo = None if domain.lo == -INF else sympy.Rational(Fraction(domain.lo))
     hi = None if domain.hi == INF else sympy.Rational(Fraction(domain.hi))
     _, factors = poly.sqf_list()

@@ -223,11 +223,12 @@ def _gaps(root, names, domains, a, b, t, question):
 
     m = {v: t * a[v] + (1 - t) * b[v] for v in names}
     fa, fb, fm = evaluate(root, a), evaluate(root, b), evaluate(root, m)
-    chord = t * fa + (1 - t) * fb
-    gap = fm - chord if question == "convex" else chord - fm
-    scale = 1e-12 * (1 + np.abs(fa) + np.abs(fb) + np.abs(fm))
-    ok = np.isfinite(fa) & np.isfinite(fb) & np.isfinite(fm)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
+        # points where f is undefined give NaN/inf here and are masked out below
+        chord = t * fa + (1 - t) * fb
+        gap = fm - chord if question == "convex" else chord - fm
+        scale = 1e-12 * (1 + np.abs(fa) + np.abs(fb) + np.abs(fm))
+        ok = np.isfinite(fa) & np.isfinite(fb) & np.isfinite(fm)
         return np.where(ok, (gap - scale) / (1 + np.abs(chord)), -np.inf)
 
 
