@@ -34,11 +34,24 @@ def _score():
     return wrong, proved, total, refuted, total_neither
 
 
-def test_corpus_has_no_wrong_answer_and_dcp_proves_most():
+def test_corpus_has_no_wrong_answer_and_the_ladder_settles_95_percent():
     wrong, proved, total, refuted, total_neither = _score()
     assert not wrong, "\n".join(wrong)
-    # DCP alone (the Hessian/SOS stages come later) proves at least this share; a drop is a
-    # regression in the rules
+    # the full ladder (DCP, witness search, Hessian, SOS): the issue's targets are 95% proved
+    # of each convex/concave/affine label and 95% of the non-convex entries refuted exactly
+    for label in ("convex", "concave", "affine"):
+        assert proved[label] / total[label] >= 0.95, (label, proved, total)
+    assert refuted >= 0.95 * total_neither, (refuted, total_neither)
+
+
+def test_dcp_alone_still_proves_most():
+    """A drop here is a regression in the DCP rules, hidden by the later stages otherwise."""
+    proved = {"convex": 0, "concave": 0}
+    total = {"convex": 0, "concave": 0}
+    for entry in CORPUS:
+        if entry["label"] in total:
+            total[entry["label"]] += 1
+            r = check(entry["expr"], entry["vars"], stages=("dcp",))
+            proved[entry["label"]] += r.establishes(entry["label"])
     assert proved["convex"] / total["convex"] >= 0.85, (proved, total)
     assert proved["concave"] / total["concave"] >= 0.85, (proved, total)
-    assert refuted >= 0.9 * total_neither, (refuted, total_neither)

@@ -73,7 +73,7 @@ def test_search_is_seeded_and_reproducible():
 
 def test_no_witness_means_unknown_with_evidence():
     # convex on [0, 5] (f'' = (2 + x) e^x > 0) but not a DCP composition: no proof, no witness
-    r = cc.check("x*exp(x)", {"x": "[0, 5]"})
+    r = cc.check("x*exp(x)", {"x": "[0, 5]"}, stages=("dcp", "witness"))
     assert r.convex.answer == "unknown"
     search = r.convex.evidence["witness_search"]
     assert search["samples"] > 1000 and search["seed"] == 0

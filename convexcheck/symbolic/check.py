@@ -178,7 +178,15 @@ def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
     from convexcheck.symbolic.hessian import describe, hessian_certificate, symbolic_hessian
 
     if problem.hessian is None:
-        problem.hessian = symbolic_hessian(problem.root, problem.domains)
+        try:
+            problem.hessian = symbolic_hessian(problem.root, problem.domains)
+        except RecursionError:  # SymPy recurses on deep trees; that is not a proof either way
+            for question in open_questions:
+                problem.evidence[question]["hessian"] = {
+                    "result": "not proved",
+                    "reason": "expression too deeply nested for symbolic differentiation",
+                }
+            return {}
     settled: dict[str, Verdict] = {}
     for question in open_questions:
         certificate, why_not = hessian_certificate(

@@ -28,11 +28,12 @@ import time
 from fractions import Fraction
 from typing import Any
 
-from convexcheck.symbolic.ir import Node, free_variables
+from convexcheck.symbolic.ir import Node, free_variables, postorder
 from convexcheck.symbolic.quadratic import ldl_psd
 
 MAX_VARIABLES = 5
 MAX_BASIS = 60
+MAX_TREE_SIZE = 3000  # SymPy recurses; huge inputs are DCP's job
 ROUNDING_DIGITS = (4, 6, 8, 10, 12)
 
 
@@ -43,8 +44,16 @@ def as_polynomial(root: Node) -> tuple[Any, list[Any]] | None:
     from convexcheck.symbolic.sympy_bridge import to_sympy
 
     names = free_variables(root)
-    if not names or len(names) > MAX_VARIABLES:
+    if not names or len(names) > MAX_VARIABLES or root.size > MAX_TREE_SIZE:
         return None
+    for node in postorder(root):
+        if node.op in ("num", "var", "add", "mul"):
+            continue
+        exponent = node.args[1] if node.op == "pow" else None
+        if exponent is None or exponent.op != "num" or exponent.value < 0:
+            return None
+        if Fraction(exponent.value).denominator != 1:  # type: ignore[arg-type]
+            return None
     symbols = [sympy.Symbol(n, real=True) for n in names]
     try:
         expr = sympy.expand(to_sympy(root, dict(zip(names, symbols))))
@@ -137,7 +146,10 @@ def sos_certificate(
     start = time.perf_counter()
     found = as_polynomial(root)
     if found is None:
-        return None, "not a polynomial with rational coefficients in at most 5 variables"
+        return None, (
+            "not a polynomial with rational coefficients in at most 5 variables "
+            f"(and {MAX_TREE_SIZE} nodes)"
+        )
     poly, symbols = found
     if question == "concave":
         poly = -poly
