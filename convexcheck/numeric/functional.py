@@ -156,7 +156,7 @@ class FunctionalLoss:
         """Split a flat vector into ``{name: tensor}`` with the trainable parameters' shapes."""
         pieces = torch.split(theta, self.numels, dim=-1)
         lead = theta.shape[:-1]
-        return {n: p.reshape(*lead, *s) for n, p, s in zip(self.names, pieces, self.shapes)}
+        return {n: p.reshape(lead + s) for n, p, s in zip(self.names, pieces, self.shapes)}
 
     def loss(self, theta: Tensor) -> Tensor:
         """The loss at the flat parameter vector ``theta`` (differentiable, vmap-able)."""
