@@ -166,8 +166,10 @@ def check_model(
     if report.witness is not None:
         info = report.witness.info
         kind = _SOURCE_KINDS.get(_base_source(info["source"]))
-        if kind is not None and not any(r["kind"] == kind for r in reasons):
-            reasons.insert(0, {"kind": kind, "detail": _construction_text(info)})
+        if kind is not None:
+            reasons.insert(
+                0, {"kind": kind, "detail": _construction_text(info), "source": "witness"}
+            )
         verdict = Verdict.refuted(
             "convex",
             "jensen",
@@ -236,9 +238,20 @@ def _structural(
                 }
             )
     else:
-        for obstacle in analysis.obstacles:
-            kind = next((k for k in _KNOWN_KINDS if k in str(obstacle)), "structural_obstacle")
-            reasons.append({"kind": kind, "detail": str(obstacle)})
+        issues = getattr(analysis, "issues", None) or []
+        if issues:
+            for issue in issues:
+                reasons.append(
+                    {
+                        "kind": str(issue.get("kind", "structural_obstacle")),
+                        "detail": str(issue.get("message", "")),
+                        "source": "structure",
+                    }
+                )
+        else:
+            for obstacle in analysis.obstacles:
+                kind = next((k for k in _KNOWN_KINDS if k in str(obstacle)), "structural_obstacle")
+                reasons.append({"kind": kind, "detail": str(obstacle), "source": "structure"})
     return analysis
 
 

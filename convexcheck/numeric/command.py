@@ -171,7 +171,9 @@ def markdown_report(result: Any, *, source: str) -> str:
         ]
     if v.certificate:
         out += ["", "## Certificate", ""]
-        out += [f"- {s}" for s in v.certificate.get("steps", [])] or [
+        from convexcheck.numeric.model_result import step_text
+
+        out += [f"- {step_text(s)}" for s in v.certificate.get("steps", [])] or [
             f"```\n{json.dumps(v.certificate, indent=2, default=str)}\n```"
         ]
     if v.evidence:

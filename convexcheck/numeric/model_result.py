@@ -100,6 +100,16 @@ def _num(x: Any) -> str:
     return f"{x:.6g}" if isinstance(x, float) else str(x)
 
 
+def step_text(step: Any) -> str:
+    """One certificate step as text (the structural prover gives dicts with node/op/why)."""
+    if isinstance(step, dict):
+        head = step.get("node") or step.get("op") or ""
+        curv = step.get("curvature")
+        why = step.get("why") or step.get("detail") or ""
+        return f"{head}: {curv}" + (f" ({why})" if why else "") if curv else f"{head} {why}"
+    return str(step)
+
+
 def explain_lines(result: ModelCheckResult) -> list[str]:
     v = result.convex
     tp = result.trainable_parameters
@@ -120,8 +130,8 @@ def explain_lines(result: ModelCheckResult) -> list[str]:
             "(recomputed in float64 on the cpu)"
         )
     if v.certificate:
-        for step in v.certificate.get("steps", [])[:10]:
-            lines.append(f"  - {step}")
+        for step in v.certificate.get("steps", [])[:12]:
+            lines.append(f"  - {step_text(step)}")
     if v.evidence:
         e = v.evidence
         lines.append(

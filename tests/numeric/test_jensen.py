@@ -138,3 +138,19 @@ def test_cnn_channel_groups_are_found() -> None:
     with torch.no_grad():
         assert float(f.loss(b)) == pytest.approx(f.loss0, rel=1e-5)
     assert not torch.equal(b, f.theta0)
+
+
+def test_hessian_direction_candidates_are_verified_like_any_other() -> None:
+    model, loss_fn, data, _ = zoo.relu_mlp()
+    f = FunctionalLoss(model, loss_fn, data)
+    theta = f.theta0.detach().double().requires_grad_(True)
+    f64 = f.to(dtype=torch.float64)
+    hess = torch.autograd.functional.hessian(f64.loss, theta.detach())
+    values, vectors = torch.linalg.eigh(hess)
+    assert values[0] < 0
+    search = JensenSearch(f, seed=0)
+    report = search.try_directions([(vectors[:, 0], "hessian_direction")])
+    assert report.witness is not None
+    info = report.witness.info
+    assert info["source"] == "hessian_direction" and info["gap"] > info["margin"]
+    assert report.pairs_tried <= 5 and search.report.families == ["hessian_direction"]
