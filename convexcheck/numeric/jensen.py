@@ -164,6 +164,18 @@ class JensenSearch:
         self.report.batch_path = self.f.batch_path
         return self.report
 
+    def refine(self, starts: list[tuple[Tensor, Tensor, float, str]]) -> SearchReport:
+        """Adversarial refinement from given pairs ``(a, b, t, source)`` only."""
+        self._start = time.perf_counter()
+        self._best = [
+            (-math.inf, a.to(self.theta0), b.to(self.theta0), t, s) for a, b, t, s in starts
+        ]
+        if "adversarial" not in self.report.families:
+            self.report.families.append("adversarial")
+        self._adversarial()
+        self._finish()
+        return self.report
+
     # -- stages -------------------------------------------------------------------------------
     def _stages(self) -> list[tuple[str, Callable[[], Pairs | None]]]:
         groups = find_unit_groups(self.f.model, self.f)
@@ -335,7 +347,7 @@ class JensenSearch:
                 self.report.best_relative_gap = r
                 self.report.best_source = names[best]
             if r > SCREEN_THRESHOLD and (step % 5 == 4 or r > 1e-3):
-                low = (float(fa[best]), float(fb[best]), float(fm[best]))
+                low = tuple(float(v[best].detach()) for v in (fa, fb, fm))
                 tb = float(t[best])
                 ta, tbv = a[best].detach(), b[best].detach()
                 result = self.verifier.check(ta, tbv, tb, low_precision=low)

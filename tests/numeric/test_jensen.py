@@ -154,3 +154,18 @@ def test_hessian_direction_candidates_are_verified_like_any_other() -> None:
     info = report.witness.info
     assert info["source"] == "hessian_direction" and info["gap"] > info["margin"]
     assert report.pairs_tried <= 5 and search.report.families == ["hessian_direction"]
+
+
+@pytest.mark.parametrize("name", ["relu_mlp", "tanh_mlp", "small_cnn"])
+def test_adversarial_ascent_turns_a_convex_looking_pair_into_a_witness(name: str) -> None:
+    model, loss_fn, data, _ = zoo.NONCONVEX[name]()
+    f = FunctionalLoss(model, loss_fn, data)
+    g = torch.Generator().manual_seed(0)
+    a, b = f.theta0.clone(), f.theta0 + 0.1 * torch.randn(f.numel, generator=g)
+    with torch.no_grad():
+        fa, fb, fm = (float(f.loss(x)) for x in (a, b, 0.5 * a + 0.5 * b))
+    assert fm - 0.5 * fa - 0.5 * fb < 0  # the start pair shows no violation
+    report = JensenSearch(f, seed=0, budget_s=20.0).refine([(a, b, 0.5, "start")])
+    assert report.witness is not None
+    assert report.witness.info["source"] == "adversarial(from=start)"
+    assert report.witness.info["gap"] > report.witness.info["margin"]
