@@ -91,7 +91,7 @@ def print_text(
 
     from convexcheck.numeric.model_result import explain_lines
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     lines = explain_lines(result)
     answer = result.convex.answer
     colour = _COLOURS.get(answer, "white")

@@ -136,3 +136,15 @@ def test_l2_penalty_adds_the_squared_norm() -> None:
     pen = FunctionalLoss(model, nn.MSELoss(), data, penalties=[L2Penalty(0.5)])
     expected = plain.loss0 + 0.5 * float(plain.theta0.pow(2).sum())
     assert pen.loss0 == pytest.approx(expected, rel=1e-6)
+
+
+def test_tied_weights_are_one_parameter_and_both_entries_are_saved() -> None:
+    first, second = nn.Linear(3, 3, bias=False), nn.Linear(3, 1)
+    model = nn.Sequential(first, nn.Tanh(), nn.Linear(3, 3, bias=False), second)
+    model[2].weight = first.weight  # tied
+    f = FunctionalLoss(model, nn.MSELoss(), (torch.randn(5, 3), torch.randn(5, 1)))
+    assert f.names == ["0.weight", "3.weight", "3.bias"]
+    theta = f.theta0.clone()
+    theta[:9] = 7.0
+    state = f.state_dict_at(theta)
+    assert torch.all(state["0.weight"] == 7.0) and torch.all(state["2.weight"] == 7.0)
