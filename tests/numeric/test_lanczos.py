@@ -214,3 +214,18 @@ def test_rejects_bad_arguments() -> None:
         lanczos_extremes(lambda v: v, 3, tol=0.0)
     with pytest.raises(ValueError):
         lanczos_extremes(lambda v: v, 3, v0=torch.zeros(3, dtype=F64))
+
+
+def test_change_criterion_and_which() -> None:
+    mat = _with_spectrum(torch.cat([torch.linspace(-1.0, 1.0, 398), torch.tensor([-4.0, 6.0])]), 12)
+    strict = lanczos_extremes(lambda v: mat @ v, 400, tol=1e-3)
+    loose = lanczos_extremes(lambda v: mat @ v, 400, tol=1e-3, criterion="change")
+    assert loose.converged and loose.iterations <= strict.iterations
+    top = lanczos_extremes(lambda v: mat @ v, 400, tol=1e-3, criterion="change", which="max")
+    assert top.iterations <= loose.iterations
+    for res in (strict, loose, top):  # the explicit residual bound is reported whatever stopped it
+        assert abs(res.max_eigenvalue - 6.0) <= res.max_error + 1e-12
+        assert abs(res.min_eigenvalue + 4.0) <= res.min_error + 1e-12 or res is top
+    assert abs(loose.max_eigenvalue - 6.0) < 6e-3
+    with pytest.raises(ValueError):
+        lanczos_extremes(lambda v: mat @ v, 400, criterion="power")
