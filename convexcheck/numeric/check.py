@@ -1,0 +1,347 @@
+"""``check_model``: is a model's training loss convex in its trainable parameters?
+
+The ladder, cheapest sound answer first:
+
+1. **Structural proof** (``convexcheck.numeric.structure``, when available): the output is affine
+   in the trainable parameters and the loss convex in the output (plus convex penalties) -> ``yes``
+   with that certificate. Nothing numeric can say ``yes``.
+2. **Jensen search** (:mod:`convexcheck.numeric.jensen`): a float64-verified violation -> ``no``.
+3. **Hessian extremes** (``convexcheck.numeric.lanczos``, when available): reported as evidence;
+   a clearly negative ``lambda_min`` gives its eigenvector as one more Jensen candidate, which
+   must still pass the float64 verification to become a ``no``.
+4. Otherwise ``unknown`` with the evidence: pairs tried, largest gap, ``lambda_min`` and its
+   error bound.
+
+The user's model is never mutated: every probe works on deep copies.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from convexcheck.errors import ConvexcheckInputError
+from convexcheck.numeric.functional import FunctionalLoss
+from convexcheck.numeric.jensen import JensenSearch, SearchReport
+from convexcheck.numeric.model_result import ModelCheckResult
+from convexcheck.numeric.progress import DelayedProgress
+from convexcheck.result import Verdict
+
+HESSIAN_MAX_PARAMETERS = 20_000_000
+HESSIAN_MAX_ITER = 60
+
+_SOURCE_KINDS = {
+    "permutation": "permutation_symmetry",
+    "rescaling": "rescaling_symmetry",
+    "sign_flip": "sign_symmetry",
+    "multiplicative": "multiplicative_weights",
+    "global_sign_flip": "sign_symmetry",
+    "hessian_direction": "negative_curvature",
+}
+_KNOWN_KINDS = (
+    "nonconvex_activation",
+    "nonconvex_loss",
+    "multiplicative_weights",
+    "permutation_symmetry",
+    "rescaling_symmetry",
+    "normalization",
+    "affine_in_parameters",
+    "convex_loss",
+)
+
+
+def _optional(module: str) -> Any:
+    """The module if it can be imported (the HESSIAN helper's parts may be absent)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``auto`` -> cuda when available, else cpu; asking for an absent cuda is an input error."""
+    name = str(device)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConvexcheckInputError("--device cuda was requested but CUDA is not available")
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise ConvexcheckInputError(f"unknown device {name!r}") from exc
+
+
+def check_model(
+    model: nn.Module,
+    loss_fn: Callable[[Any, Any], Tensor],
+    data: Any,
+    *,
+    device: str | torch.device = "auto",
+    seed: int = 0,
+    budget_s: float = 5.0,
+    hessian: bool = True,
+    progress: bool = False,
+    penalties: Sequence[Callable[[dict[str, Tensor]], Tensor]] | None = None,
+    max_pairs: int = 2048,
+    hessian_max_iter: int = HESSIAN_MAX_ITER,
+) -> ModelCheckResult:
+    """Judge convexity of ``loss_fn(model(inputs), targets)`` (+ ``penalties``) in the
+    parameters with ``requires_grad=True``, the data ``(inputs, targets)`` held fixed.
+
+    ``budget_s`` bounds the Jensen search's wall-clock time and ``max_pairs`` its size;
+    ``hessian`` enables the Lanczos estimate of the Hessian's extreme eigenvalues (evidence,
+    and a candidate direction). ``penalties`` are callables on ``{name: tensor}`` of the
+    model's parameters returning a scalar added to the loss (see ``L2Penalty``). The same
+    ``seed`` gives the same candidates.
+    """
+    dev = resolve_device(device)
+    floss = FunctionalLoss(model, loss_fn, data, penalties=penalties)
+    trainable = {
+        "count": floss.numel,
+        "names": list(floss.names),
+        "shapes": [list(s) for s in floss.shapes],
+        "frozen": list(floss.frozen_names),
+    }
+    reasons: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    common = {
+        "trainable_parameters": trainable,
+        "seed": seed,
+        "device": str(dev),
+        "mode": floss.mode,
+        "warnings": warnings,
+        "functional": floss,
+    }
+
+    structural = _structural(model, loss_fn, data, penalties, reasons)
+    if structural is not None and structural.proved:
+        hess = _hessian(floss, dev, seed, hessian_max_iter) if hessian else _no_hessian("disabled")
+        if hess.get("min_eigenvalue") is not None and _clearly_negative(hess):
+            warnings.append(
+                "the structural proof says convex but the Hessian estimate has a clearly "
+                "negative eigenvalue; please report this"
+            )
+        verdict = Verdict.proved(
+            "convex",
+            "structural",
+            "the loss is a convex function of an affine function of the trainable parameters",
+            structural.certificate or {"steps": list(structural.steps)},
+        )
+        return ModelCheckResult(
+            convex=verdict,
+            jensen={"skipped": "the structural proof settles convexity"},
+            hessian=hess,
+            reasons=reasons,
+            **common,
+        )
+
+    with DelayedProgress("Jensen search", enabled=progress) as bar:
+        search = JensenSearch(
+            floss, device=dev, seed=seed, budget_s=budget_s, max_pairs=max_pairs,
+            progress=bar.update,
+        )  # fmt: skip
+        report = search.run()
+        hess = _no_hessian("disabled") if not hessian else None
+        if hessian:
+            bar.phase("Hessian extremes (Lanczos)")
+            eigen, hess = _hessian_with_vector(floss, dev, seed, hessian_max_iter)
+            if report.witness is None and eigen is not None and _clearly_negative(hess):
+                bar.phase("Jensen along the lambda_min eigenvector")
+                search.try_directions([(eigen.min_vector, "hessian_direction")])
+            if eigen is not None and _clearly_negative(hess):
+                reasons.append(
+                    {
+                        "kind": "negative_curvature",
+                        "detail": f"Hessian lambda_min ~ {hess['min_eigenvalue']:.4g} "
+                        f"(error bound {hess['min_error']:.2g})",
+                    }
+                )
+    jensen = report.to_dict()
+    if report.witness is not None:
+        info = report.witness.info
+        kind = _SOURCE_KINDS.get(_base_source(info["source"]))
+        if kind is not None:
+            reasons.insert(
+                0, {"kind": kind, "detail": _construction_text(info), "source": "witness"}
+            )
+        verdict = Verdict.refuted(
+            "convex",
+            "jensen",
+            f"Jensen's inequality fails along a segment ({info['source']}), verified in "
+            "float64 with a rounding margin",
+            info,
+        )
+        return ModelCheckResult(
+            convex=verdict,
+            jensen=jensen,
+            hessian=hess,
+            reasons=reasons,
+            witness_points=report.witness,
+            **common,
+        )
+    evidence = dict(jensen)
+    if hess is not None and hess.get("min_eigenvalue") is not None:
+        evidence.update(
+            {
+                "min_eigenvalue": hess["min_eigenvalue"],
+                "min_error": hess.get("min_error"),
+                "max_eigenvalue": hess["max_eigenvalue"],
+            }
+        )
+    if structural is not None:
+        evidence["structural_obstacles"] = list(structural.obstacles)
+    verdict = Verdict.unknown(
+        "convex",
+        "jensen+hessian" if hessian else "jensen",
+        "no proof of convexity and no verified Jensen violation within the budget",
+        evidence,
+    )
+    return ModelCheckResult(convex=verdict, jensen=jensen, hessian=hess, reasons=reasons, **common)
+
+
+# -- structural proof ------------------------------------------------------------------------
+def _structural(
+    model: nn.Module,
+    loss_fn: Any,
+    data: Any,
+    penalties: Sequence[Any] | None,
+    reasons: list[dict[str, Any]],
+) -> Any:
+    """Run the HESSIAN helper's structural prover on copies; fill ``reasons`` from it."""
+    structure = _optional("convexcheck.numeric.structure")
+    if structure is None:
+        return None
+    analysis = structure.structural_proof(copy.deepcopy(model), loss_fn, data)
+    if analysis.proved and penalties:
+        unknown = [p for p in penalties if not getattr(p, "convex", False)]
+        if unknown:
+            analysis.proved = False
+            analysis.obstacles = [
+                *analysis.obstacles,
+                "a penalty term is not known to be convex (only L2Penalty and objects with "
+                "convex = True are)",
+            ]
+    if analysis.proved:
+        reasons.extend(_certificate_reasons(analysis.certificate, analysis.steps))
+        for p in penalties or []:
+            describe = getattr(p, "describe", None)
+            reasons.append(
+                {
+                    "kind": "convex_penalty",
+                    "detail": describe() if callable(describe) else type(p).__name__,
+                }
+            )
+    else:
+        issues = getattr(analysis, "issues", None) or []
+        if issues:
+            for issue in issues:
+                reasons.append(
+                    {
+                        "kind": str(issue.get("kind", "structural_obstacle")),
+                        "detail": str(issue.get("message", "")),
+                        "source": "structure",
+                    }
+                )
+        else:
+            for obstacle in analysis.obstacles:
+                kind = next((k for k in _KNOWN_KINDS if k in str(obstacle)), "structural_obstacle")
+                reasons.append({"kind": kind, "detail": str(obstacle), "source": "structure"})
+    return analysis
+
+
+def _certificate_reasons(certificate: Any, steps: Sequence[str]) -> list[dict[str, Any]]:
+    if isinstance(certificate, dict):
+        listed = certificate.get("reasons")
+        if isinstance(listed, list) and all(isinstance(r, dict) and "kind" in r for r in listed):
+            return [dict(r) for r in listed]
+    return [
+        {"kind": "affine_in_parameters", "detail": "the model output is affine in the "
+         "trainable parameters"},
+        {"kind": "convex_loss", "detail": "the loss is convex in the model output"},
+    ]  # fmt: skip
+
+
+# -- Hessian extremes ------------------------------------------------------------------------
+def _no_hessian(status: str) -> dict[str, Any]:
+    return {"min_eigenvalue": None, "max_eigenvalue": None, "status": status}
+
+
+def _hessian(floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int) -> dict:
+    return _hessian_with_vector(floss, dev, seed, max_iter)[1]
+
+
+def _hessian_with_vector(
+    floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int
+) -> tuple[Any, dict[str, Any]]:
+    """Lanczos extremes of the Hessian at ``theta0`` (float32 products, float64 recurrence)."""
+    hessian_mod = _optional("convexcheck.numeric.hessian")
+    lanczos_mod = _optional("convexcheck.numeric.lanczos")
+    if hessian_mod is None or lanczos_mod is None:
+        return None, _no_hessian("not available (convexcheck.numeric.lanczos is missing)")
+    if floss.numel > HESSIAN_MAX_PARAMETERS:
+        return None, _no_hessian(f"skipped: {floss.numel} parameters is too many")
+    f = floss if floss.device == dev else floss.to(device=dev)
+    try:
+        hvp = hessian_mod.make_hvp(f.loss, f.theta0.detach())
+        eigen = lanczos_mod.lanczos_extremes(
+            hvp,
+            f.numel,
+            tol=1e-4,
+            max_iter=max_iter,
+            seed=seed,
+            dtype=torch.float64,
+            device=dev,
+            hvp_dtype=f.dtype,
+        )
+    except Exception as exc:  # the estimate is evidence only: never fail the check on it
+        return None, _no_hessian(f"failed: {type(exc).__name__}: {exc}")
+    out = eigen.to_dict() if hasattr(eigen, "to_dict") else {}
+    out.update(
+        {
+            "min_eigenvalue": float(eigen.min_eigenvalue),
+            "max_eigenvalue": float(eigen.max_eigenvalue),
+            "min_error": float(eigen.min_error),
+            "max_error": float(eigen.max_error),
+            "at": "the model's current parameters",
+            "precision": f"{str(f.dtype).replace('torch.', '')} products",
+        }
+    )
+    return eigen, out
+
+
+def _clearly_negative(hess: dict[str, Any]) -> bool:
+    lo, err, hi = hess.get("min_eigenvalue"), hess.get("min_error"), hess.get("max_eigenvalue")
+    if lo is None or err is None or not math.isfinite(lo):
+        return False
+    scale = max(abs(hi or 0.0), abs(lo))
+    return lo < 0 and -lo > max(err, 1e-6 * scale, 1e-12)
+
+
+# -- reasons ---------------------------------------------------------------------------------
+def _base_source(source: str) -> str:
+    if source.startswith("adversarial(from="):
+        source = source[len("adversarial(from=") : -1]
+    return source.split("(", 1)[0]
+
+
+def _construction_text(info: dict[str, Any]) -> str:
+    detail = info.get("detail") or {}
+    parts = []
+    if "layers" in detail:
+        parts.append(f"layers {detail['layers'][0]} -> {detail['layers'][1]}")
+    if "construction" in detail:
+        parts.append(detail["construction"])
+    if "scalar" in detail:
+        parts.append(f"scalar parameter {detail['scalar']}")
+    return "; ".join(parts) or info.get("source", "")
+
+
+def search_only(floss: FunctionalLoss, **kw: Any) -> SearchReport:
+    """The Jensen search alone (for benchmarks and tests)."""
+    return JensenSearch(floss, **kw).run()

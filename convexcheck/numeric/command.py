@@ -1,0 +1,205 @@
+"""``convexcheck model FILE``: load a model file, check it, print text or JSON, save artefacts.
+
+Exit status follows the contract: 0 done (and ``--expect`` established), 1 ``--expect`` not
+established, 2 bad input (raised as :class:`ConvexcheckInputError`, printed by ``cli.py`` as one
+``convexcheck: error: ...`` line). With ``--json`` stdout carries exactly one JSON object and
+no progress bar is drawn; anything the model file prints is sent to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from convexcheck.errors import ConvexcheckInputError
+
+EXIT_OK, EXIT_EXPECT_FAILED = 0, 1
+
+
+def run_model(args: argparse.Namespace) -> int:
+    """Run the ``model`` sub-command for parsed ``args`` (see ``cli.add_model_arguments``)."""
+    report_path = getattr(args, "report", None)
+    if report_path:
+        _check_report_path(report_path)
+    from convexcheck.numeric.check import check_model
+    from convexcheck.numeric.loading import load_model_file
+
+    spec = load_model_file(args.file)
+    show_progress = not args.json and sys.stderr.isatty()
+    with contextlib.redirect_stdout(sys.stderr):
+        result = check_model(
+            spec.model,
+            spec.loss_fn,
+            spec.data,
+            device=args.device,
+            seed=args.seed,
+            progress=show_progress,
+            penalties=spec.penalties,
+        )
+    saved = None
+    if getattr(args, "witness_out", None):
+        if result.convex.answer == "no":
+            saved = str(result.save_witness(args.witness_out))
+        else:
+            print(
+                f"convexcheck: note: no witness to save (the verdict is "
+                f"{result.convex.answer!r}); {args.witness_out} was not written",
+                file=sys.stderr,
+            )
+    if report_path:
+        write_report(result, report_path, source=str(args.file))
+    expect = getattr(args, "expect", None)
+    established = result.establishes(expect) if expect else None
+    if args.json:
+        payload: dict[str, Any] = {"file": str(args.file), **result.to_dict()}
+        if saved:
+            payload["witness_file"] = saved
+        if expect:
+            payload["expect"] = {"value": expect, "established": established}
+        print(json.dumps(payload, indent=2, default=_json_default))
+    else:
+        print_text(result, source=str(args.file), expect=expect, witness_file=saved)
+    if expect and not established:
+        return EXIT_EXPECT_FAILED
+    return EXIT_OK
+
+
+def _json_default(value: Any) -> Any:
+    """Last resort for odd values in evidence (numpy scalars, paths): never crash the JSON."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+# -- text output -------------------------------------------------------------------------------
+_COLOURS = {"yes": "green", "no": "red", "unknown": "yellow"}
+
+
+def print_text(
+    result: Any, *, source: str, expect: str | None = None, witness_file: str | None = None
+) -> None:
+    """Coloured terminal output through rich (plain when stdout is not a terminal)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from convexcheck.numeric.model_result import explain_lines
+
+    console = Console(highlight=False, soft_wrap=True)
+    lines = explain_lines(result)
+    answer = result.convex.answer
+    colour = _COLOURS.get(answer, "white")
+    console.print(f"[bold]{escape(source)}[/bold]")
+    console.print(f"[bold {colour}]{escape(lines[0])}[/]")
+    for line in lines[1:]:
+        console.print(escape(line))
+    if witness_file:
+        console.print(
+            f"witness saved to {escape(witness_file)} (torch.load(..., weights_only=True))"
+        )
+    if expect:
+        ok = result.establishes(expect)
+        mark = "[green]established[/]" if ok else "[red]not established[/]"
+        console.print(f"expect {escape(expect)}: {mark}")
+
+
+# -- reports -----------------------------------------------------------------------------------
+def _reporter() -> Any:
+    """The HTML/Markdown reporter module if this installation has one."""
+    if importlib.util.find_spec("convexcheck.explain.report") is None:
+        return None
+    module = importlib.import_module("convexcheck.explain.report")
+    return module if hasattr(module, "write_model_report") else None
+
+
+def _check_report_path(path: str) -> None:
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".md", ".html", ".htm"):
+        raise ConvexcheckInputError(f"--report expects a .md or .html path, got {path!r}")
+    if suffix in (".html", ".htm") and _reporter() is None:
+        raise ConvexcheckInputError("HTML reports are not available yet; use a .md path")
+
+
+def write_report(result: Any, path: str, *, source: str) -> None:
+    """Write ``result`` as a report; Markdown is built in, HTML needs the reporter module."""
+    reporter = _reporter()
+    if reporter is not None:
+        reporter.write_model_report(result, path, source=source)
+        return
+    try:
+        Path(path).write_text(markdown_report(result, source=source), encoding="utf-8")
+    except OSError as exc:
+        raise ConvexcheckInputError(f"cannot write the report to {path!r}: {exc}") from exc
+
+
+def markdown_report(result: Any, *, source: str) -> str:
+    """A short Markdown report: verdict, witness numbers or evidence, Hessian, reasons."""
+    v = result.convex
+    out = [
+        f"# convexcheck: `{source}`",
+        "",
+        f"**Convex in the trainable parameters: {v.answer}** ({v.method})",
+        "",
+        v.summary,
+        "",
+        f"- trainable parameters: {result.trainable_parameters['count']} "
+        f"({', '.join(result.trainable_parameters['names'][:12])})",
+        f"- mode: {result.mode.get('mode')}; device: {result.device}; seed: {result.seed}",
+    ]
+    out += [f"- note: {n}" for n in result.mode.get("notes", [])]
+    if v.witness:
+        w = v.witness
+        out += [
+            "",
+            "## Witness (Jensen violation, verified in float64)",
+            "",
+            "| quantity | value |",
+            "|---|---|",
+        ]
+        for key in ("source", "t", "loss_a", "loss_b", "loss_at_t", "gap", "margin", "seed"):
+            out.append(f"| {key} | {w.get(key)!r} |")
+        out += [
+            "",
+            "`loss_at_t` is the loss at `t a + (1-t) b`; convexity would require it to be at "
+            "most `t loss_a + (1-t) loss_b`. The gap exceeds the stated rounding margin.",
+        ]
+    if v.certificate:
+        out += ["", "## Certificate", ""]
+        from convexcheck.numeric.model_result import step_text
+
+        out += [f"- {step_text(s)}" for s in v.certificate.get("steps", [])] or [
+            f"```\n{json.dumps(v.certificate, indent=2, default=str)}\n```"
+        ]
+    if v.evidence:
+        e = v.evidence
+        out += [
+            "",
+            "## Evidence",
+            "",
+            f"- pairs tried: {e.get('pairs_tried')}",
+            f"- largest relative Jensen gap: {e.get('largest_relative_gap')}",
+            f"- families: {', '.join(e.get('families', []))}",
+        ]
+        if e.get("min_eigenvalue") is not None:
+            out.append(
+                f"- Hessian lambda_min ~ {e['min_eigenvalue']} (error bound {e.get('min_error')})"
+            )
+    h = result.hessian or {}
+    if h.get("min_eigenvalue") is not None:
+        out += [
+            "",
+            "## Hessian at the current parameters",
+            "",
+            f"- lambda_min ~ {h['min_eigenvalue']} (error bound {h.get('min_error')})",
+            f"- lambda_max ~ {h['max_eigenvalue']} (error bound {h.get('max_error')})",
+        ]
+    if result.reasons:
+        out += ["", "## Reasons", ""]
+        out += [f"- `{r['kind']}`: {r.get('detail', '')}" for r in result.reasons]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,163 @@
+"""Float64 re-verification of a Jensen violation found in lower precision.
+
+The search runs in float32 (fast, on any device); a "no" is only ever said after the three
+losses have been recomputed in float64 on the CPU and the gap
+
+    g = f(t a + (1-t) b) - t f(a) - (1-t) f(b)
+
+exceeds a stated rounding margin. The margin is deliberately generous and is the sum of:
+
+* ``1e4 * eps64 * (|t f(a)| + |(1-t) f(b)| + |f(m)|)``: accumulated rounding in deep sums;
+* ten times how much the three float64 losses move when the batch is summed in reverse order
+  (a second summation order bounds order-dependent rounding; if reversing changes the loss
+  beyond rounding, the loss depends on batch order and this term is reported as not applicable);
+* ``10 * (eps64/eps32) * |f32 - f64|`` per term: the float32-vs-float64 discrepancy estimates the
+  conditioning of the loss, so an ill-conditioned loss gets a proportionally larger margin;
+* when ``t a + (1-t) b`` is not exactly representable, ten times the first-order effect of the
+  rounding (the exact rounding error comes from an error-free TwoSum);
+* an absolute ``1e-12``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from convexcheck.numeric.functional import FunctionalLoss
+
+EPS64 = float(torch.finfo(torch.float64).eps)
+EPS32 = float(torch.finfo(torch.float32).eps)
+RELATIVE_FACTOR = 1e4
+ABSOLUTE_MARGIN = 1e-12
+
+
+@dataclass
+class Verification:
+    """Outcome of one float64 check; ``accepted`` only when ``gap > margin`` in both orders."""
+
+    accepted: bool
+    t: float
+    loss_a: float
+    loss_b: float
+    loss_at_t: float
+    gap: float
+    margin: float
+    reordered_gap: float | None
+    midpoint_exact: bool
+    margin_terms: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "t": self.t,
+            "loss_a": self.loss_a,
+            "loss_b": self.loss_b,
+            "loss_at_t": self.loss_at_t,
+            "gap": self.gap,
+            "margin": self.margin,
+            "relative_gap": self.gap
+            / (
+                abs(self.t * self.loss_a)
+                + abs((1 - self.t) * self.loss_b)
+                + abs(self.loss_at_t)
+                + 1e-300
+            ),
+            "reordered_gap": self.reordered_gap,
+            "midpoint_exact": self.midpoint_exact,
+            "margin_terms": self.margin_terms,
+            "verified_in": "float64 on the cpu",
+        }
+
+
+class Verifier:
+    """Holds the float64 CPU copy of the loss (and its batch-reversed twin), built once."""
+
+    def __init__(self, floss: FunctionalLoss) -> None:
+        self.f64 = floss.to(dtype=torch.float64, device="cpu")
+        self.f64_reversed = self.f64.reordered()
+        self.checks = 0
+
+    def midpoint(self, a: Tensor, b: Tensor, t: float) -> tuple[Tensor, Tensor]:
+        """``t a + (1-t) b`` in float64 and its exact rounding error (TwoSum, elementwise).
+
+        With ``t`` a multiple of 1/1024 and ``a``, ``b`` float32 values, both products are exact
+        in float64, so the TwoSum error is the whole error of the computed midpoint.
+        """
+        x, y = t * a, (1.0 - t) * b
+        s = x + y
+        z = s - x
+        err = (x - (s - z)) + (y - z)
+        return s, err
+
+    def check(
+        self,
+        a: Tensor,
+        b: Tensor,
+        t: float,
+        *,
+        low_precision: tuple[float, float, float] | None = None,
+    ) -> Verification:
+        """Recompute the gap of ``(a, b, t)`` in float64 and decide against the margin.
+
+        ``low_precision`` are the search's float32 values ``(f(a), f(b), f(m))`` if known.
+        """
+        self.checks += 1
+        a = a.detach().to(device="cpu", dtype=torch.float64)
+        b = b.detach().to(device="cpu", dtype=torch.float64)
+        t = float(t)
+        if not 0.0 < t < 1.0:
+            raise ValueError(f"t must lie in (0, 1), got {t}")
+        products_exact = (
+            t * 1024 == round(t * 1024)
+            and bool(torch.equal(a, a.float().double()))
+            and bool(torch.equal(b, b.float().double()))
+        )
+        m, err = self.midpoint(a, b, t)
+        midpoint_exact = products_exact and not bool(err.any())
+        with torch.no_grad():
+            values = self.f64.batched_loss(torch.stack([a, b, m]))
+        fa, fb, fm = (float(v) for v in values)
+        gap = fm - t * fa - (1.0 - t) * fb
+        scale = abs(t * fa) + abs((1.0 - t) * fb) + abs(fm)
+        terms: dict[str, Any] = {
+            "rounding": RELATIVE_FACTOR * EPS64 * scale,
+            "absolute": ABSOLUTE_MARGIN,
+        }
+        if not all(math.isfinite(v) for v in (fa, fb, fm)):
+            return Verification(False, t, fa, fb, fm, gap, math.inf, None, midpoint_exact, terms)
+        if low_precision is not None:
+            la, lb, lm = low_precision
+            diff = t * abs(la - fa) + (1 - t) * abs(lb - fb) + abs(lm - fm)
+            terms["conditioning"] = 10.0 * (EPS64 / EPS32) * diff if math.isfinite(diff) else 0.0
+        if not midpoint_exact:
+            terms["midpoint_rounding"] = self._midpoint_term(m, err, products_exact)
+        reordered_gap = None
+        margin_so_far = sum(v for v in terms.values() if isinstance(v, float))
+        if self.f64_reversed is not None and gap > margin_so_far:
+            with torch.no_grad():
+                rev = self.f64_reversed.batched_loss(torch.stack([a, b, m]))
+            ra, rb, rm = (float(v) for v in rev)
+            moved = t * abs(ra - fa) + (1 - t) * abs(rb - fb) + abs(rm - fm)
+            if moved <= 1e-6 * scale + ABSOLUTE_MARGIN:
+                terms["reordering"] = 10.0 * moved
+                reordered_gap = rm - t * ra - (1.0 - t) * rb
+            else:
+                terms["reordering"] = "not applicable: the loss depends on batch order"
+        margin = sum(v for v in terms.values() if isinstance(v, float))
+        accepted = gap > margin and (reordered_gap is None or reordered_gap > margin)
+        return Verification(
+            accepted, t, fa, fb, fm, gap, margin, reordered_gap, midpoint_exact, terms
+        )
+
+    def _midpoint_term(self, m: Tensor, err: Tensor, products_exact: bool) -> float:
+        """Ten times the first-order change of f when the computed midpoint moves to the exact
+        one; infinite when the products themselves were not exact (no error-free bound)."""
+        if not products_exact:
+            return math.inf
+        x = m.clone().requires_grad_(True)
+        value = self.f64.loss(x)
+        (grad,) = torch.autograd.grad(value, x)
+        return 10.0 * float((grad * err).abs().sum())

@@ -1,0 +1,3 @@
+"""A model file whose import fails."""
+
+raise ValueError("dataset not found")
