@@ -15,6 +15,15 @@ from tests.numeric.test_lanczos import _flat_loss
 F64 = torch.float64
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These tensors are tiny; one thread avoids spin-wait slowdowns on a shared 2-core box."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _data(seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(24, 5, generator=g, dtype=F64)
