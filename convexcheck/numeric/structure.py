@@ -481,6 +481,14 @@ class _Analyzer:
     def _param_info(self, p: Any) -> Info:
         if isinstance(p, Tensor) and id(p) in self.trainable_ids:
             return Info(AFFINE, frozenset({self.trainable_ids[id(p)]}))
+        if isinstance(p, Tensor) and p.requires_grad:
+            # e.g. a loss closure over the parameters of ANOTHER copy of the model: whether it
+            # moves with θ depends on how the caller evaluates the loss, so nothing is assumed.
+            raise _Rejected(
+                "foreign_parameter",
+                "reads a tensor that requires grad but is not a parameter of the analysed model "
+                "(a closure over another copy of the model?); pass the model the closure uses",
+            )
         return CONST_INFO
 
     def describe(self, node: fx.Node) -> str:
@@ -514,6 +522,8 @@ class _Analyzer:
             message = (
                 f"output depends on {_describe_deps(deps)} through {self.describe(node)} "
                 f"at node '{node.name}' ({curv}: {why})"
+                if deps
+                else f"{self.describe(node)} at node '{node.name}': {why}"
             )
             origins = (*origins, message)[:_MAX_ORIGINS]
             issues = (*issues, (kind, node.name, message))[:_MAX_ORIGINS]
@@ -1802,8 +1812,22 @@ def _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_desc
         else None
     )
     loss_why = loss_why or f"the loss is {loss_info.curv} in θ"
+    reasons = [
+        {
+            "kind": "affine_in_parameters"
+            if out_info.curv in (CONST, AFFINE)
+            else "concave_output",
+            "detail": f"the model output is {out_info.curv} in the trainable parameters",
+        },
+        {"kind": "convex_loss", "detail": f"{loss_name}: {loss_why}"},
+    ]
+    if frozen:
+        reasons.append({"kind": "frozen_features", "detail": "constant frozen parts: "
+                        + ", ".join(frozen)})  # fmt: skip
+    reasons += [{"kind": "convex_penalty", "detail": p["why"]} for p in pen_described]
     certificate = {
         "kind": "structural",
+        "reasons": reasons,
         "trainable": trainable,
         "frozen": frozen,
         "output_curvature": out_info.curv,

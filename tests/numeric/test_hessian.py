@@ -20,6 +20,15 @@ from tests.numeric.test_lanczos import MODELS, _flat_loss, _with_spectrum
 F64 = torch.float64
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These tensors are tiny; one thread avoids spin-wait slowdowns on a shared 2-core box."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("method", ["auto", *METHODS])
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_hvp_equals_dense_hessian_times_v(name: str, method: str) -> None:

@@ -13,6 +13,15 @@ from convexcheck.numeric.lanczos import lanczos_extremes, lanczos_tridiagonal
 F64 = torch.float64
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These tensors are tiny; one thread avoids spin-wait slowdowns on a shared 2-core box."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _flat_loss(model: nn.Module, loss_fn, data):
     """A flat-parameter loss written here so these tests do not depend on functional.py."""
     names = [k for k, p in model.named_parameters() if p.requires_grad]

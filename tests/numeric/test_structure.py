@@ -15,6 +15,15 @@ from tests.numeric.test_lanczos import _flat_loss
 F64 = torch.float64
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These tensors are tiny; one thread avoids spin-wait slowdowns on a shared 2-core box."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _data(seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(24, 5, generator=g, dtype=F64)
@@ -416,3 +425,24 @@ def test_soundness_probe_detects_nonconvexity() -> None:
     model = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 2)).double()
     loss, theta0 = _flat_loss(model, nn.MSELoss(), (D["x"], D["y"]))
     assert _jensen_gap(loss, theta0, pairs=300, seed=0) > 1e-6
+
+
+def test_closure_over_another_copy_of_the_model_is_refused() -> None:
+    """A penalty closure over the original model, analysed on a copy: never a silent 'yes'."""
+    import copy
+
+    lin = _seeded(31, lambda: nn.Linear(5, 1).double())
+
+    def loss(out, t):
+        return torch.clamp(1 - t * out, min=0).mean() - (lin.weight**2).sum()  # concave part
+
+    res = _refused(copy.deepcopy(lin), loss, (D["x"], D["signs"]))
+    assert any(i["kind"] == "foreign_parameter" for i in res.issues)
+    _refused(lin, loss, (D["x"], D["signs"]))  # on the model itself: seen and refused as concave
+
+
+def test_certificate_reasons_have_kinds() -> None:
+    model, loss_fn, key = PROVED["frozen-features"]
+    res = structural_proof(model, loss_fn, _data_for(key), penalties=[("l2", 1e-3)])
+    kinds = [r["kind"] for r in res.certificate["reasons"]]
+    assert kinds == ["affine_in_parameters", "convex_loss", "frozen_features", "convex_penalty"]
