@@ -9,6 +9,7 @@ can have. 1,000 expressions run in CI; ``SOUNDNESS_EXAMPLES=20000`` runs more.
 
 from __future__ import annotations
 
+import json
 import os
 from fractions import Fraction
 
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convexcheck import check
+from convexcheck.certificates import document, verify_document
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.domains import parse_domain
 from convexcheck.symbolic.sympy_bridge import to_sympy
@@ -60,6 +62,8 @@ def independent_gap(expr, witness, question):
 
 
 EXAMPLES = int(os.environ.get("SOUNDNESS_EXAMPLES", "1000"))
+# re-check every refutation with the certificate checker too (costs SymPy time per witness)
+CHECK_DOCUMENTS = os.environ.get("SOUNDNESS_CHECK_DOCUMENTS", "1") == "1"
 DOMAINS = [
     "real",
     "positive",
@@ -148,6 +152,10 @@ def test_every_proof_survives_jensen_sampling(problem):
             # a refutation must survive an independent 80-digit re-evaluation (SymPy, not ours)
             gap = independent_gap(expr, verdict.witness, question)
             assert gap is None or gap > 0, (str(expr), verdict.witness)
+            if CHECK_DOCUMENTS:
+                # ... and the certificate checker, which re-reads the witness from its JSON
+                report = verify_document(json.loads(json.dumps(document(result, question))))
+                assert report.ok, (str(expr), report.problems)
             continue
         if verdict.answer != "yes":
             continue
