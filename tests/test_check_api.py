@@ -117,10 +117,18 @@ def test_assertions():
         cc.assert_convex("sqrt(x**2 + 1) - 2*x**2")
     assert "Jensen's inequality fails" in str(info.value)  # the witness is in the message
     with pytest.raises(AssertionError) as info:
-        cc.assert_convex("Max(x, y) + Min(x, y)")  # affine, but no stage proves it
+        cc.assert_convex("x*exp(x) + Abs(x - 1)", {"x": "[0, 5]"})  # convex, not proved
     assert "Why convex is not proved" in str(info.value)
     assert isinstance(info.value, cc.NotConvexError)
     r = cc.assert_nonconvex("x*y")
     assert r.convex.witness["verified"].startswith("exact")
     with pytest.raises(AssertionError):
         cc.assert_nonconvex("x**2")
+
+
+def test_max_plus_min_is_affine_and_the_pair_must_match():
+    assert cc.check("Max(x, y) + Min(x, y) + x**2").curvature == "convex"
+    assert cc.check("Max(x, y) + Min(y, x)").curvature == "affine"
+    # different pairs: no identity; Max + Min(x, z) is neither
+    r = cc.check("Max(x, y) + Min(x, 2*y)")
+    assert r.convex.answer != "yes" and r.concave.answer != "yes"

@@ -576,6 +576,25 @@ def _piecewise_rule(engine: DCPEngine, node: Node, rng):
     return rule_piecewise(engine, node, rng)
 
 
+def max_plus_min(engine: DCPEngine, node: Node, rng) -> Step | None:
+    """``Max(a, b) + Min(a, b) = a + b`` (one of them is a, the other b, at every point)."""
+    terms = node.args
+    if len(terms) > 64:
+        return None
+    maxima = {
+        frozenset(t.args): i for i, t in enumerate(terms) if t.op == "Max" and len(t.args) == 2
+    }
+    for j, term in enumerate(terms):
+        if term.op == "Min" and len(term.args) == 2 and frozenset(term.args) in maxima:
+            i = maxima[frozenset(term.args)]
+            rest = [t for k, t in enumerate(terms) if k not in (i, j)]
+            replacement = ir.add(*rest, *term.args)
+            return engine.rewrite(
+                node, rng, replacement, "max-plus-min", "Max(a, b) + Min(a, b) = a + b"
+            )
+    return None
+
+
 PATTERNS: dict[str, list[Rule]] = {
     "log": [log_of_exponentials, log_identities],
     "exp": [exp_of_log],
@@ -584,7 +603,7 @@ PATTERNS: dict[str, list[Rule]] = {
     "Min": [dominated_extreme],
     "pow": [norm_of_squares, sigmoid, power_of_product, power_of_exp],
     "mul": [exp_product, entropy, quad_over_lin, power_product],
-    "add": [quadratic_form],
+    "add": [quadratic_form, max_plus_min],
     "Piecewise": [_piecewise_rule],
 }
 
