@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from typing import Any
 
 import torch
@@ -37,6 +38,8 @@ from convexcheck.numeric.verify import Verifier
 
 MAX_GROUPS = 3  # unit groups examined per model (each costs a few float64 evaluations)
 MAX_UNIT_PAIRS = 28  # unit pairs per group tried for the permutation argument
+LARGE_MODEL = 1_000_000  # above this many parameters, try few candidates (each is a full copy)
+SLICE_BUDGET_S = 3.0  # wall-clock bound on the search for an indefinite slice
 _SCALES = (4.0, 0.25)  # powers of two: the rescaled parameters stay exact in float32
 _SLICE_STEPS = (0.5, 1.0, 2.0, 0.25, 4.0)
 
@@ -91,7 +94,8 @@ def permutation_reason(
     """Swap two units of ``group``; keep the pair whose float64 midpoint gap is largest."""
     if group.units < 2:
         return None
-    pairs = list(itertools.combinations(range(group.units), 2))[:MAX_UNIT_PAIRS]
+    limit = MAX_UNIT_PAIRS if floss.numel <= LARGE_MODEL else 3
+    pairs = list(itertools.combinations(range(group.units), 2))[:limit]
     swapped = []
     for i, j in pairs:
         perm = torch.arange(group.units)
@@ -136,7 +140,7 @@ def rescaling_reason(
 ) -> dict[str, Any] | None:
     """Scale one unit's incoming weights by ``c`` and its outgoing ones by ``1/c``."""
     candidates = []
-    for unit in range(min(group.units, 16)):
+    for unit in range(min(group.units, 16 if floss.numel <= LARGE_MODEL else 2)):
         for c in _SCALES:
             scale = torch.ones(group.units)
             scale[unit] = c
@@ -221,12 +225,15 @@ def multiplicative_reason(
     outs = out_shape[0]
     best: dict[str, Any] | None = None
     tries = 0
+    deadline = time.perf_counter() + SLICE_BUDGET_S
     for unit in range(min(group.units, 6)):
         for k in range(min(fan_in, 3)):
             for o in range(min(outs, 2)):
                 sl = slice_indices(floss, group, unit, k, o)
                 idx = (sl[0][2], sl[1][2])
                 for centre_kind in ("current", "origin"):
+                    if time.perf_counter() > deadline:
+                        break
                     tries += 1
                     found = _slice_witness(floss, f64, verifier, base64, idx, centre_kind)
                     if found is None:
