@@ -68,6 +68,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     expr.add_argument(
+        "--report",
+        metavar="PATH",
+        help="write a .html (self-contained, with plots) or .md report",
+    )
+    expr.add_argument(
         "--certificates",
         metavar="DIR",
         help="write each settled answer as a certificate document (JSON) into DIR",
@@ -86,6 +91,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("directory", metavar="DIR", nargs="?", default="proofs")
     verify.add_argument("--json", action="store_true", help="print one JSON object")
+
+    explain = sub.add_parser(
+        "explain",
+        help="interview topics on convexity, with live numbers",
+        description="Explain a topic in words and numbers computed now; without TOPIC, list "
+        "the topics.",
+    )
+    explain.add_argument("topic", metavar="TOPIC", nargs="?")
+    explain.add_argument("--json", action="store_true", help="print one JSON object")
 
     model = sub.add_parser(
         "model",
@@ -128,6 +142,8 @@ def _run_expr(args: argparse.Namespace) -> int:
         from convexcheck.symbolic.parser import DEFAULT_MAX_LENGTH
 
         text = sys.stdin.read(DEFAULT_MAX_LENGTH + 1)
+    if args.report and not args.report.lower().endswith((".md", ".html", ".htm")):
+        raise ConvexcheckInputError(f"--report expects a .md or .html path, got {args.report!r}")
     result = check(text, variables=_parse_var_options(args.var), seed=args.seed)
     if args.json:
         payload: dict[str, Any] = result.to_dict()
@@ -143,6 +159,10 @@ def _run_expr(args: argparse.Namespace) -> int:
         print_check_result(result, tree=args.tree, expect=args.expect)
     if args.certificates:
         _write_certificates(result, args.certificates)
+    if args.report:
+        from convexcheck.explain.report import write_expr_report
+
+        write_expr_report(result, args.report)
     if args.expect and not result.establishes(args.expect):
         return EXIT_EXPECT_FAILED
     return EXIT_OK
@@ -192,6 +212,35 @@ def _run_proofs(args: argparse.Namespace) -> int:
     return EXIT_EXPECT_FAILED if failed else EXIT_OK
 
 
+def _run_explain(args: argparse.Namespace) -> int:
+    from convexcheck.explain.topics import explain_topic, format_numbers, list_topics
+
+    if args.topic is None:
+        topics = list_topics()
+        if args.json:
+            print(json.dumps({"topics": topics}, indent=2))
+        else:
+            width = max(len(t["name"]) for t in topics)
+            for t in topics:
+                print(f"{t['name']:<{width}}  {t['title']}")
+            print("\nconvexcheck explain TOPIC computes the topic's numbers live.")
+        return EXIT_OK
+    answer = explain_topic(args.topic)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return EXIT_OK
+    import textwrap
+
+    print(answer["title"])
+    print("=" * len(answer["title"]))
+    print(textwrap.fill(answer["text"], width=96))
+    print()
+    print(f"Numbers (computed now, {answer['seconds']:.2f} s):")
+    for line in format_numbers(answer["numbers"], indent=1):
+        print(line)
+    return EXIT_OK
+
+
 def _run_model(args: argparse.Namespace) -> int:
     from convexcheck.numeric.command import run_model
 
@@ -208,7 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    runners = {"expr": _run_expr, "model": _run_model, "proofs": _run_proofs}
+    runners = {
+        "expr": _run_expr,
+        "model": _run_model,
+        "proofs": _run_proofs,
+        "explain": _run_explain,
+    }
     try:
         return runners[args.command](args)
     except ConvexcheckInputError as exc:

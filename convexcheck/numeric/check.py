@@ -90,6 +90,7 @@ def check_model(
     penalties: Sequence[Callable[[dict[str, Tensor]], Tensor]] | None = None,
     max_pairs: int = 2048,
     hessian_max_iter: int = HESSIAN_MAX_ITER,
+    explain: bool = True,
 ) -> ModelCheckResult:
     """Judge convexity of ``loss_fn(model(inputs), targets)`` (+ ``penalties``) in the
     parameters with ``requires_grad=True``, the data ``(inputs, targets)`` held fixed.
@@ -98,7 +99,9 @@ def check_model(
     ``hessian`` enables the Lanczos estimate of the Hessian's extreme eigenvalues (evidence,
     and a candidate direction). ``penalties`` are callables on ``{name: tensor}`` of the
     model's parameters returning a scalar added to the loss (see ``L2Penalty``). The same
-    ``seed`` gives the same candidates.
+    ``seed`` gives the same candidates. ``explain`` adds the symmetry and multiplicative
+    arguments (:mod:`convexcheck.explain.reasons`) to ``reasons``, each with its own
+    float64-verified numbers, when the answer is not ``yes``.
     """
     dev = resolve_device(device)
     floss = FunctionalLoss(model, loss_fn, data, penalties=penalties)
@@ -121,6 +124,7 @@ def check_model(
 
     structural = _structural(model, loss_fn, data, penalties, reasons)
     if structural is not None and structural.proved:
+        _name_frozen(reasons, floss)
         hess = _hessian(floss, dev, seed, hessian_max_iter) if hessian else _no_hessian("disabled")
         if hess.get("min_eigenvalue") is not None and _clearly_negative(hess):
             warnings.append(
@@ -162,6 +166,8 @@ def check_model(
                         f"(error bound {hess['min_error']:.2g})",
                     }
                 )
+    if explain:
+        reasons.extend(_argued_reasons(model, floss, search, warnings, seed))
     jensen = report.to_dict()
     if report.witness is not None:
         info = report.witness.info
@@ -327,6 +333,27 @@ def _clearly_negative(hess: dict[str, Any]) -> bool:
 
 
 # -- reasons ---------------------------------------------------------------------------------
+def _name_frozen(reasons: list[dict[str, Any]], floss: FunctionalLoss) -> None:
+    """A convex verdict's ``affine_in_parameters`` says which parts are held fixed."""
+    for reason in reasons:
+        if reason.get("kind") == "affine_in_parameters":
+            reason.setdefault("frozen", list(floss.frozen_names))
+            reason.setdefault("trainable", list(floss.names))
+
+
+def _argued_reasons(
+    model: nn.Module, floss: FunctionalLoss, search: JensenSearch, warnings: list[str], seed: int
+) -> list[dict[str, Any]]:
+    """The reporter's constructions; never fail the check on them (they explain, not decide)."""
+    try:
+        from convexcheck.explain.reasons import model_reasons
+
+        return model_reasons(model, floss, verifier=search.verifier, seed=seed)
+    except Exception as exc:
+        warnings.append(f"could not build the symmetry arguments: {type(exc).__name__}: {exc}")
+        return []
+
+
 def _base_source(source: str) -> str:
     if source.startswith("adversarial(from="):
         source = source[len("adversarial(from=") : -1]
