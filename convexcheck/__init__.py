@@ -6,7 +6,7 @@ The public API is deliberately small and lazily imported, so ``import convexchec
     import convexcheck as cc
     r = cc.check("x**2/y", variables={"x": "real", "y": "positive"})
     r.convex.answer, r.concave.answer, r.curvature
-    cc.assert_convex("log(1 + exp(x))")
+    cc.assert_convex("log(1 + exp(x))")        # in any test suite; see docs/assertions.md
     m = cc.check_model(model, loss_fn, (inputs, targets))
 """
 
@@ -20,12 +20,17 @@ __all__ = [
     "CheckResult",
     "ConvexcheckError",
     "ConvexcheckInputError",
+    "ConvexityAssertionError",
+    "ModelCheckResult",
     "NotConvexError",
     "Verdict",
     "__version__",
     "assert_affine",
     "assert_concave",
     "assert_convex",
+    "assert_model_convex",
+    "assert_model_nonconvex",
+    "assert_nonconcave",
     "assert_nonconvex",
     "check",
     "check_model",
@@ -41,6 +46,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     "assert_concave": ("convexcheck.assertions", "assert_concave"),
     "assert_affine": ("convexcheck.assertions", "assert_affine"),
     "assert_nonconvex": ("convexcheck.assertions", "assert_nonconvex"),
+    "assert_nonconcave": ("convexcheck.assertions", "assert_nonconcave"),
+    "assert_model_convex": ("convexcheck.assertions", "assert_model_convex"),
+    "assert_model_nonconvex": ("convexcheck.assertions", "assert_model_nonconvex"),
+    "ConvexityAssertionError": ("convexcheck.assertions", "ConvexityAssertionError"),
+    "ModelCheckResult": ("convexcheck.numeric.model_result", "ModelCheckResult"),
     "NotConvexError": ("convexcheck.assertions", "ConvexityAssertionError"),
     "CheckResult": ("convexcheck.result", "CheckResult"),
     "Verdict": ("convexcheck.result", "Verdict"),
@@ -50,16 +60,21 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from convexcheck.assertions import (
-        ConvexityAssertionError as NotConvexError,
-    )
-    from convexcheck.assertions import (
+        ConvexityAssertionError,
         assert_affine,
         assert_concave,
         assert_convex,
+        assert_model_convex,
+        assert_model_nonconvex,
+        assert_nonconcave,
         assert_nonconvex,
+    )
+    from convexcheck.assertions import (
+        ConvexityAssertionError as NotConvexError,
     )
     from convexcheck.errors import ConvexcheckError, ConvexcheckInputError
     from convexcheck.numeric import check_model
+    from convexcheck.numeric.model_result import ModelCheckResult
     from convexcheck.result import CheckResult, Verdict
     from convexcheck.symbolic.check import check
     from convexcheck.symbolic.parser import parse_to_sympy as parse

@@ -64,6 +64,12 @@ def _build_parser() -> argparse.ArgumentParser:
     expr.add_argument("--expect", choices=EXPECTATIONS, help="exit 1 unless this is established")
     expr.add_argument("--seed", type=int, default=0, help="seed for any random search (default 0)")
     expr.add_argument(
+        "--budget",
+        type=float,
+        metavar="SECONDS",
+        help="time cap of each expensive prover (Hessian, SOS) per question (default 3 and 5)",
+    )
+    expr.add_argument(
         "--tree", action="store_true", help="show the full derivation tree in the text output"
     )
 
@@ -144,7 +150,9 @@ def _run_expr(args: argparse.Namespace) -> int:
         text = sys.stdin.read(DEFAULT_MAX_LENGTH + 1)
     if args.report and not args.report.lower().endswith((".md", ".html", ".htm")):
         raise ConvexcheckInputError(f"--report expects a .md or .html path, got {args.report!r}")
-    result = check(text, variables=_parse_var_options(args.var), seed=args.seed)
+    result = check(
+        text, variables=_parse_var_options(args.var), seed=args.seed, budget_s=args.budget
+    )
     if args.json:
         payload: dict[str, Any] = result.to_dict()
         if args.expect:
@@ -272,6 +280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("convexcheck: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`convexcheck ... | head`): not an error. Point stdout at devnull
+        # so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug, not a user error: say so, keep it to one line
         if os.environ.get("CONVEXCHECK_DEBUG"):
             raise

@@ -153,3 +153,36 @@ def test_console_script_and_module_entry_agree():
         [exe, "expr", "exp(x)", "--json"], capture_output=True, text=True, timeout=60
     )
     assert json.loads(p.stdout)["curvature"] == "convex"
+
+
+def test_budget_option_caps_the_provers_and_is_validated():
+    # DCP cannot prove this quartic and the SOS stage needs more than a millisecond
+    quick = run("expr", "x**4 + y**4 + x**2*y**2", "--budget", "0.001", "--json")
+    assert quick.returncode == 0, quick.stderr
+    data = json.loads(quick.stdout)
+    assert data["convex"]["answer"] == "unknown"
+    reasons = [data["convex"]["evidence"].get(s, {}).get("reason", "") for s in ("hessian", "sos")]
+    assert any("time budget of 0.001 s spent" in r for r in reasons), reasons
+    full = run("expr", "x**4 + y**4 + x**2*y**2", "--json")
+    assert json.loads(full.stdout)["convex"]["answer"] == "yes"
+    bad = run("expr", "x", "--budget", "0")
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("convexcheck: error: budget_s must be a positive number")
+
+
+def test_a_closed_pipe_is_not_an_error(tmp_path):
+    """`convexcheck expr ... | head -c 10` ends quietly with status 0, not an internal error or
+    status 1 (which means "--expect not established")."""
+    big = tmp_path / "big.txt"
+    big.write_text(" + ".join(f"(x{i} - {i})**2" for i in range(1500)))
+    p = subprocess.run(
+        f"{sys.executable} -m convexcheck expr - --tree < {big} | head -c 10; "
+        'echo "status=${PIPESTATUS[0]}" >&2',
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert len(p.stdout) == 10
+    assert p.stderr.strip() == "status=0", p.stderr

@@ -109,12 +109,26 @@ def explain_check_result(result: CheckResult, tree: bool = True) -> str:
     return "\n".join(explain_lines(result, tree=tree))
 
 
+def stdout_console() -> Any:
+    """A rich console on stdout whose closed pipe (``| head``) surfaces as ``BrokenPipeError``.
+
+    rich's own handling exits with status 1, which the CLI reserves for "``--expect`` not
+    established"; the CLI instead ends quietly with status 0, as for plain prints.
+    """
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return _Console(highlight=False, soft_wrap=True)
+
+
 def print_check_result(result: CheckResult, tree: bool = False, expect: str | None = None) -> None:
     """Coloured terminal output for ``convexcheck expr``."""
-    from rich.console import Console
     from rich.markup import escape
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = stdout_console()
     colour = {"yes": "green", "no": "red", "unknown": "yellow"}
     console.print(f"[bold]{escape(result.expression)}[/bold]")
     console.print(f"  on {escape(_domain_text(result.variables))}")

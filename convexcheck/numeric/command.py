@@ -86,12 +86,12 @@ def print_text(
     result: Any, *, source: str, expect: str | None = None, witness_file: str | None = None
 ) -> None:
     """Coloured terminal output through rich (plain when stdout is not a terminal)."""
-    from rich.console import Console
     from rich.markup import escape
 
+    from convexcheck.explain.text import stdout_console
     from convexcheck.numeric.model_result import explain_lines
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = stdout_console()
     lines = explain_lines(result)
     answer = result.convex.answer
     colour = _COLOURS.get(answer, "white")

@@ -37,6 +37,8 @@ class Problem:
     domains: dict[str, Interval]
     text: str
     seed: int = 0
+    hessian_budget_s: float = 3.0
+    sos_budget_s: float = 5.0
     analysis: Analysis | None = None
     hessian: Any = None  # HessianAttempt, computed once for both questions
     evidence: dict[str, dict[str, Any]] = field(default_factory=lambda: {q: {} for q in QUESTIONS})
@@ -190,7 +192,11 @@ def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
     settled: dict[str, Verdict] = {}
     for question in open_questions:
         certificate, why_not = hessian_certificate(
-            problem.root, problem.domains, question, problem.hessian, budget_s=HESSIAN_BUDGET_S
+            problem.root,
+            problem.domains,
+            question,
+            problem.hessian,
+            budget_s=problem.hessian_budget_s,
         )
         if certificate is not None:
             settled[question] = Verdict.proved(
@@ -210,7 +216,9 @@ def sos_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Ve
 
     settled: dict[str, Verdict] = {}
     for question in open_questions:
-        certificate, why_not = sos_certificate(problem.root, question, budget_s=SOS_BUDGET_S)
+        certificate, why_not = sos_certificate(
+            problem.root, question, budget_s=problem.sos_budget_s
+        )
         if certificate is not None:
             settled[question] = Verdict.proved(
                 question,  # type: ignore[arg-type]
@@ -248,6 +256,7 @@ def check(
     seed: int = 0,
     max_length: int | None = DEFAULT_MAX_LENGTH,
     stages: Sequence[str] | None = None,
+    budget_s: float | None = None,
 ) -> CheckResult:
     """Is ``expression`` convex, concave, both or neither on the given variable domains?
 
@@ -257,13 +266,22 @@ def check(
     a SymPy symbol / CVXPY variable). Every ``yes`` carries a certificate, every ``no`` an exactly
     verified witness (``seed`` makes the search reproducible); anything not settled is
     ``unknown`` with the evidence gathered. ``stages`` restricts the ladder (names from
-    :data:`STAGES`, e.g. ``("dcp",)``).
+    :data:`STAGES`, e.g. ``("dcp",)``). ``budget_s`` caps the seconds each of the expensive
+    provers (Hessian, SOS) may spend per question; by default they get
+    :data:`HESSIAN_BUDGET_S` and :data:`SOS_BUDGET_S`. A spent budget gives ``unknown`` with
+    that reason as evidence, never a guess.
     """
+    if budget_s is not None and not budget_s > 0:
+        raise ConvexcheckInputError(
+            f"budget_s must be a positive number of seconds, got {budget_s}"
+        )
     known = [name for name, _ in STAGES]
     if stages is not None and any(s not in known for s in stages):
         raise ConvexcheckInputError(f"unknown stage in {list(stages)}; stages are {known}")
     with _gc_paused():
         problem = to_problem(expression, variables, max_length=max_length, seed=seed)
+        problem.hessian_budget_s = HESSIAN_BUDGET_S if budget_s is None else budget_s
+        problem.sos_budget_s = SOS_BUDGET_S if budget_s is None else budget_s
         verdicts: dict[str, Verdict] = {}
         stages_run: list[dict[str, Any]] = []
         for name, stage in STAGES:
