@@ -72,6 +72,34 @@ def test_witness_outside_the_domain_is_rejected():
     assert not verify_document(bad).ok
 
 
+def test_witness_of_a_max_whose_arguments_sympy_cannot_order_is_certified(monkeypatch):
+    """Found by the 10,000-example soundness run: building ``Max(a, b)`` at a rational point
+    made SymPy compare a tiny product of logarithms symbolically and raise; the checker then
+    rejected a correct witness. It must evaluate such a gap numerically (and still reject a
+    wrong one)."""
+    import sympy
+
+    expr = "Max(log(exp(y) + 1), log(exp(x) + 1)*log(log(exp(x) + 1)))"
+    doc = _doc(expr, {"y": "[0, 1]"}, "concave")
+    assert doc["answer"] == "no"
+    doc["witness"]["a"] = {"x": "105/4", "y": "3/4"}
+    doc["witness"]["b"] = {"x": "-281/10", "y": "1/5"}
+    doc["witness"]["t"] = "1/2"
+    real_max_new = sympy.Max.__new__
+
+    def fragile_max(cls, *args, **options):  # SymPy's failure, made deterministic
+        evaluate = options.get("evaluate", sympy.core.parameters.global_parameters.evaluate)
+        if evaluate and any(a.is_number and not (a.is_Float or a.is_Rational) for a in args):
+            raise ValueError("The argument is not comparable.")
+        return real_max_new(cls, *args, **options)
+
+    monkeypatch.setattr(sympy.Max, "__new__", fragile_max)
+    assert verify_document(doc).ok, verify_document(doc).problems
+    bad = copy.deepcopy(doc)
+    bad["question"] = "convex"  # the same points do not refute convexity
+    assert not verify_document(bad).ok
+
+
 def test_transcendental_witness_is_certified():
     doc = _doc("sin(x)", {"x": "[0, 6]"}, "convex")
     assert doc["answer"] == "no"

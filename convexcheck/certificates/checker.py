@@ -128,14 +128,24 @@ def _check_witness(ctx: Context, question: str, w: dict[str, Any]) -> None:
     a, b = points
     mid = {n: t * a[n] + (1 - t) * b[n] for n in a}
 
-    def at(point):
+    def at(point, evaluate: bool = True):
         subs = {
             ctx.symbols[n]: sympy.Rational(q.numerator, q.denominator) for n, q in point.items()
         }
-        return ctx.f.subs(subs)
+        if evaluate:
+            return ctx.f.subs(subs)
+        # SymPy's Max/Min/Piecewise compare their arguments while being built and raise on
+        # values they cannot order symbolically (a product of tiny logarithms); unevaluated,
+        # the comparison happens inside evalf at the requested precision instead.
+        with sympy.evaluate(False):
+            return ctx.f.xreplace(subs)
 
     ts = sympy.Rational(t.numerator, t.denominator)
-    gap = at(mid) - ts * at(a) - (1 - ts) * at(b)
+    try:
+        gap = at(mid) - ts * at(a) - (1 - ts) * at(b)
+    except (TypeError, ValueError):
+        with sympy.evaluate(False):
+            gap = at(mid, False) - ts * at(a, False) - (1 - ts) * at(b, False)
     if question == "concave":
         gap = -gap
     gap = sympy.nsimplify(gap) if gap.is_Rational else gap
