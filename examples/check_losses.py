@@ -1,8 +1,10 @@
 """Check the convexity of common ML losses and textbook functions, with reasons.
 
 Run: ``python examples/check_losses.py`` (after ``pip install -e .``).
-Each line shows what convexcheck proved; for the logistic loss it also prints the CVXPY form
-that CVXPY itself accepts, although CVXPY rejects the natural spelling.
+Each line shows what convexcheck settled and how (the method behind the convex and the concave
+answer: ``dcp`` derivation, ``hessian`` or ``sos`` certificate, ``jensen-witness`` refutation);
+for the logistic loss it also prints the CVXPY form that CVXPY itself accepts, although CVXPY
+rejects the natural spelling.
 """
 
 from __future__ import annotations
@@ -21,15 +23,19 @@ CASES = [
     ("geometric mean", "sqrt(x*y)", {"x": "positive", "y": "positive"}),
     ("log barrier", "-log(x) - log(1 - x)", {"x": "(0, 1)"}),
     ("a PSD quadratic", "x**2 - 2*x*y + y**2", {}),
+    ("log-cosh loss", "log(cosh(r))", {}),
+    ("a quartic (SOS-convex)", "x**4 + x**2*y**2 + y**4 - x**3*y", {}),
     ("one sigmoid unit (trap)", "1/(1 + exp(-(w*2 + b)))", {}),
     ("two-layer linear net (trap)", "(w2*w1*1.5 - 2)**2", {}),
 ]
 
 
 def main() -> None:
+    print(f"{'':32s} {'curvature':9s} {'method (convex/concave)':30s} expression")
     for title, expr, variables in CASES:
         r = cc.check(expr, variables)
-        print(f"{title:32s} {r.curvature:9s} {expr}")
+        how = f"{r.convex.method}/{r.concave.method}"
+        print(f"{title:32s} {r.curvature:9s} {how:30s} {expr}")
         if r.curvature == "unknown":
             print(f"{'':32s} why: {r.convex.summary}")
     r = cc.check("log(1 + exp(-3*(2*w + b)))")
