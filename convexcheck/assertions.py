@@ -258,31 +258,39 @@ def assert_model_nonconvex(model: Any, loss_fn: Any, data: Any, **kwargs: Any) -
 
 
 def _exact_text(value: str) -> str:
-    """A witness value as a person reads it: ``{p/q}`` is exact, ``[lo, hi]`` an enclosure."""
+    """A witness value as a person reads it: ``{p/q}`` is exact, ``[lo, hi]`` (or with open
+    ends) a rigorous enclosure; long exact numbers are shown rounded, marked with ``~``."""
     text = value.strip()
     if text.startswith("{") and text.endswith("}"):
         exact = text[1:-1]
         approx = _approx(exact)
-        if approx is None or exact == approx or len(exact) > 40:
-            return exact if len(exact) <= 40 else f"~{approx}"
+        if approx is None:
+            return exact
+        if len(exact) > 40:
+            return f"~{approx}"
+        if "/" not in exact:  # an integer or a terminating decimal says it all
+            return exact
         return f"{exact} (~{approx})"
-    if text.startswith("[") and text.endswith("]"):
-        parts = text[1:-1].split(",")
+    if text[:1] in "[(" and text[-1:] in "])":
+        parts = [p.strip() for p in text[1:-1].split(",")]
         if len(parts) == 2:
             lo, hi = (_approx(p) for p in parts)
             if lo is not None and lo == hi:
-                middle = lo
+                shown = f"~{lo}"
             else:
-                middle = f"{lo}..{hi}"
-            if len(text) <= 60:
-                return f"~{middle} (rigorously enclosed in {text})"
-            return f"~{middle} (rigorously enclosed)"
+                shown = f"in {text[0]}{lo or parts[0]}, {hi or parts[1]}{text[-1]}"
+            if len(text) <= 60 and shown.startswith("~"):
+                return f"{shown} (rigorously enclosed in {text})"
+            return f"{shown} (rigorous enclosure)"
     return text
 
 
 def _approx(exact: str) -> str | None:
+    text = exact.strip()
+    if text in ("oo", "-oo"):
+        return None
     try:
-        return f"{float(Fraction(exact.strip())):.10g}"
+        return f"{float(Fraction(text)):.10g}"
     except (ValueError, ZeroDivisionError, OverflowError):
         return None
 

@@ -263,8 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return EXIT_BAD_INPUT
+        parser.print_help(sys.stderr)
+        _fail("a command is required: expr, model, explain or proofs (see 'convexcheck --help')")
     runners = {
         "expr": _run_expr,
         "model": _run_model,

@@ -200,6 +200,24 @@ def test_traps_are_never_proved(expr, variables):
     assert result.concave.answer != "yes", result.explain()
 
 
+# Found by the 10,000-example run: a Piecewise whose first piece is active only at the domain's
+# end point (x = 1 on [1, 2]) had that value left out of its range, so Max(-3, ...) was
+# "rewritten" to -3 and proved affine. f is 1 at x = 1 and -3 after it: convex, NOT concave.
+ONE_POINT_PIECES = [
+    ("Max(-3, Piecewise((x, x <= 1), (-3, True)))", {"x": "[1, 2]"}, "concave"),
+    ("Min(5, Piecewise((x, x >= 2), (7, True)))", {"x": "[1, 2]"}, "convex"),
+    ("Piecewise((x, x <= 1), (-3, True)) + 3", {"x": "[1, 2]"}, "concave"),
+]
+
+
+@pytest.mark.parametrize(("expr", "variables", "question"), ONE_POINT_PIECES)
+def test_a_piece_active_at_one_point_counts_in_the_range(expr, variables, question):
+    result = check(expr, variables)
+    verdict = getattr(result, question)
+    assert verdict.answer == "no", result.explain()  # refuted, with an exact witness
+    assert verify_document(document(result, question)).ok
+
+
 SECOND_ORDER_EXAMPLES = int(os.environ.get("SECOND_ORDER_SOUNDNESS_EXAMPLES", "300"))
 
 

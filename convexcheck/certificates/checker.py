@@ -53,7 +53,8 @@ class Report:
 
     def line(self) -> str:
         if self.ok:
-            extra = f" ({len(self.trusted)} trusted steps)" if self.trusted else ""
+            count = len(self.trusted)
+            extra = f" ({count} trusted step{'s' if count != 1 else ''})" if count else ""
             return f"ok    {self.name}{extra}"
         return f"FAIL  {self.name}: {'; '.join(self.problems)}"
 

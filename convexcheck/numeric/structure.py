@@ -521,7 +521,7 @@ class _Analyzer:
         if curv != AFFINE and upstream_affine:
             message = (
                 f"output depends on {_describe_deps(deps)} through {self.describe(node)} "
-                f"at node '{node.name}' ({curv}: {why})"
+                f"at node '{node.name}', which makes it {curv}, not affine, in them ({why})"
                 if deps
                 else f"{self.describe(node)} at node '{node.name}': {why}"
             )
@@ -1822,8 +1822,13 @@ def _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_desc
         {"kind": "convex_loss", "detail": f"{loss_name}: {loss_why}"},
     ]
     if frozen:
-        reasons.append({"kind": "frozen_features", "detail": "constant frozen parts: "
-                        + ", ".join(frozen)})  # fmt: skip
+        names = ", ".join(f"'{name}'" for name in frozen)
+        reasons.append(
+            {
+                "kind": "frozen_features",
+                "detail": f"frozen modules, constant in the trainable parameters: {names}",
+            }
+        )
     reasons += [{"kind": "convex_penalty", "detail": p["why"]} for p in pen_described]
     certificate = {
         "kind": "structural",

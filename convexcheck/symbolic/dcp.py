@@ -120,11 +120,14 @@ def _composition_text(atom, atom_curvature, mono, i, n, child, kind) -> Callable
         which = f" in argument {i + 1}" if n > 1 else ""
         desc = "affine" if atom_curvature == AFFINE else atom_curvature
         argument = (
-            "an argument of unknown curvature" if kind.startswith("of ") else f"a {kind} argument"
+            "an argument of unknown curvature"
+            if kind.startswith("of ")
+            else f"{_article(kind)} {kind} argument"
         )
         return (
             f"{atom} is {desc} and {mono}{which}; its argument {short(child)} is {kind}; "
-            f"a {desc} {mono} function of {argument} is not covered by the composition rules"
+            f"{_article(desc)} {desc} {mono} function of {argument} is not covered by the "
+            "composition rules"
         )
 
     return text
@@ -614,3 +617,8 @@ def analyze(root: Node, domains: Mapping[str, Interval]) -> Analysis:
 
 
 __all__ = ["Analysis", "DCPEngine", "Failure", "Step", "analyze", "iv"]
+
+
+def _article(word: str) -> str:
+    """'a' or 'an' before ``word`` (failure sentences say "an affine argument")."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

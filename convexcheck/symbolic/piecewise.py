@@ -226,6 +226,16 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
             seg.hi_open if k == len(merged) - 1 else False,
         )
         if seg.is_point:
+            # A piece active at a single point carries no curvature (the breakpoint checks
+            # below compare it with its neighbours), but its value is part of the range:
+            # Piecewise((x, x <= 1), (-3, True)) on [1, 2] takes the value 1 at x = 1.
+            point_range = DCPEngine({x: seg}).analyze(piece).range
+            if point_range is None:
+                for q in QUESTIONS:
+                    fail(q, f"the piece {to_str(piece, limit=60)} is undefined at {x} = {seg.lo}")
+                out_range = rng
+                continue
+            out_range = point_range if out_range is None else iv.hull(out_range, point_range)
             continue
         sub = DCPEngine({x: closed})
         step = sub.analyze(piece)
