@@ -56,6 +56,12 @@ def worst_jensen_gap(
 
 
 def _clip(d: Interval):
+    """Bounds for clipping short segments into the domain, kept clear of open ends (a point
+    clipped onto the open end 0 of ``negative`` is outside the domain, where ``9/x`` is inf)."""
     lo = -np.inf if d.lo == -INF else float(Fraction(d.lo))
     hi = np.inf if d.hi == INF else float(Fraction(d.hi))
+    if d.lo_open and np.isfinite(lo):
+        lo += 1e-9 * (1 + abs(lo))
+    if d.hi_open and np.isfinite(hi):
+        hi -= 1e-9 * (1 + abs(hi))
     return lo, hi
