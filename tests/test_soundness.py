@@ -40,7 +40,15 @@ def independent_gap(expr, witness, question):
         return None
     names = sorted(witness["a"])
     symbols = [sympy.Symbol(n, real=True) for n in names]
-    fn = sympy.lambdify(symbols, f, modules="mpmath")
+    try:
+        fn = sympy.lambdify(symbols, f, modules="mpmath")
+    except (KeyError, NotImplementedError):
+        # SymPy's printer has no mpmath spelling for a constant it folded into a branch that the
+        # witness never visits (1/(x*0) -> zoo in a Piecewise): evaluate by substitution instead.
+        def fn(*values):
+            value = f.subs(dict(zip(symbols, values))).evalf(80)
+            return mpmath.mpf(str(value)) if value.is_real else mpmath.nan
+
     with mpmath.workdps(80):
 
         def at(point):
