@@ -182,6 +182,19 @@ def _write_certificates(result: Any, directory: str) -> None:
     from convexcheck.certificates import documents_of
 
     target = Path(directory)
+    # Documents are named by question; one directory holds one function's certificates, so a
+    # leftover document about another function would be silently mixed with these ones.
+    for question in ("convex", "concave"):
+        existing = target / f"{question}.json"
+        try:
+            previous = json.loads(existing.read_text()).get("expression")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if previous != result.expression:
+            raise ConvexcheckInputError(
+                f"{existing} holds a certificate for a different function ({previous!r}); "
+                "write each function's certificates to its own directory"
+            )
     try:
         target.mkdir(parents=True, exist_ok=True)
         for doc in documents_of(result):

@@ -204,3 +204,30 @@ def test_cli_verifies_the_shipped_catalogue(name):
     run = _cli("proofs", "verify", name, cwd=ROOT)
     assert run.returncode == 0, run.stdout
     assert "0 failed" in run.stdout
+
+
+def test_cli_refuses_to_mix_two_functions_certificates(tmp_path):
+    target = tmp_path / "certs"
+    first = subprocess.run(
+        [sys.executable, "-m", "convexcheck", "expr", "x**2", "--certificates", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(
+        [sys.executable, "-m", "convexcheck", "expr", "x**2", "--certificates", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr  # the same function may be rewritten
+    other = subprocess.run(
+        [sys.executable, "-m", "convexcheck", "expr", "x**3", "--certificates", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert other.returncode == 2
+    assert "holds a certificate for a different function ('x**2')" in other.stderr
+    assert json.loads((target / "convex.json").read_text())["expression"] == "x**2"
