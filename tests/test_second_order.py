@@ -131,3 +131,33 @@ def test_sos_stage_never_proves_non_sos_convex(expr, reason):
     verdict = check(expr, stages=("sos",)).convex
     assert verdict.answer == "unknown"
     assert reason in verdict.evidence["sos"]["reason"]
+
+
+def test_slow_sympy_simplification_is_cut_off():
+    """trigsimp of this f'' ran for 258 s (found by random hunting); the Hessian stage must stay
+    near its budget and still prove concavity from the unsimplified entry."""
+    import time
+
+    start = time.perf_counter()
+    result = check("log(sqrt(x**2 + 4) + tanh(x))", {"x": "[3.3, 6]"})
+    assert time.perf_counter() - start < 60
+    assert result.concave.answer == "yes" and result.concave.method == "hessian"
+
+
+def test_the_simplification_timer_restores_an_outer_timer():
+    import signal
+
+    from convexcheck.symbolic.hessian import _bounded
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *a: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)
+        x = sympy.Symbol("x")
+        assert _bounded(sympy.simplify, sympy.sin(x) ** 2 + sympy.cos(x) ** 2, None) == 1
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 25 < remaining <= 30  # the outer timer is back, with its remaining time
+        assert not fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -181,7 +181,9 @@ def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
 
     if problem.hessian is None:
         try:
-            problem.hessian = symbolic_hessian(problem.root, problem.domains)
+            problem.hessian = symbolic_hessian(
+                problem.root, problem.domains, budget_s=problem.hessian_budget_s
+            )
         except RecursionError:  # SymPy recurses on deep trees; that is not a proof either way
             for question in open_questions:
                 problem.evidence[question]["hessian"] = {

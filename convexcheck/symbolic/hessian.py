@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import signal
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,6 +51,8 @@ NONSMOOTH_OPS = frozenset({"Abs", "Max", "Min", "Piecewise"})
 MAX_VARIABLES = 6
 MAX_TREE_SIZE = 3000
 SIMPLIFY_OPS_LIMIT = 120
+SIMPLIFY_TIME_S = 1.0  # per expensive SymPy call (trigsimp, simplify)
+UNTIMED_SIMPLIFY_OPS_LIMIT = 30  # outside the main thread no timer can stop SymPy
 
 
 @dataclass
@@ -90,23 +94,90 @@ def _integer_exponent(exponent: Node) -> bool:
     return exponent.op == "num" and Fraction(exponent.value).denominator == 1  # type: ignore[arg-type]
 
 
-def simplify_entry(e: Any) -> Any:
-    """A short form of ``e``: the smallest of a few cheap SymPy normal forms."""
+class _SimplifyTimeout(BaseException):
+    """Raised by the timer inside SymPy; a BaseException so that no ``except Exception`` in
+    SymPy swallows it and carries on unbounded."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the block after ``seconds`` (yields ``True``), or yield ``False`` where that is
+    impossible (not the main thread, no ``setitimer``): the caller then skips the work.
+
+    SymPy's ``trigsimp`` and ``simplify`` have no budget of their own and can run for minutes
+    (``trigsimp`` of the second derivative of ``log(sqrt(x**2 + 4) + tanh(x))`` took 258 s),
+    while a check must degrade to ``unknown``, never hang. A timer that was already set
+    (pytest-timeout, the user's own) is restored with its remaining time.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield False
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise _SimplifyTimeout
+
+    previous_handler = signal.signal(signal.SIGALRM, interrupt)
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    start = time.monotonic()
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay:
+            remaining = max(previous_delay - (time.monotonic() - start), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, remaining, previous_interval)
+
+
+def _bounded(fn: Any, e: Any, deadline: float | None) -> Any:
+    """``fn(e)`` within :data:`SIMPLIFY_TIME_S` (and the deadline), else ``None``."""
+    seconds = SIMPLIFY_TIME_S
+    if deadline is not None:
+        seconds = min(seconds, deadline - time.perf_counter())
+    if seconds <= 0:
+        return None
+    try:
+        with _time_limit(seconds) as interruptible:
+            if not interruptible:
+                import sympy
+
+                # no timer available: only small inputs, whose simplification is quick
+                if sympy.count_ops(e) > UNTIMED_SIMPLIFY_OPS_LIMIT:
+                    return None
+            return fn(e)
+    except _SimplifyTimeout:
+        return None
+    except Exception:
+        return None
+
+
+def simplify_entry(e: Any, deadline: float | None = None) -> Any:
+    """A short form of ``e``: the smallest of a few SymPy normal forms, the expensive ones
+    (``trigsimp``, ``simplify``) each cut off after :data:`SIMPLIFY_TIME_S`."""
     import sympy
 
     candidates = [e]
     with contextlib.suppress(Exception):
         candidates.append(sympy.cancel(sympy.together(e)))
+    expensive = []
     if e.has(sympy.sin, sympy.cos, sympy.tan, sympy.sinh, sympy.cosh, sympy.tanh):
-        with contextlib.suppress(Exception):
-            candidates.append(sympy.trigsimp(e))
+        expensive.append(sympy.trigsimp)
     if sympy.count_ops(e) <= SIMPLIFY_OPS_LIMIT:
-        with contextlib.suppress(Exception):
-            candidates.append(sympy.simplify(e))
+        expensive.append(sympy.simplify)
+    for fn in expensive:
+        value = _bounded(fn, e, deadline)
+        if value is not None:
+            candidates.append(value)
     return min(candidates, key=lambda c: (sympy.count_ops(c), len(sympy.sstr(c))))
 
 
-def symbolic_hessian(root: Node, domains: Mapping[str, Interval]) -> HessianAttempt:
+def symbolic_hessian(
+    root: Node, domains: Mapping[str, Interval], budget_s: float | None = None
+) -> HessianAttempt:
+    """The simplified symbolic Hessian (or the obstacle to one); ``budget_s`` bounds the time
+    spent simplifying its entries (past it they are kept as differentiated)."""
     import sympy
 
     from convexcheck.symbolic.sympy_bridge import to_sympy
@@ -117,6 +188,7 @@ def symbolic_hessian(root: Node, domains: Mapping[str, Interval]) -> HessianAtte
     if attempt.obstacle is not None or not names:
         return attempt
     symbols = {n: sympy.Symbol(n, real=True) for n in names}
+    deadline = None if budget_s is None else time.perf_counter() + budget_s
     n = len(names)
     rows: list[list[Any]] = [[None] * n for _ in range(n)]
     for i, xi in enumerate(names):
@@ -129,7 +201,7 @@ def symbolic_hessian(root: Node, domains: Mapping[str, Interval]) -> HessianAtte
             if hij is None:
                 attempt.obstacle = "not twice differentiable"
                 return attempt
-            value = simplify_entry(to_sympy(hij, symbols))
+            value = simplify_entry(to_sympy(hij, symbols), deadline)
             rows[i][j] = rows[j][i] = value
     attempt.matrix = sympy.Matrix(rows)
     return attempt
@@ -187,12 +259,12 @@ def _ldl(matrix: Any, prover: SignProver) -> dict[str, Any] | None:
         pivots.append(d)
         remaining.remove(k)
         for i in remaining:
-            multipliers[(i, k)] = simplify_entry(work[i, k] / d)
+            multipliers[(i, k)] = simplify_entry(work[i, k] / d, prover.deadline)
         for i in remaining:
             for j in remaining:
                 if j < i:
                     continue
-                value = simplify_entry(work[i, j] - work[i, k] * work[k, j] / d)
+                value = simplify_entry(work[i, j] - work[i, k] * work[k, j] / d, prover.deadline)
                 work[i, j] = work[j, i] = value
     # L in the pivot order: row/column p of L corresponds to variable order[p]
     position = {k: p for p, k in enumerate(order)}
@@ -217,7 +289,11 @@ def _principal_minors(matrix: Any, prover: SignProver) -> dict[str, Any] | None:
     for size in range(1, n + 1):
         for subset in itertools.combinations(range(n), size):
             sub = matrix.extract(list(subset), list(subset))
-            det = simplify_entry(sub.det(method="berkowitz")) if size > 1 else sub[0, 0]
+            det = (
+                simplify_entry(sub.det(method="berkowitz"), prover.deadline)
+                if size > 1
+                else sub[0, 0]
+            )
             proof = prover.prove(det, ">=0")
             if proof is None:
                 return None
