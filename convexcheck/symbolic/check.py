@@ -28,6 +28,10 @@ from convexcheck.symbolic.ir import Node, free_variables
 from convexcheck.symbolic.parser import DEFAULT_MAX_LENGTH, parse_with_names
 from convexcheck.symbolic.printer import to_str
 
+# Default seconds per question for the expensive provers; ``check(budget_s=...)`` overrides both.
+HESSIAN_BUDGET_S = 3.0
+SOS_BUDGET_S = 5.0
+
 
 @dataclass
 class Problem:
@@ -37,8 +41,8 @@ class Problem:
     domains: dict[str, Interval]
     text: str
     seed: int = 0
-    hessian_budget_s: float = 3.0
-    sos_budget_s: float = 5.0
+    hessian_budget_s: float = HESSIAN_BUDGET_S
+    sos_budget_s: float = SOS_BUDGET_S
     analysis: Analysis | None = None
     hessian: Any = None  # HessianAttempt, computed once for both questions
     evidence: dict[str, dict[str, Any]] = field(default_factory=lambda: {q: {} for q in QUESTIONS})
@@ -237,9 +241,6 @@ def _point(p: dict[str, str]) -> str:
     return "(" + ", ".join(f"{k}={v}" for k, v in p.items()) + ")"
 
 
-HESSIAN_BUDGET_S = 3.0
-SOS_BUDGET_S = 5.0
-
 # Cheapest first, and refutation before the expensive provers: a function that is not convex is
 # settled by the witness search in milliseconds instead of after a failed Hessian or SDP attempt.
 # The order cannot change an answer (every stage is sound), only the time to it.
@@ -282,8 +283,8 @@ def check(
         raise ConvexcheckInputError(f"unknown stage in {list(stages)}; stages are {known}")
     with _gc_paused():
         problem = to_problem(expression, variables, max_length=max_length, seed=seed)
-        problem.hessian_budget_s = HESSIAN_BUDGET_S if budget_s is None else budget_s
-        problem.sos_budget_s = SOS_BUDGET_S if budget_s is None else budget_s
+        if budget_s is not None:
+            problem.hessian_budget_s = problem.sos_budget_s = budget_s
         verdicts: dict[str, Verdict] = {}
         stages_run: list[dict[str, Any]] = []
         for name, stage in STAGES:

@@ -125,7 +125,8 @@ def _time_limit(seconds: float):
         yield True
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous_handler)
+        # None: the old handler was not installed from Python; the default is the best restore
+        signal.signal(signal.SIGALRM, previous_handler or signal.SIG_DFL)
         if previous_delay:
             remaining = max(previous_delay - (time.monotonic() - start), 1e-3)
             signal.setitimer(signal.ITIMER_REAL, remaining, previous_interval)

@@ -75,7 +75,10 @@ class SignProver:
 
         if claim not in CLAIMS:
             raise ValueError(f"claim must be one of {CLAIMS}")
-        e = sympy.sympify(e) if not isinstance(e, sympy.Basic) else e
+        if isinstance(e, (int, Fraction)):
+            e = sympy.Rational(e)
+        elif not isinstance(e, sympy.Basic):  # never parse text here: callers pass SymPy objects
+            raise TypeError(f"expected a SymPy expression, got {type(e).__name__}")
         if e.is_number:
             value = _exact_number_sign(e)
             if value is not None and (value > 0 or (value == 0 and claim == ">=0")):
