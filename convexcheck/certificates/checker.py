@@ -114,6 +114,25 @@ def _is_zero(e: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+def _require_defined(ctx: Context, points: dict[str, dict[str, Fraction]]) -> None:
+    """Every point of a witness must be where the function is defined, on the reals.
+
+    Checked on the expression as written, subexpression by subexpression (see
+    :mod:`convexcheck.certificates.definedness`): the gap below is computed by SymPy, whose
+    complex branch (``Abs(sqrt(-4)) = 2``) and automatic simplification (``sqrt(x)**2 = x``)
+    would otherwise give a value where the user's function has none.
+    """
+    from convexcheck.certificates.definedness import Undecided, Undefined, evaluate_defined
+
+    for label, point in points.items():
+        try:
+            evaluate_defined(ctx.root, point)
+        except Undefined as exc:
+            raise CheckFailed(f"the function is undefined at {label}: {exc}") from exc
+        except Undecided as exc:
+            raise CheckFailed(f"definedness at {label} cannot be certified: {exc}") from exc
+
+
 def _check_witness(ctx: Context, question: str, w: dict[str, Any]) -> None:
     import sympy
 
@@ -128,6 +147,7 @@ def _check_witness(ctx: Context, question: str, w: dict[str, Any]) -> None:
         points.append(point)
     a, b = points
     mid = {n: t * a[n] + (1 - t) * b[n] for n in a}
+    _require_defined(ctx, {"a": a, "b": b, "the point at t": mid})
 
     def at(point, evaluate: bool = True):
         subs = {

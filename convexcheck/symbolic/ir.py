@@ -10,6 +10,15 @@ Conversion to and from SymPy lives in :mod:`convexcheck.symbolic.sympy_bridge`.
 Constructors canonicalise lightly, in the spirit of SymPy's automatic evaluation: sums and
 products are flattened, numeric constants folded, like terms and equal bases collected. Nothing
 here depends on variable domains; domain-dependent rewriting is the provers' job.
+
+Every canonicalisation preserves the *set where the expression is defined*, not only its value
+there: the provers judge the function the user wrote, and ``sqrt(x)**2`` is not ``x`` on
+``x < 0``. So a rewrite that would drop or merge a subexpression happens only when nothing of the
+domain is lost: a cancelled term (``log(x) - log(x)``), a factor times zero (``0*log(x)``) or a
+zeroth power (``log(x)**0``) is dropped only when it is :attr:`Node.total` (defined for every real
+value of its variables), and powers of one base are merged (``x**a * x**b``, ``(x**a)**n``) only
+when the merged power needs exactly the condition on the base that the original ones needed
+together (see :func:`_base_condition`). Otherwise the form as written is kept.
 """
 
 from __future__ import annotations
@@ -57,13 +66,16 @@ class Node:
     ``value`` holds the number (``num``), the name (``var``, ``const``) or ``None``.
     """
 
-    __slots__ = ("args", "is_const", "op", "size", "value")
+    __slots__ = ("args", "is_const", "op", "size", "total", "value")
 
     op: str
     args: tuple[Node, ...]
     value: object
     is_const: bool
     size: int
+    #: Defined for every real value of the variables (a sound under-approximation: ``False``
+    #: only means "not known to be total"). Rewrites that drop a subexpression need it.
+    total: bool
 
     def __reduce__(self):  # pragma: no cover - pickling goes through the constructors
         return (_rebuild, (self.op, self.args, self.value))
@@ -116,8 +128,66 @@ def _make(op: str, args: tuple[Node, ...], value: object = None) -> Node:
     node.value = value
     node.is_const = op != "var" and all(a.is_const for a in args)
     node.size = 1 + sum(a.size for a in args) if args else 1
+    node.total = _op_is_total(op, args, value) and all(a.total for a in args)
     _TABLE[key] = node
     return node
+
+
+#: Functions defined on the whole real line (``log`` and ``tan`` are not).
+_TOTAL_FUNCTIONS = frozenset(
+    {"exp", "Abs", "sin", "cos", "tanh", "sinh", "cosh", "atan", "Max", "Min"}
+)
+
+
+def _op_is_total(op: str, args: tuple[Node, ...], value: object) -> bool:
+    """Whether ``op`` applied to defined arguments is defined (conservatively)."""
+    if op in ("num", "const", "var", "add", "mul") or op in _TOTAL_FUNCTIONS:
+        return True
+    if op in RELATIONS or op in LOGIC:
+        return True
+    if op == "log":
+        return args[0].op == "num" and args[0].value > 0  # type: ignore[operator]
+    if op == "pow":
+        base, exponent = args
+        if _is_positive_constant(base):
+            return True
+        condition = _base_condition(exponent)
+        if condition == (False, False):
+            return True
+        # a nonzero number raised to a negative integer power is a defined constant
+        return condition == (False, True) and base.op == "num" and base.value != 0
+    if op == "Piecewise":
+        # defined where the chosen piece is; total only if every piece is and one always holds
+        return args[-1].op == "True"
+    return False
+
+
+def _is_positive_constant(node: Node) -> bool:
+    return (node.op == "num" and node.value > 0) or node.op == "const"  # type: ignore[operator]
+
+
+def _base_condition(exponent: Node) -> tuple[bool, bool]:
+    """What ``u**exponent`` needs of its base ``u``: ``(u >= 0 needed, u != 0 needed)``.
+
+    The semantics are SymPy's on the reals (and :mod:`convexcheck.symbolic.evaluate`'s):
+    a nonnegative integer power is defined everywhere, a negative integer power needs
+    ``u != 0``, a positive non-integer power ``u >= 0``, a negative non-integer power and a
+    symbolic exponent ``u > 0``. The pair is a lattice: the condition of a product of powers
+    is the componentwise ``or``.
+    """
+    if exponent.op == "num":
+        e = exponent.value
+        if isinstance(e, int):
+            return (False, e < 0)
+        return (True, e < 0)  # type: ignore[operator]
+    return (True, True)
+
+
+def _merged_condition(conditions: Iterable[tuple[bool, bool]]) -> tuple[bool, bool]:
+    nonneg = nonzero = False
+    for a, b in conditions:
+        nonneg, nonzero = nonneg or a, nonzero or b
+    return (nonneg, nonzero)
 
 
 def _rebuild(op: str, args: tuple[Node, ...], value: object) -> Node:  # pragma: no cover
@@ -197,6 +267,10 @@ def add(*terms: Node) -> Node:
     out: list[Node] = []
     for rest, coefficient in collected.items():
         if coefficient == 0:
+            if not all(f.total for f in rest):
+                # u - u is 0 only where u is defined: keep both terms (see the module doc)
+                out.append(_scaled_product(1, rest))
+                out.append(_scaled_product(-1, rest))
             continue
         out.append(_scaled_product(coefficient, rest))
     if constant != 0:
@@ -233,11 +307,25 @@ def mul(*factors: Node) -> Node:
             base, exponent = factor, ONE
         powers.setdefault(base, []).append(exponent)
     if coefficient == 0:
-        return ZERO
+        if all(f.total for f in factors):
+            return ZERO
+        # 0*u is 0 only where u is defined: u - u keeps that set (see the module doc)
+        rest = mul(*(f for f in factors if f.op != "num"))
+        return add(rest, neg(rest))
     out: list[Node] = []
+    merged: list[Node] = []
     for base, exponents in powers.items():
-        exponent = exponents[0] if len(exponents) == 1 else add(*exponents)
-        factor = power(base, exponent)
+        if len(exponents) == 1:
+            merged.append(power(base, exponents[0]))
+            continue
+        exponent = add(*exponents)
+        if _is_positive_constant(base) or _base_condition(exponent) == _merged_condition(
+            _base_condition(e) for e in exponents
+        ):
+            merged.append(power(base, exponent))
+        else:  # x**(1/2) * x**(1/2) is x only for x >= 0: keep the factors apart
+            merged.extend(power(base, e) for e in exponents)
+    for factor in merged:
         if factor.op == "num":
             coefficient = normalize_number(coefficient * factor.value)  # type: ignore[operator]
         elif factor.op == "mul":  # e.g. a folded numeric power like 2**(3/2) = 2*2**(1/2)
@@ -311,16 +399,24 @@ def power(base: Node, exponent: Node) -> Node:
     if exponent.op == "num":
         e = exponent.value
         if e == 0:
-            return ONE
+            if base.total:
+                return ONE
+            # u**0 is 1 only where u is defined (see the module doc)
+            return add(ONE, base, neg(base))
         if e == 1:
             return base
         if base.op == "num":
             folded = _fold_numeric_power(base.value, e)  # type: ignore[arg-type]
             if folded is not None:
                 return folded
-        # (u**a)**n = u**(a*n) holds for integer n wherever both sides are defined.
+        # (u**a)**n = u**(a*n) for integer n wherever both sides are defined; fold only when
+        # both are defined on the same set: (x**(3/2))**2 needs x >= 0, x**3 does not.
         if base.op == "pow" and isinstance(e, int) and base.args[1].op == "num":
-            return power(base.args[0], num(Fraction(base.args[1].value) * e))
+            inner, a = base.args[0], Fraction(base.args[1].value)  # type: ignore[arg-type]
+            before = _merged_condition([_base_condition(base.args[1]), (False, e < 0 < a)])
+            after = num(a * e)
+            if _is_positive_constant(inner) or _base_condition(after) == before:
+                return power(inner, after)
     return _make("pow", (base, exponent))
 
 
