@@ -55,6 +55,8 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from convexcheck.numeric import faithful
+
 __all__ = ["Info", "StructuralAnalysis", "structural_proof"]
 
 CONST, AFFINE, CONVEX, CONCAVE, UNKNOWN = "const", "affine", "convex", "concave", "unknown"
@@ -1632,6 +1634,7 @@ def structural_proof(
     data: tuple[Any, Any],
     *,
     penalties: Sequence[tuple] | None = None,
+    reference: Any = None,
 ) -> StructuralAnalysis:
     """Try to prove ``θ -> loss_fn(model_θ(inputs), targets) (+ penalties)`` convex.
 
@@ -1640,6 +1643,11 @@ def structural_proof(
     closure over the whole model is invisible to fx when it is applied outside ``loss_fn``): a
     list of ``("l2", c)`` (adds ``c·Σθ_i²``) and ``("l1", c)`` (adds ``c·Σ|θ_i|``), optionally
     ``(kind, c, [parameter names])``; each is convex when ``c ≥ 0``, so only the sign matters.
+
+    Before a proof is returned, :mod:`convexcheck.numeric.faithful` checks that the graphs are
+    what runs: no parametrized weight reading a trainable tensor, no forward hooks, and the traced
+    graphs equal to the user's program (``reference``, a penalty-free ``FunctionalLoss`` of the
+    same model and loss; built here when not given) at several parameter vectors.
 
     Never raises for an unsupported model: it returns ``proved=False`` with obstacles.
     """
@@ -1657,9 +1665,15 @@ def structural_proof(
         issues = [{"kind": "nonconvex_penalty", "node": "", "message": m} for m in pen_problems]
         return _not_proved(pen_problems, issues, [], [], trainable=trainable)
 
+    hidden = faithful.hidden_computation(model, loss_fn)
+    if hidden:
+        return _not_proved(faithful.refused(hidden), hidden, [], [], trainable=trainable)
+
     buffers = {k: b.detach().clone() for k, b in model.named_buffers()}
     try:
-        return _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_described)
+        return _analyse(
+            model, loss_fn, inputs, targets, trainable_ids, trainable, pen_described, reference
+        )
     finally:
         with torch.no_grad():  # evaluating constants may have run BatchNorm in training mode
             for k, b in model.named_buffers():
@@ -1667,7 +1681,24 @@ def structural_proof(
                     b.copy_(buffers[k])
 
 
-def _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_described):
+def _graph_mismatch(gm, harness, model, loss_fn, data, reference) -> str | None:
+    """``faithful.graph_mismatch`` against ``reference`` (built from the model when missing).
+    Without trainable parameters the loss is a constant of no variables: nothing to compare."""
+    if not any(p.requires_grad for p in model.parameters()):
+        return None
+    if reference is None:
+        try:
+            from convexcheck.numeric.functional import FunctionalLoss
+
+            reference = FunctionalLoss(model, loss_fn, data)
+        except Exception as exc:
+            return (
+                f"the model's own loss could not be evaluated to compare it with the graph ({exc})"
+            )
+    return faithful.graph_mismatch(gm, harness, model, reference)
+
+
+def _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_described, reference):
     try:
         gm = fx.symbolic_trace(model)
     except Exception as exc:
@@ -1804,6 +1835,13 @@ def _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_desc
             out_info.curv,
             loss_info.curv,
             trainable,
+        )
+
+    mismatch = _graph_mismatch(gm, harness, model, loss_fn, (inputs, targets), reference)
+    if mismatch is not None:
+        issues = [{"kind": "tracing_dependent", "node": "", "message": mismatch}]
+        return _not_proved(
+            [mismatch], issues, steps, frozen, out_info.curv, loss_info.curv, trainable
         )
 
     loss_why = (
