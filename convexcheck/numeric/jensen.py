@@ -44,6 +44,7 @@ from convexcheck.numeric.functional import FunctionalLoss
 from convexcheck.numeric.verify import Verification, Verifier
 
 SCALES = (0.03, 0.1, 0.3, 1.0, 3.0)
+ORIGIN_SCALES = (0.1, 0.3)  # pairs around zero, in units of the init scale
 DEFAULT_TIME_CAP_S = 120.0  # outer wall-clock cap; effort itself is counted in evaluations
 SCREEN_THRESHOLD = 1e-6  # relative float32 gap worth a float64 check
 _TINY = 1e-30
@@ -238,6 +239,15 @@ class JensenSearch:
                 lambda: random_pairs(self.theta0, rms, init, 1.0, k, self.gen, kind="init"),
             )
         )
+        for scale in ORIGIN_SCALES:
+            stages.append(
+                (
+                    f"near_origin(scale={scale:g})",
+                    lambda s=scale: random_pairs(
+                        self.theta0, rms, init, s, k, self.gen, kind="origin"
+                    ),
+                )
+            )
         stages.append(("adversarial", lambda: None))
         # then more random rounds until the budget or max_pairs is spent
         for _ in range(max(0, self.max_pairs // (2 * k))):

@@ -1571,6 +1571,53 @@ class _LossHarness(nn.Module):
         return self._loss_callable(out, tgt)
 
 
+class _ParameterTracer(fx.Tracer):
+    """A tracer under which ``model.parameters()`` and ``model.named_parameters()`` (of the model
+    registered in the loss harness and of its submodules) yield graph nodes, not the tensors.
+
+    Why: weight decay and lasso terms are usually written in ``loss_fn`` as
+    ``lam * sum(p.pow(2).sum() for p in model.parameters())``. Plain fx tracing evaluates such a
+    term eagerly and bakes it in as a constant; with this tracer it becomes ``get_attr`` nodes
+    the curvature rules can read, so the penalty is proved convex (or found not to be).
+    """
+
+    def trace(self, root: Any, concrete_args: Any = None) -> fx.Graph:
+        patched: list[nn.Module] = []
+        model = getattr(root, "model", None)
+        try:
+            if isinstance(model, nn.Module):
+                for name, module in model.named_modules():
+                    self._patch(module, f"model.{name}." if name else "model.")
+                    patched.append(module)
+            return super().trace(root, concrete_args)
+        finally:
+            for module in patched:
+                module.__dict__.pop("named_parameters", None)
+                module.__dict__.pop("parameters", None)
+
+    def _patch(self, module: nn.Module, qualifier: str) -> None:
+        tracer = self
+        original = type(module).named_parameters
+
+        def named_parameters(prefix: str = "", recurse: bool = True, remove_duplicate=True):
+            for name, _ in original(module, "", recurse, remove_duplicate):
+                proxy = tracer.create_proxy("get_attr", qualifier + name, (), {})
+                yield (f"{prefix}.{name}" if prefix else name), proxy
+
+        def parameters(recurse: bool = True):
+            for _, proxy in named_parameters(recurse=recurse):
+                yield proxy
+
+        module.__dict__["named_parameters"] = named_parameters
+        module.__dict__["parameters"] = parameters
+
+
+def _trace_loss(harness: nn.Module) -> fx.GraphModule:
+    tracer = _ParameterTracer()
+    graph = tracer.trace(harness)
+    return fx.GraphModule(tracer.root, graph, type(harness).__name__)
+
+
 def _not_proved(
     obstacles, issues, steps, frozen, out_curv=UNKNOWN, loss_curv=UNKNOWN, trainable=()
 ) -> StructuralAnalysis:
@@ -1729,7 +1776,7 @@ def _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_desc
     out_info = ma.run()
 
     try:
-        harness = fx.symbolic_trace(_LossHarness(loss_fn, model))
+        harness = _trace_loss(_LossHarness(loss_fn, model))
     except Exception as exc:
         msg = (
             f"loss function could not be traced by torch.fx ({type(exc).__name__}: "
