@@ -55,6 +55,7 @@ class Verification:
     reordered_gap: float | None
     midpoint_exact: bool
     margin_terms: dict[str, Any]
+    program_check: str = "not run"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +75,7 @@ class Verification:
             "reordered_gap": self.reordered_gap,
             "midpoint_exact": self.midpoint_exact,
             "margin_terms": self.margin_terms,
+            "program_check": self.program_check,
             "verified_in": "float64 on the cpu",
         }
 
@@ -154,32 +156,33 @@ class Verifier:
                 terms["reordering"] = "not applicable: the loss depends on batch order"
         margin = sum(v for v in terms.values() if isinstance(v, float))
         accepted = gap > margin and (reordered_gap is None or reordered_gap > margin)
+        program = "not run: the float64 gap does not exceed the margin"
         if accepted and not self.f64.in_place_only:
-            accepted, (fa, fb, fm), gap = self._program_check(a, b, m, t, margin, terms)
+            accepted, (fa, fb, fm), gap, program = self._program_check(a, b, m, t, margin)
         elif self.f64.in_place_only:
-            terms["program_check"] = "every value was computed with the parameters in place"
+            program = "passed: every value was computed with the parameters loaded in place"
         return Verification(
-            accepted, t, fa, fb, fm, gap, margin, reordered_gap, midpoint_exact, terms
+            accepted, t, fa, fb, fm, gap, margin, reordered_gap, midpoint_exact, terms, program
         )
 
     def _program_check(
-        self, a: Tensor, b: Tensor, m: Tensor, t: float, margin: float, terms: dict[str, Any]
-    ) -> tuple[bool, tuple[float, float, float], float]:
+        self, a: Tensor, b: Tensor, m: Tensor, t: float, margin: float
+    ) -> tuple[bool, tuple[float, float, float], float, str]:
         """The three losses again with the values loaded into the user's parameter objects
         (what a closure over them sees); the gap must exceed the margin here too."""
         try:
             values = self.f64.program_losses(torch.stack([a, b, m]))
         except Exception as exc:
-            terms["program_check"] = f"not available ({type(exc).__name__}): functional_call only"
+            status = f"not available ({type(exc).__name__}): functional_call on the model only"
             with torch.no_grad():
                 again = self.f64.batched_loss(torch.stack([a, b, m]))
             fa, fb, fm = (float(v) for v in again)
-            return True, (fa, fb, fm), fm - t * fa - (1.0 - t) * fb
+            return True, (fa, fb, fm), fm - t * fa - (1.0 - t) * fb, status
         fa, fb, fm = (float(v) for v in values)
         gap = fm - t * fa - (1.0 - t) * fb
         ok = all(math.isfinite(v) for v in (fa, fb, fm)) and gap > margin
-        terms["program_check"] = "passed" if ok else f"failed: in-place gap {gap!r}"
-        return ok, (fa, fb, fm), gap
+        status = "passed" if ok else f"failed: in-place gap {gap!r}"
+        return ok, (fa, fb, fm), gap, status
 
     def _midpoint_term(self, m: Tensor, err: Tensor, products_exact: bool) -> float:
         """Ten times the first-order change of f when the computed midpoint moves to the exact
