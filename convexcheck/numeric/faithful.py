@@ -28,7 +28,12 @@ import torch
 from torch import Tensor, nn
 
 from convexcheck.numeric.candidates import random_pairs, tensor_scales
-from convexcheck.numeric.program import attribute_snapshot, batchnorm_in_train_mode, restoring
+from convexcheck.numeric.program import (
+    attribute_snapshot,
+    batchnorm_in_train_mode,
+    restoring,
+    unique_slots,
+)
 
 PROBE_SCALES = (0.1, 1.0, 3.0)
 PROBE_SEED = 2024
@@ -154,27 +159,26 @@ def _traced(
     gm: nn.Module, harness: nn.Module, model: nn.Module, reference: Any
 ) -> Callable[[Tensor], Tensor]:
     """``theta -> harness(gm(inputs), targets)`` with theta swapped into the traced modules."""
-    gm_names = _tensor_names(gm)
-    harness_names = _tensor_names(harness)
+    by_id = {id(p): n for n, p in model.named_parameters() if n in reference.offsets}
+    gm_slots = [(k, by_id.get(id(t))) for k, t, _ in unique_slots(gm)]
+    harness_slots = [(k, by_id.get(id(t))) for k, t, _ in unique_slots(harness)]
     batchnorms = batchnorm_in_train_mode(model)
     snapshot = attribute_snapshot(model)
     x, y = reference.inputs, reference.targets
 
     def evaluate(theta: Tensor) -> Tensor:
         values = reference.unflatten(theta.to(reference.theta0))
-        mine = {k: v for k, v in values.items() if k in gm_names}
-        theirs = {f"model.{k}": v for k, v in values.items() if f"model.{k}" in harness_names}
+        # each slot swapped once, found by identity (a module under two paths stays sound)
+        mine = {k: values[n] for k, n in gm_slots if n is not None}
+        theirs = {k: values[n] for k, n in harness_slots if n is not None}
         with restoring(batchnorms, snapshot):
-            out = torch.func.functional_call(gm, mine, (x,), strict=False)
-            value = torch.func.functional_call(harness, theirs, (out, y), strict=False)
+            out = torch.func.functional_call(gm, mine, (x,), strict=False, tie_weights=False)
+            value = torch.func.functional_call(
+                harness, theirs, (out, y), strict=False, tie_weights=False
+            )
         return value.reshape(())
 
     return evaluate
-
-
-def _tensor_names(module: nn.Module) -> set[str]:
-    names = {n for n, _ in module.named_parameters(remove_duplicate=False)}
-    return names | {n for n, _ in module.named_buffers(remove_duplicate=False)}
 
 
 def refused(issues: Sequence[dict[str, str]]) -> list[str]:

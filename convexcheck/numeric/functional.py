@@ -37,8 +37,8 @@ from convexcheck.numeric.program import (
     attribute_snapshot,
     batchnorm_in_train_mode,
     loaded_in_place,
-    registered_tensors,
     restoring,
+    unique_slots,
 )
 
 _DROPOUT_TYPES = (nn.modules.dropout._DropoutNd,)
@@ -145,21 +145,25 @@ class FunctionalLoss:
             [params[n].detach().reshape(-1).to(device=self.device, dtype=self.dtype)
              for n in self.names]
         )  # fmt: skip
-        trainable = {f"model.{n}" for n in self.names}
-        # every other registered tensor of the program (frozen parameters, buffers, the loss
-        # module's own tensors), converted once; ``functional_call`` swaps them in with theta
-        self._tensors = registered_tensors(self._program)
+        # every slot of the program (each module once, each of its parameters and buffers),
+        # with the trainable parameter it holds, if any (found by identity, so tied weights and
+        # a loss module that holds the model resolve to the same name); every other slot gets a
+        # converted copy of its value. Each slot is swapped exactly once (tie_weights=False): a
+        # module registered under two paths would otherwise be restored to the swapped value.
+        by_id = {id(params[n]): n for n in self.names}
+        self._slots: list[tuple[str, Tensor, str | None, bool]] = [
+            (key, t, by_id.get(id(t)), is_buffer)
+            for key, t, is_buffer in unique_slots(self._program)
+        ]
         self._fixed: dict[str, Tensor] = {
             key: _convert(t.detach(), dtype, self.device).clone()
-            for key, t in self._tensors
-            if key not in trainable
+            for key, t, name, _ in self._slots
+            if name is None
         }
         # buffers a forward may update in place (spectral_norm's power iteration, BatchNorm):
         # every evaluation starts from a fresh copy of their current values, so the function
         # is the same at every call and the user's buffers are never written
-        self._fresh = {key for key, t in self._tensors if key not in trainable} - {
-            f"model.{n}" for n, p in model.named_parameters()
-        }
+        self._fresh = {key for key, _, name, is_buffer in self._slots if is_buffer}
         self._buffer_names = {n for n, _ in model.named_buffers()}
         self.frozen_names: list[str] = [n for n in params if n not in set(self.names)]
 
@@ -207,16 +211,17 @@ class FunctionalLoss:
         with torch.no_grad():
             for theta in thetas:
                 values = self.unflatten(theta.detach())
-                pairs = []
-                for key, tensor in self._tensors:
-                    name = key[len("model.") :] if key.startswith("model.") else None
-                    value = values.get(name) if name is not None else None
-                    if value is None:
-                        value = self._fixed.get(key)
-                        if value is not None and key in self._fresh:
-                            value = value.clone()
-                    if value is not None and tensor.is_floating_point():
-                        pairs.append((tensor, value))
+                pairs, seen = [], set()
+                for key, tensor, name, _ in self._slots:
+                    if id(tensor) in seen or not tensor.is_floating_point():
+                        continue  # a tied tensor is loaded once, through its first slot
+                    seen.add(id(tensor))
+                    if name is not None:
+                        value = values[name]
+                    else:
+                        value = self._fixed[key]
+                        value = value.clone() if key in self._fresh else value
+                    pairs.append((tensor, value))
                 with loaded_in_place(pairs), restoring(self._batchnorms, self._snapshot):
                     value = self._program(self.inputs, self.targets, self.penalties)
                 out.append(value.reshape(()).to(self.dtype))
@@ -308,11 +313,18 @@ class FunctionalLoss:
     # -- helpers ------------------------------------------------------------------------------
     def _raw_loss(self, theta: Tensor) -> Any:
         """The program's value at ``theta`` through ``functional_call``, without shape checks."""
-        state = {k: v.clone() if k in self._fresh else v for k, v in self._fixed.items()}
-        state.update({f"model.{k}": v for k, v in self.unflatten(theta).items()})
+        values = self.unflatten(theta)
+        state = {}
+        for key, _, name, _ in self._slots:
+            if name is not None:
+                state[key] = values[name]
+            else:
+                value = self._fixed[key]
+                state[key] = value.clone() if key in self._fresh else value
+        args = (self.inputs, self.targets, self.penalties)
         with restoring(self._batchnorms, self._snapshot):
             return torch.func.functional_call(
-                self._program, state, (self.inputs, self.targets, self.penalties), strict=False
+                self._program, state, args, strict=False, tie_weights=False
             )
 
     def tensor_slices(self) -> list[tuple[str, int, int, torch.Size]]:

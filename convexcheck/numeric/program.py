@@ -123,16 +123,17 @@ def loaded_in_place(assignments: Sequence[tuple[Tensor, Tensor]]) -> Iterator[No
                 tensor.data = original
 
 
-def registered_tensors(program: nn.Module) -> list[tuple[str, Tensor]]:
-    """``(name, tensor)`` for every parameter and buffer of the program, each object once
-    (tied weights under their first name), in registration order."""
-    seen: set[int] = set()
-    out: list[tuple[str, Tensor]] = []
-    named = list(program.named_parameters(remove_duplicate=False))
-    named += list(program.named_buffers(remove_duplicate=False))
-    for name, tensor in named:
-        if tensor is None or id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        out.append((name, tensor))
+def unique_slots(module: nn.Module) -> list[tuple[str, Tensor, bool]]:
+    """``(key, tensor, is_buffer)`` for every parameter and buffer slot of every module, each
+    module once under its first path (``named_modules`` removes duplicates), so that swapping
+    all keys touches each slot exactly once and restoring puts back every original."""
+    out: list[tuple[str, Tensor, bool]] = []
+    for path, m in module.named_modules():
+        prefix = f"{path}." if path else ""
+        for slot, t in m._parameters.items():
+            if t is not None:
+                out.append((prefix + slot, t, False))
+        for slot, t in m._buffers.items():
+            if t is not None:
+                out.append((prefix + slot, t, True))
     return out

@@ -121,7 +121,9 @@ def test_hidden_computation_blocks_the_structural_proof(name: str, kind: str) ->
 
 
 # -- item 3: closures over the parameters ----------------------------------------------------
-@pytest.mark.parametrize("name", ["ridge_in_loss_fn", "lasso_in_loss_fn"])
+@pytest.mark.parametrize(
+    "name", ["ridge_in_loss_fn", "lasso_in_loss_fn", "loss_module_holding_the_model_ridge"]
+)
 def test_penalties_written_in_loss_fn_are_proved(name: str) -> None:
     model, loss_fn, data, _ = zoo.HOSTILE[name][0]()
     result = check_model(model, loss_fn, data, device="cpu")
@@ -130,8 +132,11 @@ def test_penalties_written_in_loss_fn_are_proved(name: str) -> None:
     assert "abs" in ops or "pow" in ops  # the penalty is part of the derivation
 
 
-def test_concave_penalty_is_refuted_with_negative_curvature() -> None:
-    model, loss_fn, (x, y), _ = zoo.concave_penalty_in_loss_fn()
+@pytest.mark.parametrize(
+    "name", ["concave_penalty_in_loss_fn", "loss_module_holding_the_model_concave"]
+)
+def test_concave_penalty_is_refuted_with_negative_curvature(name: str) -> None:
+    model, loss_fn, (x, y), _ = zoo.HOSTILE[name][0]()
     result = check_model(model, loss_fn, (x, y), device="cpu")
     assert result.convex.answer == "no"
     assert result.convex.witness["program_check"] == "passed"

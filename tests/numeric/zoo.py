@@ -230,6 +230,35 @@ def tanh_ridge_in_loss_fn() -> tuple:
     return model, loss_fn, _data(), None
 
 
+class _PenalisedLoss(nn.Module):
+    """A loss MODULE that holds the model and penalises its parameters: the model is then
+    registered under two paths of any wrapper, which must still swap and restore each slot
+    exactly once."""
+
+    def __init__(self, net: nn.Module, weight: float) -> None:
+        super().__init__()
+        self.net = net
+        self.weight = weight
+
+    def forward(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        penalty = sum(p.pow(2).sum() for p in self.net.parameters())
+        return nn.functional.mse_loss(out, target) + self.weight * penalty
+
+
+def loss_module_holding_the_model_ridge() -> tuple:
+    """MSE + 0.1 |theta|^2 from a loss module that holds the model: convex."""
+    torch.manual_seed(31)
+    model = nn.Linear(3, 1)
+    return model, _PenalisedLoss(model, 0.1), _data(), None
+
+
+def loss_module_holding_the_model_concave() -> tuple:
+    """MSE - 10 |theta|^2 from a loss module that holds the model: not convex."""
+    torch.manual_seed(31)
+    model = nn.Linear(3, 1)
+    return model, _PenalisedLoss(model, -10.0), _data(), None
+
+
 class TracingDependent(nn.Module):
     """Affine while fx traces it, ``sin(3 (w x + b))`` when it runs: the MSE is not convex."""
 
@@ -313,6 +342,8 @@ HOSTILE: dict[str, tuple[Any, str]] = {
     "ridge_over_captured_list": (ridge_over_captured_list, "convex"),
     "concave_over_captured_list": (concave_over_captured_list, "nonconvex"),
     "tanh_ridge_in_loss_fn": (tanh_ridge_in_loss_fn, "convex"),
+    "loss_module_holding_the_model_ridge": (loss_module_holding_the_model_ridge, "convex"),
+    "loss_module_holding_the_model_concave": (loss_module_holding_the_model_concave, "nonconvex"),
     "tracing_dependent_forward": (tracing_dependent_forward, "nonconvex"),
     "cubing_forward_hook": (cubing_forward_hook, "nonconvex"),
     "dropout_eval": (dropout_eval, "convex"),
