@@ -358,14 +358,18 @@ def random_pairs(
     kind: str = "random",
 ) -> Pairs:
     """``k`` random pairs: ``random`` (two independent perturbations at ``scale`` x RMS, random
-    ``t``), ``segment`` (theta0 +- perturbation, midpoint theta0) or ``init`` (two fresh draws at
-    the PyTorch init scale, random ``t``)."""
+    ``t``), ``segment`` (theta0 +- perturbation, midpoint theta0), ``init`` (two fresh draws at
+    the PyTorch init scale, random ``t``) or ``origin`` (two draws at ``scale`` x the init scale
+    around zero, where products of parameters and odd powers have their saddle)."""
     n = theta0.numel()
     noise = torch.randn(2, k, n, generator=gen, dtype=torch.float32).to(theta0)
     if kind == "init":
         u = torch.rand(2, k, n, generator=gen, dtype=torch.float32).to(theta0) * 2 - 1
         a, b = u[0] * init, u[1] * init
         source = "init_scale"
+    elif kind == "origin":
+        a, b = scale * init * noise[0], scale * init * noise[1]
+        source = f"near_origin(scale={scale:g})"
     elif kind == "segment":
         a = theta0 + scale * rms * noise[0]
         b = theta0 - scale * rms * noise[0]
@@ -379,7 +383,8 @@ def random_pairs(
     else:
         raw = torch.rand(k, generator=gen, dtype=torch.float64) * 0.8 + 0.1
         t = torch.tensor([_dyadic(float(x)) for x in raw], dtype=torch.float64)
-    details = [{"scale": scale, "relative_to": "init" if kind == "init" else "tensor RMS"}] * k
+    relative = {"init": "init", "origin": "init, around zero"}.get(kind, "tensor RMS")
+    details = [{"scale": scale, "relative_to": relative}] * k
     return Pairs(b=b, t=t, sources=[source] * k, details=[dict(d) for d in details], a=a)
 
 

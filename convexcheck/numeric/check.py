@@ -12,7 +12,10 @@ The ladder, cheapest sound answer first:
 4. Otherwise ``unknown`` with the evidence: pairs tried, largest gap, ``lambda_min`` and its
    error bound.
 
-The user's model is never mutated: every probe works on deep copies.
+Every evaluation runs the user's own model and loss (a closure over the parameters sees the
+candidate values; :mod:`convexcheck.numeric.program`), and leaves them exactly as they were.
+Effort is counted in evaluations, not seconds: the same seed gives the same answer under any
+machine load (``budget_s`` is only an outer wall-clock cap).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from torch import Tensor, nn
 
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.numeric.functional import FunctionalLoss
-from convexcheck.numeric.jensen import JensenSearch, SearchReport
+from convexcheck.numeric.jensen import DEFAULT_TIME_CAP_S, JensenSearch, SearchReport
 from convexcheck.numeric.model_result import ModelCheckResult
 from convexcheck.numeric.progress import DelayedProgress
 from convexcheck.result import Verdict
@@ -84,18 +87,22 @@ def check_model(
     *,
     device: str | torch.device = "auto",
     seed: int = 0,
-    budget_s: float = 5.0,
+    budget_s: float | None = None,
     hessian: bool = True,
     progress: bool = False,
     penalties: Sequence[Callable[[dict[str, Tensor]], Tensor]] | None = None,
     max_pairs: int = 2048,
+    max_evaluations: int | None = None,
     hessian_max_iter: int = HESSIAN_MAX_ITER,
     explain: bool = True,
 ) -> ModelCheckResult:
     """Judge convexity of ``loss_fn(model(inputs), targets)`` (+ ``penalties``) in the
     parameters with ``requires_grad=True``, the data ``(inputs, targets)`` held fixed.
 
-    ``budget_s`` bounds the Jensen search's wall-clock time and ``max_pairs`` its size;
+    The Jensen search's effort is ``max_pairs`` pairs and ``max_evaluations`` loss evaluations
+    (default three per pair), deterministic for a ``seed``; ``budget_s`` is an outer wall-clock
+    cap only (default ``DEFAULT_TIME_CAP_S``), and ``jensen["stopped_by"]`` says which one ended
+    the search;
     ``hessian`` enables the Lanczos estimate of the Hessian's extreme eigenvalues (evidence,
     and a candidate direction). ``penalties`` are callables on ``{name: tensor}`` of the
     model's parameters returning a scalar added to the loss (see ``L2Penalty``). The same
@@ -121,16 +128,30 @@ def check_model(
         "warnings": warnings,
         "functional": floss,
     }
+    if floss.in_place_only:
+        warnings.append(f"evaluated with {floss.evaluation}")
+    hessian_ok = hessian and not floss.in_place_only
+    no_gradients = "skipped: the loss reads captured parameter objects (evaluated in place)"
 
-    structural = _structural(model, loss_fn, data, penalties, reasons)
+    structural = _structural(model, loss_fn, data, penalties, reasons, floss)
+    hess: dict[str, Any] | None = None
+    if structural is not None and structural.proved and hessian_ok:
+        hess = _hessian(floss, dev, seed, hessian_max_iter)
+        if hess.get("min_eigenvalue") is not None and _clearly_negative(hess):
+            # the proof and the numbers disagree: trust neither the proof nor a silent pass
+            structural.proved = False
+            message = (
+                f"the structural proof was refused: the Hessian estimate has a clearly negative "
+                f"eigenvalue ({hess['min_eigenvalue']:.4g}), so the traced graph cannot be the "
+                "function computed"
+            )
+            structural.obstacles = [*structural.obstacles, message]
+            reasons[:] = [{"kind": "structural_obstacle", "detail": message, "source": "check"}]
+            warnings.append(message)
     if structural is not None and structural.proved:
         _name_frozen(reasons, floss)
-        hess = _hessian(floss, dev, seed, hessian_max_iter) if hessian else _no_hessian("disabled")
-        if hess.get("min_eigenvalue") is not None and _clearly_negative(hess):
-            warnings.append(
-                "the structural proof says convex but the Hessian estimate has a clearly "
-                "negative eigenvalue; please report this"
-            )
+        if hess is None:
+            hess = _no_hessian("disabled" if not hessian else no_gradients)
         verdict = Verdict.proved(
             "convex",
             "structural",
@@ -147,12 +168,14 @@ def check_model(
 
     with DelayedProgress("Jensen search", enabled=progress) as bar:
         search = JensenSearch(
-            floss, device=dev, seed=seed, budget_s=budget_s, max_pairs=max_pairs,
-            progress=bar.update,
+            floss, device=dev, seed=seed,
+            budget_s=DEFAULT_TIME_CAP_S if budget_s is None else budget_s,
+            max_pairs=max_pairs, max_evaluations=max_evaluations, progress=bar.update,
         )  # fmt: skip
         report = search.run()
-        hess = _no_hessian("disabled") if not hessian else None
-        if hessian:
+        if not hessian_ok:
+            hess = _no_hessian("disabled" if not hessian else no_gradients)
+        else:
             bar.phase("Hessian extremes (Lanczos)")
             eigen, hess = _hessian_with_vector(floss, dev, seed, hessian_max_iter)
             if report.witness is None and eigen is not None and _clearly_negative(hess):
@@ -166,7 +189,7 @@ def check_model(
                         f"(error bound {hess['min_error']:.2g})",
                     }
                 )
-    if explain:
+    if explain and not floss.in_place_only:
         reasons.extend(_argued_reasons(model, floss, search, warnings, seed))
     jensen = report.to_dict()
     if report.witness is not None:
@@ -218,12 +241,16 @@ def _structural(
     data: Any,
     penalties: Sequence[Any] | None,
     reasons: list[dict[str, Any]],
+    floss: FunctionalLoss,
 ) -> Any:
-    """Run the HESSIAN helper's structural prover on copies; fill ``reasons`` from it."""
+    """Run the structural prover on the user's model (it restores what it evaluates); the
+    traced graphs are compared with ``floss`` without its penalties. Fill ``reasons``."""
     structure = _optional("convexcheck.numeric.structure")
     if structure is None:
         return None
-    analysis = structure.structural_proof(copy.deepcopy(model), loss_fn, data)
+    reference = copy.copy(floss)
+    reference.penalties = []
+    analysis = structure.structural_proof(model, loss_fn, data, reference=reference)
     if analysis.proved and penalties:
         unknown = [p for p in penalties if not getattr(p, "convex", False)]
         if unknown:

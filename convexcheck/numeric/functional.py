@@ -2,15 +2,18 @@
 
 Every numeric prover (Jensen search, float64 verification, Hessian-vector products) wants
 ``theta -> loss`` rather than a module with state. :class:`FunctionalLoss` builds that function
-with :func:`torch.func.functional_call` on a private deep copy of the model, so the user's model
-is never mutated, and batches it with :func:`torch.func.vmap` where the model allows.
+over the user's OWN model and loss (never a copy, so a loss that reads the parameters through a
+closure is judged as the user's program computes it; see :mod:`convexcheck.numeric.program`),
+with :func:`torch.func.functional_call`, which swaps values in for the call and restores the
+originals, and batches it with :func:`torch.func.vmap` where the model allows.
 
 What is held fixed: the data, every parameter with ``requires_grad=False`` and every buffer. The
 module's mode is respected, because it changes the function being judged:
 
 * BatchNorm in train mode normalises with the batch statistics, which are part of the function.
-  Its running statistics do not affect the train-mode output, so the private copy stops tracking
-  them; that keeps evaluations free of side effects and lets ``vmap`` batch the model.
+  Its running statistics do not affect the train-mode output, so tracking is switched off for
+  the duration of each call (and back on after); that keeps evaluations free of side effects
+  and lets ``vmap`` batch the model.
 * Dropout in train mode makes the loss a random variable, for which "convex in the parameters" is
   not defined. We refuse such a model with a clear message (call ``model.eval()`` or use ``p=0``)
   rather than fix a mask: a witness for one fixed mask says nothing about the expected loss, and a
@@ -29,6 +32,14 @@ import torch
 from torch import Tensor, nn
 
 from convexcheck.errors import ConvexcheckInputError
+from convexcheck.numeric.program import (
+    Program,
+    attribute_snapshot,
+    batchnorm_in_train_mode,
+    loaded_in_place,
+    restoring,
+    unique_slots,
+)
 
 _DROPOUT_TYPES = (nn.modules.dropout._DropoutNd,)
 _BATCHNORM_TYPES = (nn.modules.batchnorm._BatchNorm,)
@@ -64,8 +75,15 @@ class FunctionalLoss:
 
     ``names``/``shapes`` list the trainable parameters in ``named_parameters`` order; ``theta0``
     is their current value, flattened. ``batch_path`` says whether :meth:`batched_loss` used
-    ``vmap`` (``"vmap"``), a Python loop (``"loop"``, with ``batch_fallback_reason``), or has
-    not run yet (``None``).
+    ``vmap`` (``"vmap"``), a Python loop (``"loop"``, with ``batch_fallback_reason``), parameters
+    loaded in place (``"in place"``), or has not run yet (``None``).
+
+    Every evaluation runs the user's own model and loss (:mod:`convexcheck.numeric.program`):
+    :meth:`loss` through ``functional_call`` (differentiable, batched), :meth:`program_losses`
+    with the values loaded into the parameter objects themselves. The two are compared at two
+    probe points when the object is built; if they differ (a closure over captured parameter
+    objects), ``in_place_only`` is set and every evaluation loads values in place (no gradients:
+    no Hessian estimate and no adversarial refinement, said in ``evaluation``).
     """
 
     def __init__(
@@ -81,6 +99,7 @@ class FunctionalLoss:
         _template: dict[str, Tensor] | None = None,
         _aliases: dict[str, str] | None = None,
         _evaluations: int = 2,
+        _in_place_only: bool | None = None,
     ) -> None:
         if not isinstance(model, nn.Module):
             raise ConvexcheckInputError(
@@ -106,16 +125,16 @@ class FunctionalLoss:
             )
         first = params[self.names[0]]
         self.device = torch.device(device) if device is not None else first.device
-        self.model = copy.deepcopy(model).to(device=self.device)
-        if dtype is not None:
-            self.model = self.model.to(dtype=dtype)
         self.dtype: torch.dtype = dtype if dtype is not None else first.dtype
-        self.mode = _mode_report(self.model)
-        _stop_tracking_batch_statistics(self.model)
+        self.model = model  # the user's own object: never copied (see program.py)
+        self.mode = _mode_report(model)
+        self.loss_fn = loss_fn
+        self._program = Program(model, loss_fn)
+        self._batchnorms = batchnorm_in_train_mode(self._program)
+        self._snapshot = attribute_snapshot(self._program)
 
-        copied = dict(self.model.named_parameters())
-        self.shapes: list[torch.Size] = [copied[n].shape for n in self.names]
-        self.numels: list[int] = [copied[n].numel() for n in self.names]
+        self.shapes: list[torch.Size] = [params[n].shape for n in self.names]
+        self.numels: list[int] = [params[n].numel() for n in self.names]
         self.numel: int = sum(self.numels)
         self.offsets: dict[str, tuple[int, int]] = {}
         start = 0
@@ -123,23 +142,32 @@ class FunctionalLoss:
             self.offsets[name] = (start, start + count)
             start += count
         self.theta0: Tensor = torch.cat(
-            [copied[n].detach().reshape(-1).to(self.dtype) for n in self.names]
-        )
-        trainable = set(self.names)
+            [params[n].detach().reshape(-1).to(device=self.device, dtype=self.dtype)
+             for n in self.names]
+        )  # fmt: skip
+        # every slot of the program (each module once, each of its parameters and buffers),
+        # with the trainable parameter it holds, if any (found by identity, so tied weights and
+        # a loss module that holds the model resolve to the same name); every other slot gets a
+        # converted copy of its value. Each slot is swapped exactly once (tie_weights=False): a
+        # module registered under two paths would otherwise be restored to the swapped value.
+        by_id = {id(params[n]): n for n in self.names}
+        self._slots: list[tuple[str, Tensor, str | None, bool]] = [
+            (key, t, by_id.get(id(t)), is_buffer)
+            for key, t, is_buffer in unique_slots(self._program)
+        ]
         self._fixed: dict[str, Tensor] = {
-            n: p.detach() for n, p in copied.items() if n not in trainable
+            key: _convert(t.detach(), dtype, self.device).clone()
+            for key, t, name, _ in self._slots
+            if name is None
         }
-        buffers = {n: b for n, b in self.model.named_buffers() if b is not None}
-        self._fixed.update(buffers)
-        self._buffer_names = set(buffers)
-        self.frozen_names: list[str] = [n for n in copied if n not in trainable]
+        # buffers a forward may update in place (spectral_norm's power iteration, BatchNorm):
+        # every evaluation starts from a fresh copy of their current values, so the function
+        # is the same at every call and the user's buffers are never written
+        self._fresh = {key for key, _, name, is_buffer in self._slots if is_buffer}
+        self._buffer_names = {n for n, _ in model.named_buffers()}
+        self.frozen_names: list[str] = [n for n in params if n not in set(self.names)]
 
         self.inputs, self.targets = _convert(tuple(data), dtype, self.device)
-        if isinstance(loss_fn, nn.Module):
-            loss_fn = copy.deepcopy(loss_fn).to(device=self.device)
-            if dtype is not None:
-                loss_fn = loss_fn.to(dtype=dtype)
-        self.loss_fn = loss_fn
         self.penalties = list(penalties or [])
         for penalty in self.penalties:
             if not callable(penalty):
@@ -149,7 +177,18 @@ class FunctionalLoss:
         self.chunk_size = chunk_size or self._default_chunk()
         self.batch_path: str | None = None
         self.batch_fallback_reason: str | None = None
+        self.in_place_only = bool(_in_place_only)
+        self.evaluation = "functional_call on the user's model"
+        self.in_place_error: str | None = None
         self.loss0: float = self._validate(_evaluations)
+        if _in_place_only is None:
+            self._probe_in_place()
+        if self.in_place_only:
+            self.evaluation = (
+                "parameters loaded in place into the user's model (the loss reads parameter "
+                "objects that functional_call cannot swap, e.g. a captured list): no gradients"
+            )
+        self.mode["evaluation"] = self.evaluation
 
     # -- the function ---------------------------------------------------------------------
     def unflatten(self, theta: Tensor) -> dict[str, Tensor]:
@@ -159,16 +198,34 @@ class FunctionalLoss:
         return {n: p.reshape(lead + s) for n, p, s in zip(self.names, pieces, self.shapes)}
 
     def loss(self, theta: Tensor) -> Tensor:
-        """The loss at the flat parameter vector ``theta`` (differentiable, vmap-able)."""
-        state = dict(self._fixed)
-        state.update(self.unflatten(theta))
-        output = torch.func.functional_call(self.model, state, (self.inputs,))
-        value = self.loss_fn(output, self.targets).reshape(())
-        if self.penalties:
-            params = {k: v for k, v in state.items() if k not in self._buffer_names}
-            for penalty in self.penalties:
-                value = value + penalty(params).reshape(())
-        return value
+        """The loss at the flat parameter vector ``theta`` (differentiable, vmap-able, except
+        when ``in_place_only``: then the value of :meth:`program_losses`, without gradients)."""
+        if self.in_place_only:
+            return self.program_losses(theta.reshape(1, -1))[0]
+        return self._raw_loss(theta).reshape(())
+
+    def program_losses(self, thetas: Tensor) -> Tensor:
+        """Losses at the rows of ``thetas`` with the values loaded into the user's parameter
+        objects (and the program's other tensors converted), restored afterwards."""
+        out = []
+        with torch.no_grad():
+            for theta in thetas:
+                values = self.unflatten(theta.detach())
+                pairs, seen = [], set()
+                for key, tensor, name, _ in self._slots:
+                    if id(tensor) in seen or not tensor.is_floating_point():
+                        continue  # a tied tensor is loaded once, through its first slot
+                    seen.add(id(tensor))
+                    if name is not None:
+                        value = values[name]
+                    else:
+                        value = self._fixed[key]
+                        value = value.clone() if key in self._fresh else value
+                    pairs.append((tensor, value))
+                with loaded_in_place(pairs), restoring(self._batchnorms, self._snapshot):
+                    value = self._program(self.inputs, self.targets, self.penalties)
+                out.append(value.reshape(()).to(self.dtype))
+        return torch.stack(out)
 
     def batched_loss(self, thetas: Tensor) -> Tensor:
         """Losses at the rows of ``thetas`` (``[k, n] -> [k]``), in chunks of ``chunk_size``.
@@ -179,6 +236,9 @@ class FunctionalLoss:
         """
         if thetas.dim() != 2 or thetas.shape[1] != self.numel:
             raise ValueError(f"expected a [k, {self.numel}] tensor, got {list(thetas.shape)}")
+        if self.in_place_only:
+            self.batch_path = "in place"
+            return self.program_losses(thetas)
         if self.batch_path != "loop":
             try:
                 batched = torch.func.vmap(self.loss)
@@ -219,7 +279,8 @@ class FunctionalLoss:
     def to(
         self, dtype: torch.dtype | None = None, device: str | torch.device | None = None
     ) -> FunctionalLoss:
-        """The same function in another dtype or on another device (a new object)."""
+        """The same function in another dtype or on another device (a new object over the same
+        user's model: only the values handed to it are converted)."""
         return FunctionalLoss(
             self.model,
             self.loss_fn,
@@ -231,6 +292,7 @@ class FunctionalLoss:
             _template=self._template,
             _aliases=self._aliases,
             _evaluations=1,
+            _in_place_only=self.in_place_only,
         )
 
     def reordered(self) -> FunctionalLoss | None:
@@ -250,20 +312,20 @@ class FunctionalLoss:
 
     # -- helpers ------------------------------------------------------------------------------
     def _raw_loss(self, theta: Tensor) -> Any:
-        """Like :meth:`loss` but without shape assumptions, for validation."""
-        state = dict(self._fixed)
-        state.update(self.unflatten(theta))
-        output = torch.func.functional_call(self.model, state, (self.inputs,))
-        value = self.loss_fn(output, self.targets)
-        if not isinstance(value, Tensor) or value.numel() != 1:
-            return value
-        params = {k: v for k, v in state.items() if k not in self._buffer_names}
-        for penalty in self.penalties:
-            term = penalty(params)
-            if not isinstance(term, Tensor) or term.numel() != 1:
-                raise ConvexcheckInputError("each penalty must return a scalar tensor")
-            value = value.reshape(()) + term.reshape(())
-        return value
+        """The program's value at ``theta`` through ``functional_call``, without shape checks."""
+        values = self.unflatten(theta)
+        state = {}
+        for key, _, name, _ in self._slots:
+            if name is not None:
+                state[key] = values[name]
+            else:
+                value = self._fixed[key]
+                state[key] = value.clone() if key in self._fresh else value
+        args = (self.inputs, self.targets, self.penalties)
+        with restoring(self._batchnorms, self._snapshot):
+            return torch.func.functional_call(
+                self._program, state, args, strict=False, tie_weights=False
+            )
 
     def tensor_slices(self) -> list[tuple[str, int, int, torch.Size]]:
         """``(name, start, stop, shape)`` for each trainable tensor inside the flat vector."""
@@ -274,19 +336,51 @@ class FunctionalLoss:
         per_row = max(1, self.numel + 4 * data_elems)
         return int(max(1, min(64, _MEMORY_ELEMENTS // per_row)))
 
+    def _probe_in_place(self) -> None:
+        """Compare ``functional_call`` with values loaded in place at two points away from
+        ``theta0``: a closure over captured parameter objects sees only the second."""
+        g = torch.Generator().manual_seed(12345)
+        noise = torch.randn(2, self.numel, generator=g, dtype=torch.float64)
+        base = self.theta0.detach().double().cpu()
+        scale = base.abs().mean().item() or 1.0
+        points = torch.stack([1.5 * base + 0.5 * scale * noise[0], -base + scale * noise[1]])
+        points = points.to(device=self.device, dtype=self.dtype)
+        try:
+            in_place = self.program_losses(points)
+        except Exception as exc:  # e.g. a tensor subclass refusing ``.data =``
+            self.in_place_error = _describe_error(exc)
+            return
+        if self.in_place_only:
+            return
+        try:
+            with torch.no_grad():
+                functional = torch.stack([self.loss(p) for p in points])
+        except Exception:
+            self.in_place_only = True
+            return
+        if not _agree(functional, in_place, self.dtype):
+            self.in_place_only = True
+
     def _validate(self, evaluations: int = 2) -> float:
         """Evaluate at ``theta0`` twice: scalar, finite, deterministic, or a clear input error.
 
-        Conversions (:meth:`to`) evaluate once: determinism was checked on the original.
+        Conversions (:meth:`to`) evaluate once: determinism was checked on the original. When
+        ``functional_call`` itself fails on this program, the in-place evaluation is tried.
         """
         values = []
         for _ in range(evaluations):
             try:
                 with torch.no_grad():
-                    value = self._raw_loss(self.theta0)
+                    if self.in_place_only:
+                        value = self.program_losses(self.theta0.reshape(1, -1))[0]
+                    else:
+                        value = self._raw_loss(self.theta0)
             except ConvexcheckInputError:
                 raise
             except Exception as exc:
+                if not self.in_place_only and self._in_place_works():
+                    self.in_place_only = True
+                    return self._validate(evaluations)
                 raise ConvexcheckInputError(
                     f"evaluating loss_fn(model(inputs), targets) failed: {_describe_error(exc)}"
                 ) from exc
@@ -314,6 +408,23 @@ class FunctionalLoss:
                 f"{second!r}; convexity is only defined for a deterministic loss"
             )
         return first
+
+    def _in_place_works(self) -> bool:
+        try:
+            value = self.program_losses(self.theta0.reshape(1, -1))
+        except Exception:
+            return False
+        return bool(torch.isfinite(value).all())
+
+
+def _agree(x: Tensor, y: Tensor, dtype: torch.dtype) -> bool:
+    """Equal up to rounding: ``1e3 * eps`` relative, for the same computation done twice."""
+    x, y = x.double().cpu(), y.double().cpu()
+    if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
+        return bool(torch.equal(torch.isfinite(x), torch.isfinite(y)))
+    eps = torch.finfo(dtype).eps if dtype.is_floating_point else 1e-7
+    tol = 1e3 * eps * (x.abs() + y.abs()) + 1e-30
+    return bool(((x - y).abs() <= tol).all())
 
 
 def _refuse_random_modules(model: nn.Module) -> None:
@@ -353,16 +464,6 @@ def _mode_report(model: nn.Module) -> dict[str, Any]:
         "dropout": dropout,
         "notes": notes,
     }
-
-
-def _stop_tracking_batch_statistics(model: nn.Module) -> None:
-    """Train-mode BatchNorm without running statistics: same output, no in-place updates."""
-    for module in model.modules():
-        if isinstance(module, _BATCHNORM_TYPES) and module.training:
-            module.track_running_stats = False
-            module.running_mean = None
-            module.running_var = None
-            module.num_batches_tracked = None
 
 
 def _tied_aliases(model: nn.Module) -> dict[str, str]:

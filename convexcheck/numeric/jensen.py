@@ -5,8 +5,16 @@ first, then random pairs at growing scales, then adversarial refinement of the b
 gradient ascent on the normalised gap). Any pair whose float32 gap looks positive is handed to
 :class:`~convexcheck.numeric.verify.Verifier`, which recomputes it in float64 on the CPU against
 a rounding margin; only a pair that passes becomes a witness. The search stops at the first
-witness, when its time budget is spent, or after ``max_pairs`` pairs, and otherwise reports what
-it tried (the evidence of an ``unknown``).
+witness or when its effort is spent, and otherwise reports what it tried (the evidence of an
+``unknown``).
+
+Effort is counted in loss evaluations (``max_evaluations``, by default three per pair of
+``max_pairs``), never in seconds, so the same seed tries the same candidates in the same order
+on an idle laptop and on a loaded CI runner, and finds the same witness (issue 10: a wall-clock
+budget let a busy machine try 1 pair instead of 2049). ``budget_s`` is only an outer wall-clock
+cap for pathological models; the report's ``stopped_by`` says which limit ended the search
+(``witness``, ``evaluations``, ``time`` or ``candidates``), so a result cut short by time is
+visible as such.
 
 Everything random comes from one ``torch.Generator`` seeded with ``seed`` on the CPU, so the same
 seed gives the same candidates on any device.
@@ -36,6 +44,8 @@ from convexcheck.numeric.functional import FunctionalLoss
 from convexcheck.numeric.verify import Verification, Verifier
 
 SCALES = (0.03, 0.1, 0.3, 1.0, 3.0)
+ORIGIN_SCALES = (0.1, 0.3)  # pairs around zero, in units of the init scale
+DEFAULT_TIME_CAP_S = 120.0  # outer wall-clock cap; effort itself is counted in evaluations
 SCREEN_THRESHOLD = 1e-6  # relative float32 gap worth a float64 check
 _TINY = 1e-30
 
@@ -65,6 +75,10 @@ class SearchReport:
     families: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     stopped: str = ""
+    stopped_by: str = ""
+    evaluations: int = 0
+    max_evaluations: int = 0
+    time_cap_s: float = 0.0
     seed: int = 0
     batch_path: str | None = None
     rejected: list[dict[str, Any]] = field(default_factory=list)
@@ -82,6 +96,10 @@ class SearchReport:
             "seed": self.seed,
             "elapsed_s": round(self.elapsed_s, 4),
             "stopped": self.stopped,
+            "stopped_by": self.stopped_by,
+            "evaluations": self.evaluations,
+            "max_evaluations": self.max_evaluations,
+            "time_cap_s": self.time_cap_s,
             "batch_path": self.batch_path,
             "rejected_in_float64": self.rejected[:5],
         }
@@ -90,8 +108,9 @@ class SearchReport:
 class JensenSearch:
     """One search over one :class:`FunctionalLoss` (the model's own, any dtype/device).
 
-    ``device``: where the float32 search runs. ``budget_s``: wall-clock budget. ``max_pairs``:
-    upper bound on pairs evaluated (so a convex model ends in bounded time).
+    ``device``: where the float32 search runs. ``max_pairs`` and ``max_evaluations`` (default
+    ``3 * max_pairs``): the effort, in pairs and in loss evaluations, deterministic for a seed.
+    ``budget_s``: an outer wall-clock cap only (``None``: no cap).
     """
 
     def __init__(
@@ -100,8 +119,9 @@ class JensenSearch:
         *,
         device: str | torch.device = "cpu",
         seed: int = 0,
-        budget_s: float = 5.0,
+        budget_s: float | None = DEFAULT_TIME_CAP_S,
         max_pairs: int = 2048,
+        max_evaluations: int | None = None,
         adversarial_steps: int = 30,
         progress: ProgressFn | None = None,
     ) -> None:
@@ -112,8 +132,9 @@ class JensenSearch:
             self.f = floss.to(dtype=torch.float32, device=device)
         self.theta0 = self.f.theta0.detach()
         self.seed = seed
-        self.budget_s = budget_s
+        self.budget_s = math.inf if budget_s is None else float(budget_s)
         self.max_pairs = max_pairs
+        self.max_evaluations = 3 * max_pairs if max_evaluations is None else int(max_evaluations)
         self.adversarial_steps = adversarial_steps
         self.progress = progress
         self.gen = torch.Generator().manual_seed(seed)
@@ -121,7 +142,12 @@ class JensenSearch:
         self._f0: float | None = None
         self._start = 0.0
         self._best: list[tuple[float, Tensor, Tensor, float, str]] = []  # for refinement
-        self.report = SearchReport(witness=None, seed=seed)
+        self.report = SearchReport(
+            witness=None,
+            seed=seed,
+            max_evaluations=self.max_evaluations,
+            time_cap_s=self.budget_s if math.isfinite(self.budget_s) else None,
+        )
 
     # -- public -------------------------------------------------------------------------------
     @property
@@ -147,6 +173,7 @@ class JensenSearch:
                 self._evaluate(pairs)
         if not self.report.stopped:
             self.report.stopped = "witness" if self.report.witness else "candidates exhausted"
+            self.report.stopped_by = "witness" if self.report.witness else "candidates"
         self._finish()
         return self.report
 
@@ -160,6 +187,8 @@ class JensenSearch:
             if source not in self.report.families:
                 self.report.families.append(source)
             self._evaluate(direction_pairs(self.theta0, direction, rms_norm, source))
+            if self.report.witness is not None:
+                self.report.stopped = self.report.stopped_by = "witness"
         self.report.elapsed_s += time.perf_counter() - start
         self.report.batch_path = self.f.batch_path
         return self.report
@@ -210,6 +239,15 @@ class JensenSearch:
                 lambda: random_pairs(self.theta0, rms, init, 1.0, k, self.gen, kind="init"),
             )
         )
+        for scale in ORIGIN_SCALES:
+            stages.append(
+                (
+                    f"near_origin(scale={scale:g})",
+                    lambda s=scale: random_pairs(
+                        self.theta0, rms, init, s, k, self.gen, kind="origin"
+                    ),
+                )
+            )
         stages.append(("adversarial", lambda: None))
         # then more random rounds until the budget or max_pairs is spent
         for _ in range(max(0, self.max_pairs // (2 * k))):
@@ -229,13 +267,16 @@ class JensenSearch:
 
     def _done(self) -> bool:
         if self.report.witness is not None:
-            self.report.stopped = "witness"
-            return True
-        if time.perf_counter() - self._start > self.budget_s:
-            self.report.stopped = "time budget"
+            self.report.stopped = self.report.stopped_by = "witness"
             return True
         if self.report.pairs_tried >= self.max_pairs:
-            self.report.stopped = "max_pairs"
+            self.report.stopped, self.report.stopped_by = "max_pairs", "evaluations"
+            return True
+        if self.report.evaluations >= self.max_evaluations:
+            self.report.stopped, self.report.stopped_by = "max_evaluations", "evaluations"
+            return True
+        if time.perf_counter() - self._start > self.budget_s:  # outer cap only
+            self.report.stopped, self.report.stopped_by = "time budget", "time"
             return True
         return False
 
@@ -263,6 +304,7 @@ class JensenSearch:
             else:
                 vals = self.f.batched_loss(torch.cat([a, b, m]))
                 fa, fb, fm = vals.chunk(3)
+        self.report.evaluations += (2 if a is None else 3) * len(pairs)
         self.report.pairs_tried += len(pairs)
         self.report.batch_path = self.f.batch_path
         gap = fm - t * fa - (1 - t) * fb
@@ -307,7 +349,11 @@ class JensenSearch:
     def _tick(self) -> None:
         if self.progress is not None:
             elapsed = time.perf_counter() - self._start
-            frac = max(elapsed / self.budget_s, self.report.pairs_tried / self.max_pairs)
+            frac = max(
+                elapsed / self.budget_s,
+                self.report.pairs_tried / self.max_pairs,
+                self.report.evaluations / max(1, self.max_evaluations),
+            )
             self.progress(min(1.0, frac), f"{self.report.pairs_tried} pairs")
 
     # -- adversarial refinement ---------------------------------------------------------------
@@ -318,6 +364,8 @@ class JensenSearch:
         treated alike. The float32 value of each step is screened like any candidate.
         """
         if not self._best:
+            return
+        if self.f.in_place_only:  # values loaded in place carry no gradients
             return
         starts = self._best[:4]
         rms = self._rms()
@@ -341,6 +389,7 @@ class JensenSearch:
             denom = (t * fa).abs() + ((1 - t) * fb).abs() + fm.abs() + _TINY
             rel = gap / denom
             self.report.pairs_tried += k
+            self.report.evaluations += 3 * k
             best = int(torch.argmax(torch.nan_to_num(rel.detach(), nan=-math.inf)))
             r = float(rel.detach()[best])
             if r > self.report.best_relative_gap:
@@ -372,12 +421,14 @@ def search_jensen(
     *,
     device: str | torch.device = "cpu",
     seed: int = 0,
-    budget_s: float = 5.0,
+    budget_s: float | None = DEFAULT_TIME_CAP_S,
     max_pairs: int = 2048,
+    max_evaluations: int | None = None,
     progress: ProgressFn | None = None,
 ) -> SearchReport:
     """Run one Jensen search (see :class:`JensenSearch`) and return its report."""
     search = JensenSearch(
-        floss, device=device, seed=seed, budget_s=budget_s, max_pairs=max_pairs, progress=progress
-    )
+        floss, device=device, seed=seed, budget_s=budget_s, max_pairs=max_pairs,
+        max_evaluations=max_evaluations, progress=progress,
+    )  # fmt: skip
     return search.run()

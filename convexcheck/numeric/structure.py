@@ -55,6 +55,8 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from convexcheck.numeric import faithful
+
 __all__ = ["Info", "StructuralAnalysis", "structural_proof"]
 
 CONST, AFFINE, CONVEX, CONCAVE, UNKNOWN = "const", "affine", "convex", "concave", "unknown"
@@ -1569,6 +1571,53 @@ class _LossHarness(nn.Module):
         return self._loss_callable(out, tgt)
 
 
+class _ParameterTracer(fx.Tracer):
+    """A tracer under which ``model.parameters()`` and ``model.named_parameters()`` (of the model
+    registered in the loss harness and of its submodules) yield graph nodes, not the tensors.
+
+    Why: weight decay and lasso terms are usually written in ``loss_fn`` as
+    ``lam * sum(p.pow(2).sum() for p in model.parameters())``. Plain fx tracing evaluates such a
+    term eagerly and bakes it in as a constant; with this tracer it becomes ``get_attr`` nodes
+    the curvature rules can read, so the penalty is proved convex (or found not to be).
+    """
+
+    def trace(self, root: Any, concrete_args: Any = None) -> fx.Graph:
+        patched: list[nn.Module] = []
+        model = getattr(root, "model", None)
+        try:
+            if isinstance(model, nn.Module):
+                for name, module in model.named_modules():
+                    self._patch(module, f"model.{name}." if name else "model.")
+                    patched.append(module)
+            return super().trace(root, concrete_args)
+        finally:
+            for module in patched:
+                module.__dict__.pop("named_parameters", None)
+                module.__dict__.pop("parameters", None)
+
+    def _patch(self, module: nn.Module, qualifier: str) -> None:
+        tracer = self
+        original = type(module).named_parameters
+
+        def named_parameters(prefix: str = "", recurse: bool = True, remove_duplicate=True):
+            for name, _ in original(module, "", recurse, remove_duplicate):
+                proxy = tracer.create_proxy("get_attr", qualifier + name, (), {})
+                yield (f"{prefix}.{name}" if prefix else name), proxy
+
+        def parameters(recurse: bool = True):
+            for _, proxy in named_parameters(recurse=recurse):
+                yield proxy
+
+        module.__dict__["named_parameters"] = named_parameters
+        module.__dict__["parameters"] = parameters
+
+
+def _trace_loss(harness: nn.Module) -> fx.GraphModule:
+    tracer = _ParameterTracer()
+    graph = tracer.trace(harness)
+    return fx.GraphModule(tracer.root, graph, type(harness).__name__)
+
+
 def _not_proved(
     obstacles, issues, steps, frozen, out_curv=UNKNOWN, loss_curv=UNKNOWN, trainable=()
 ) -> StructuralAnalysis:
@@ -1632,6 +1681,7 @@ def structural_proof(
     data: tuple[Any, Any],
     *,
     penalties: Sequence[tuple] | None = None,
+    reference: Any = None,
 ) -> StructuralAnalysis:
     """Try to prove ``θ -> loss_fn(model_θ(inputs), targets) (+ penalties)`` convex.
 
@@ -1640,6 +1690,11 @@ def structural_proof(
     closure over the whole model is invisible to fx when it is applied outside ``loss_fn``): a
     list of ``("l2", c)`` (adds ``c·Σθ_i²``) and ``("l1", c)`` (adds ``c·Σ|θ_i|``), optionally
     ``(kind, c, [parameter names])``; each is convex when ``c ≥ 0``, so only the sign matters.
+
+    Before a proof is returned, :mod:`convexcheck.numeric.faithful` checks that the graphs are
+    what runs: no parametrized weight reading a trainable tensor, no forward hooks, and the traced
+    graphs equal to the user's program (``reference``, a penalty-free ``FunctionalLoss`` of the
+    same model and loss; built here when not given) at several parameter vectors.
 
     Never raises for an unsupported model: it returns ``proved=False`` with obstacles.
     """
@@ -1657,9 +1712,15 @@ def structural_proof(
         issues = [{"kind": "nonconvex_penalty", "node": "", "message": m} for m in pen_problems]
         return _not_proved(pen_problems, issues, [], [], trainable=trainable)
 
+    hidden = faithful.hidden_computation(model, loss_fn)
+    if hidden:
+        return _not_proved(faithful.refused(hidden), hidden, [], [], trainable=trainable)
+
     buffers = {k: b.detach().clone() for k, b in model.named_buffers()}
     try:
-        return _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_described)
+        return _analyse(
+            model, loss_fn, inputs, targets, trainable_ids, trainable, pen_described, reference
+        )
     finally:
         with torch.no_grad():  # evaluating constants may have run BatchNorm in training mode
             for k, b in model.named_buffers():
@@ -1667,7 +1728,24 @@ def structural_proof(
                     b.copy_(buffers[k])
 
 
-def _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_described):
+def _graph_mismatch(gm, harness, model, loss_fn, data, reference) -> str | None:
+    """``faithful.graph_mismatch`` against ``reference`` (built from the model when missing).
+    Without trainable parameters the loss is a constant of no variables: nothing to compare."""
+    if not any(p.requires_grad for p in model.parameters()):
+        return None
+    if reference is None:
+        try:
+            from convexcheck.numeric.functional import FunctionalLoss
+
+            reference = FunctionalLoss(model, loss_fn, data)
+        except Exception as exc:
+            return (
+                f"the model's own loss could not be evaluated to compare it with the graph ({exc})"
+            )
+    return faithful.graph_mismatch(gm, harness, model, reference)
+
+
+def _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_described, reference):
     try:
         gm = fx.symbolic_trace(model)
     except Exception as exc:
@@ -1698,7 +1776,7 @@ def _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_desc
     out_info = ma.run()
 
     try:
-        harness = fx.symbolic_trace(_LossHarness(loss_fn, model))
+        harness = _trace_loss(_LossHarness(loss_fn, model))
     except Exception as exc:
         msg = (
             f"loss function could not be traced by torch.fx ({type(exc).__name__}: "
@@ -1804,6 +1882,13 @@ def _analyse(model, loss_fn, inputs, targets, trainable_ids, trainable, pen_desc
             out_info.curv,
             loss_info.curv,
             trainable,
+        )
+
+    mismatch = _graph_mismatch(gm, harness, model, loss_fn, (inputs, targets), reference)
+    if mismatch is not None:
+        issues = [{"kind": "tracing_dependent", "node": "", "message": mismatch}]
+        return _not_proved(
+            [mismatch], issues, steps, frozen, out_info.curv, loss_info.curv, trainable
         )
 
     loss_why = (
