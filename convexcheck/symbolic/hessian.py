@@ -45,11 +45,15 @@ from convexcheck.symbolic.interval import Interval
 from convexcheck.symbolic.ir import Node, free_variables, postorder
 from convexcheck.symbolic.printer import to_str
 from convexcheck.symbolic.ranges import node_range
-from convexcheck.symbolic.signs import SignProver
+from convexcheck.symbolic.signs import MAX_POLY_EXPONENT, SignProver, polys_safe
 
 NONSMOOTH_OPS = frozenset({"Abs", "Max", "Min", "Piecewise"})
 MAX_VARIABLES = 6
 MAX_TREE_SIZE = 3000
+MAX_DEPTH = 60  # nesting; each level multiplies into every derivative (150 nested exp hangs)
+# A constant beyond this magnitude (exp(exp(exp(123456789)))) makes SymPy's numeric evaluation,
+# which its simplification and ordering call, escalate precision without end.
+MAX_CONSTANT = 2**1000
 SIMPLIFY_OPS_LIMIT = 120
 SIMPLIFY_TIME_S = 1.0  # per expensive SymPy call (trigsimp, simplify)
 UNTIMED_SIMPLIFY_OPS_LIMIT = 30  # outside the main thread no timer can stop SymPy
@@ -73,12 +77,31 @@ def applicable(root: Node, domains: Mapping[str, Interval]) -> str | None:
     if len(names) > MAX_VARIABLES:
         return f"{len(names)} variables (the symbolic Hessian stage handles up to {MAX_VARIABLES})"
     ranges: dict[int, Interval | None] = {}
+    depth: dict[int, int] = {}
+    constant: dict[int, bool] = {}
     for node in postorder(root):
         if node.op in NONSMOOTH_OPS:
             return f"not twice differentiable everywhere ({node.op})"
+        depth[id(node)] = 1 + max((depth[id(a)] for a in node.args), default=0)
+        if depth[id(node)] > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep (too deep for symbolic Hessians)"
+        if (
+            node.op == "pow"
+            and node.args[1].op == "num"
+            and _too_large_exponent(Fraction(node.args[1].value))  # type: ignore[arg-type]
+        ):
+            return (
+                f"exponent {_short(node.args[1])} too large for symbolic Hessians "
+                f"(numerator and denominator at most {MAX_POLY_EXPONENT})"
+            )
         r = ranges[id(node)] = node_range(node, [ranges[id(a)] for a in node.args], domains)
         if r is None:
             return "not shown to be defined on the whole domain"
+        constant[id(node)] = node.op != "var" and all(constant[id(a)] for a in node.args)
+        if constant[id(node)] and node.op != "num" and not (
+            r.lo >= -MAX_CONSTANT and r.hi <= MAX_CONSTANT
+        ):
+            return f"constant {_short(node)} beyond 2**1000 (too large for SymPy to evaluate)"
         if node.op == "pow" and not _integer_exponent(node.args[1]):
             # u**p with p not an integer (sqrt...) has no derivative where u = 0
             base = ranges[id(node.args[0])]
@@ -88,6 +111,15 @@ def applicable(root: Node, domains: Mapping[str, Interval]) -> str | None:
                     "may reach 0 on the domain"
                 )
     return None
+
+
+def _too_large_exponent(p: Fraction) -> bool:
+    return abs(p.numerator) > MAX_POLY_EXPONENT or p.denominator > MAX_POLY_EXPONENT
+
+
+def _short(node: Node) -> str:
+    text = to_str(node)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _integer_exponent(exponent: Node) -> bool:
@@ -160,6 +192,8 @@ def simplify_entry(e: Any, deadline: float | None = None) -> Any:
     import sympy
 
     candidates = [e]
+    if not polys_safe(e):  # cancel/together would expand x**(10**9) densely
+        return e
     with contextlib.suppress(Exception):
         candidates.append(sympy.cancel(sympy.together(e)))
     expensive = []

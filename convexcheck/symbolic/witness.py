@@ -30,6 +30,8 @@ from convexcheck.symbolic.ir import Node, postorder
 from convexcheck.symbolic.printer import format_number
 from convexcheck.symbolic.ranges import node_range
 
+MP_MAX_MAG = 2000  # see _mp_too_large
+
 
 @dataclass
 class SearchReport:
@@ -149,10 +151,17 @@ def _mp_value(root: Node, point: Mapping[str, Fraction | int], dps: int = 60) ->
                     base, e = args
                     if node.args[1].op == "num" and isinstance(node.args[1].value, int):
                         v = None if (base == 0 and e < 0) else base ** int(e)
+                    elif base < 0 or (base == 0 and e <= 0) or _mp_power_too_large(base, e):
+                        v = None
                     else:
-                        v = None if base < 0 or (base == 0 and e <= 0) else mpmath.power(base, e)
+                        v = mpmath.power(base, e)
                 elif op in funcs:
-                    v = None if op == "log" and args[0] <= 0 else funcs[op](args[0])
+                    if op == "log":
+                        v = None if args[0] <= 0 else mpmath.log(args[0])
+                    elif op != "Abs" and _mp_too_large(args[0]):
+                        v = None
+                    else:
+                        v = funcs[op](args[0])
                 elif op == "Max":
                     v = max(args)
                 elif op == "Min":
@@ -183,14 +192,31 @@ def _mp_value(root: Node, point: Mapping[str, Fraction | int], dps: int = 60) ->
         return vals[id(root)]
 
 
+def _mp_too_large(x: Any) -> bool:
+    """mpmath evaluates ``exp``, ``sin``... of ``x`` with about ``log2 |x|`` extra bits: for
+    ``exp(exp(exp(123456789)))`` that is 10**53616766 bits, a computation that never ends. Such
+    points are given up (a missing second opinion rejects the witness, it never accepts one)."""
+    import mpmath
+
+    return bool(x != 0 and mpmath.mag(x) > MP_MAX_MAG)
+
+
+def _mp_power_too_large(base: Any, e: Any) -> bool:
+    import mpmath
+
+    return base != 0 and _mp_too_large(e * mpmath.log(base))
+
+
 # ---------------------------------------------------------------------------------------------
 # search
 # ---------------------------------------------------------------------------------------------
 
 
 def _bounds(d: Interval) -> tuple[float, float]:
-    lo = -np.inf if d.lo == -INF else float(Fraction(d.lo))
-    hi = np.inf if d.hi == INF else float(Fraction(d.hi))
+    """The domain's ends as floats, rounded inward so samples stay inside (an end past the
+    float range, as in ``[1e999, oo)``, gives no finite samples: the search finds nothing)."""
+    lo = -np.inf if d.lo == -INF else iv.float_up(d.lo)
+    hi = np.inf if d.hi == INF else iv.float_down(d.hi)
     return lo, hi
 
 
@@ -309,6 +335,8 @@ def search_witness(
 
 
 def _rationalise(x: float, d: Interval, digits: int) -> Fraction | None:
+    if not np.isfinite(x):
+        return None
     q = Fraction(x).limit_denominator(10**digits)
     if not d.contains(q if q.denominator != 1 else q.numerator):
         q = Fraction(x)
