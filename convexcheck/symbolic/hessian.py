@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import signal
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from convexcheck.budget import time_limit
 from convexcheck.symbolic.calculus import diff
 from convexcheck.symbolic.domains import domain_word
 from convexcheck.symbolic.interval import Interval
@@ -98,8 +97,10 @@ def applicable(root: Node, domains: Mapping[str, Interval]) -> str | None:
         if r is None:
             return "not shown to be defined on the whole domain"
         constant[id(node)] = node.op != "var" and all(constant[id(a)] for a in node.args)
-        if constant[id(node)] and node.op != "num" and not (
-            r.lo >= -MAX_CONSTANT and r.hi <= MAX_CONSTANT
+        if (
+            constant[id(node)]
+            and node.op != "num"
+            and not (r.lo >= -MAX_CONSTANT and r.hi <= MAX_CONSTANT)
         ):
             return f"constant {_short(node)} beyond 2**1000 (too large for SymPy to evaluate)"
         if node.op == "pow" and not _integer_exponent(node.args[1]):
@@ -131,37 +132,16 @@ class _SimplifyTimeout(BaseException):
     SymPy swallows it and carries on unbounded."""
 
 
-@contextlib.contextmanager
 def _time_limit(seconds: float):
     """Interrupt the block after ``seconds`` (yields ``True``), or yield ``False`` where that is
     impossible (not the main thread, no ``setitimer``): the caller then skips the work.
 
     SymPy's ``trigsimp`` and ``simplify`` have no budget of their own and can run for minutes
     (``trigsimp`` of the second derivative of ``log(sqrt(x**2 + 4) + tanh(x))`` took 258 s),
-    while a check must degrade to ``unknown``, never hang. A timer that was already set
-    (pytest-timeout, the user's own) is restored with its remaining time.
+    while a check must degrade to ``unknown``, never hang. The check's own outer timer (and any
+    other, such as pytest-timeout's) is restored with its remaining time.
     """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "setitimer"
-    ):
-        yield False
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise _SimplifyTimeout
-
-    previous_handler = signal.signal(signal.SIGALRM, interrupt)
-    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    start = time.monotonic()
-    try:
-        yield True
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        # None: the old handler was not installed from Python; the default is the best restore
-        signal.signal(signal.SIGALRM, previous_handler or signal.SIG_DFL)
-        if previous_delay:
-            remaining = max(previous_delay - (time.monotonic() - start), 1e-3)
-            signal.setitimer(signal.ITIMER_REAL, remaining, previous_interval)
+    return time_limit(seconds, _SimplifyTimeout)
 
 
 def _bounded(fn: Any, e: Any, deadline: float | None) -> Any:

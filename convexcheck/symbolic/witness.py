@@ -35,11 +35,20 @@ MP_MAX_MAG = 2000  # see _mp_too_large
 
 @dataclass
 class SearchReport:
+    """What one search did. Effort is counted in evaluations of the function (each sampled
+    triple costs three), fixed in advance by ``samples`` and ``rounds``, so the same seed finds
+    the same witness on a laptop and on a loaded CI runner; ``stopped_by`` says whether the
+    search used its evaluations (``"evaluations"``) or was cut short by the check's wall-clock
+    cap (``"budget"``)."""
+
     question: str
     seed: int
     samples: int
     largest_gap: float
     witness: dict[str, Any] | None
+    evaluations: int = 0
+    evaluation_budget: int = 0
+    stopped_by: str = "evaluations"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,11 +274,38 @@ def search_witness(
     seed: int = 0,
     samples: int = 4000,
     rounds: int = 6,
+    budget: Any = None,
 ) -> SearchReport:
-    """Look for a Jensen violation of ``question`` and return it only if verified exactly."""
+    """Look for a Jensen violation of ``question`` and return it only if verified exactly.
+
+    ``samples`` random triples, then ``rounds`` of refinement of the 8 best (64 triples each):
+    the effort is ``3 * (samples + rounds * 8 * 64)`` evaluations whatever the machine's load.
+    ``budget`` (a :class:`convexcheck.budget.Budget`) is only an outer wall-clock cap, checked
+    between rounds and between exact verifications."""
     names = list(domains)
+    planned = 3 * (samples + rounds * 8 * 64)
     if not names:
-        return SearchReport(question, seed, 0, -np.inf, None)
+        return SearchReport(question, seed, 0, -np.inf, None, 0, 0)
+    with np.errstate(all="ignore"):
+        return _search(root, domains, question, seed, samples, rounds, budget, names, planned)
+
+
+def _search(root, domains, question, seed, samples, rounds, budget, names, planned):
+    def late() -> bool:
+        return budget is not None and budget.spent()
+
+    def report(total: int, largest: float, witness: Any, stopped: bool) -> SearchReport:
+        return SearchReport(
+            question,
+            seed,
+            total,
+            largest,
+            witness,
+            3 * total,
+            planned,
+            "budget" if stopped else "evaluations",
+        )
+
     rng = np.random.default_rng(seed)
     n = samples
     a = {v: _sample(domains[v], n, rng) for v in names}
@@ -287,7 +323,11 @@ def search_witness(
         ({v: a[v][i] for v in names}, {v: b[v][i] for v in names}, t[i], gaps[i]) for i in best
     ]
     # local refinement: shrink towards the midpoint and jitter
+    stopped = False
     for _ in range(rounds):
+        if late():
+            stopped = True
+            break
         refined = []
         for ca, cb, ct, cg in candidates:
             k = 64
@@ -327,11 +367,14 @@ def search_witness(
     for ca, cb, ct, cg in candidates:
         if not np.isfinite(cg) or cg <= 0:
             continue
+        if late():
+            stopped = True
+            break
         witness = verify_candidate(root, domains, question, ca, cb, ct)
         if witness is not None:
             witness["seed"] = seed
-            return SearchReport(question, seed, total, largest, witness)
-    return SearchReport(question, seed, total, largest, None)
+            return report(total, largest, witness, stopped)
+    return report(total, largest, None, stopped)
 
 
 def _rationalise(x: float, d: Interval, digits: int) -> Fraction | None:
