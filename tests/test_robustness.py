@@ -389,10 +389,13 @@ _CHILD = textwrap.dedent(
     import json, sys
     import convexcheck as cc
     from convexcheck.certificates import document, verify_document
+    from convexcheck.symbolic.ir import free_variables
     from convexcheck.symbolic.parser import parse
     for line in sys.stdin:
         item = json.loads(line)
-        result = cc.check(item["expr"], {"x": item["domain"]}, max_length=None)
+        names = free_variables(parse(item["expr"], max_length=None))
+        variables = {"x": item["domain"]} if names else None
+        result = cc.check(item["expr"], variables, max_length=None)
         out = {"expr": item["expr"], "stopped_by": []}
         for q in ("convex", "concave"):
             v = getattr(result, q)
