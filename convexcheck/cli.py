@@ -188,6 +188,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("directory", metavar="DIR", nargs="?", default="proofs")
     verify.add_argument("--json", action="store_true", help="print one JSON object")
+    verify.add_argument(
+        "--budget",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="wall-clock cap of each document's check; a document that needs more fails "
+        "(default 60)",
+    )
 
     explain = sub.add_parser(
         "explain",
@@ -352,7 +359,10 @@ def _run_proofs(args: argparse.Namespace) -> int:
 
     if not Path(args.directory).is_dir():
         raise ConvexcheckInputError(f"{args.directory} is not a directory")
-    reports = verify_directory(args.directory)
+    from convexcheck.certificates.checker import CHECK_BUDGET_S
+
+    budget = args.budget if args.budget is not None else CHECK_BUDGET_S
+    reports = verify_directory(args.directory, budget_s=budget)
     if not reports:
         raise ConvexcheckInputError(f"no certificate documents (*.json) under {args.directory}")
     failed = [r for r in reports if not r.ok]

@@ -448,3 +448,10 @@ def test_hostile_inputs_end_by_bounded_work_and_stay_sound(items):
         for q in ("convex", "concave"):
             if out[q] == "no":
                 assert out[q + "_checked"], out
+
+
+def test_proofs_verify_budget_option(tmp_path):
+    (tmp_path / "good.json").write_text(json.dumps(_a_document(tmp_path)))
+    p = cli("proofs", "verify", str(tmp_path), "--budget", "30")
+    assert p.returncode == 0, p.stderr
+    _one_error_line(cli("proofs", "verify", str(tmp_path), "--budget", "-1"))
