@@ -9,8 +9,10 @@ fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -34,6 +36,85 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_BAD_INPUT)
 
 
+def _nonnegative_int(text: str) -> int:
+    """``--seed``: NumPy's generators take only nonnegative seeds (``-5`` used to crash)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a nonnegative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a nonnegative integer, got {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+# Options of `expr` that take a value, and those that do not (for _expr_argv).
+_EXPR_VALUE_OPTIONS = ("--var", "--expect", "--seed", "--budget", "--report", "--certificates")
+_EXPR_FLAG_OPTIONS = ("--json", "--tree", "--help", "-h")
+
+
+def _expr_argv(argv: list[str]) -> list[str]:
+    """Rewrite ``expr`` arguments so that an expression starting with ``-`` is the EXPR.
+
+    argparse takes ``-log(x)`` for an option, wherever it stands (even after ``--`` once
+    options follow). Here every known option (or unambiguous prefix, as argparse allows) keeps
+    its value glued on (``--seed=-5``, so a value may start with ``-`` too), a lone ``--`` marks
+    the next token as the expression, and any other token is positional: it is passed after a
+    final ``--``. A token like ``--foo`` that looks like an option but is none is left to
+    argparse, which reports it.
+    """
+    i = argv.index("expr")
+    head, rest = argv[: i + 1], argv[i + 1 :]
+    options: list[str] = []
+    positional: list[str] = []
+    k = 0
+    while k < len(rest):
+        token = rest[k]
+        k += 1
+        if token == "--":
+            if k < len(rest):
+                positional.append(rest[k])
+                k += 1
+            continue
+        name, eq, _value = token.partition("=")
+        value_option = _match_option(name, _EXPR_VALUE_OPTIONS)
+        if value_option is not None:
+            if eq:
+                options.append(value_option + "=" + _value)
+            elif k < len(rest):
+                options.append(value_option + "=" + rest[k])
+                k += 1
+            else:
+                options.append(value_option)  # argparse: "expected one argument"
+            continue
+        if not eq and _match_option(token, _EXPR_FLAG_OPTIONS) is not None:
+            options.append(token)
+            continue
+        if re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token, re.S):
+            options.append(token)  # an unknown option: argparse names it
+            continue
+        positional.append(token)
+    return head + options + (["--", *positional] if positional else [])
+
+
+def _match_option(token: str, names: tuple[str, ...]) -> str | None:
+    if token in names:
+        return token
+    if not token.startswith("--") or len(token) < 3:
+        return None
+    matches = [n for n in names if n.startswith(token)]
+    return matches[0] if len(matches) == 1 else None
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="convexcheck",
@@ -50,7 +131,10 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Check a closed-form expression written in SymPy's printed syntax.",
     )
     expr.add_argument(
-        "expression", metavar="EXPR", help="for example 'log(1 + exp(x))'; '-' reads it from stdin"
+        "expression",
+        metavar="EXPR",
+        help="for example 'log(1 + exp(x))' or '-log(x)' (anywhere on the line); "
+        "'-' reads it from stdin",
     )
     expr.add_argument(
         "--var",
@@ -62,12 +146,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     expr.add_argument("--json", action="store_true", help="print one JSON object")
     expr.add_argument("--expect", choices=EXPECTATIONS, help="exit 1 unless this is established")
-    expr.add_argument("--seed", type=int, default=0, help="seed for any random search (default 0)")
+    expr.add_argument(
+        "--seed",
+        type=_nonnegative_int,
+        default=0,
+        help="seed (a nonnegative integer) of the witness search (default 0)",
+    )
     expr.add_argument(
         "--budget",
-        type=float,
+        type=_positive_seconds,
         metavar="SECONDS",
-        help="time cap of each expensive prover (Hessian, SOS) per question (default 3 and 5)",
+        help="wall-clock cap of the whole check, every stage included; past it the open "
+        "questions are 'unknown' (default 30; then Hessian and SOS also stop after 3 and 5 s "
+        "per question)",
     )
     expr.add_argument(
         "--tree", action="store_true", help="show the full derivation tree in the text output"
@@ -97,6 +188,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("directory", metavar="DIR", nargs="?", default="proofs")
     verify.add_argument("--json", action="store_true", help="print one JSON object")
+    verify.add_argument(
+        "--budget",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="wall-clock cap of each document's check; a document that needs more fails "
+        "(default 60)",
+    )
 
     explain = sub.add_parser(
         "explain",
@@ -121,7 +219,9 @@ def add_model_arguments(model: argparse.ArgumentParser) -> None:
     model.add_argument("file", metavar="FILE", help="Python file defining the model (executed)")
     model.add_argument("--json", action="store_true", help="print one JSON object")
     model.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    model.add_argument("--seed", type=int, default=0, help="seed of the random searches")
+    model.add_argument(
+        "--seed", type=_nonnegative_int, default=0, help="seed of the random searches"
+    )
     model.add_argument("--expect", choices=("convex", "nonconvex"))
     model.add_argument("--witness-out", metavar="PATH", help="save a witness with torch.save")
     model.add_argument("--report", metavar="PATH", help="write a .html or .md report")
@@ -150,6 +250,10 @@ def _run_expr(args: argparse.Namespace) -> int:
         text = sys.stdin.read(DEFAULT_MAX_LENGTH + 1)
     if args.report and not args.report.lower().endswith((".md", ".html", ".htm")):
         raise ConvexcheckInputError(f"--report expects a .md or .html path, got {args.report!r}")
+    if args.certificates:
+        from pathlib import Path
+
+        _refuse_special_files(Path(args.certificates))
     result = check(
         text, variables=_parse_var_options(args.var), seed=args.seed, budget_s=args.budget
     )
@@ -176,19 +280,49 @@ def _run_expr(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_certificates(result: Any, directory: str) -> None:
-    from pathlib import Path
+def _refuse_special_files(target: Any) -> list[Any]:
+    """The regular files among ``target/{convex,concave}.json`` (links are skipped: they are
+    replaced, not followed); raises if one is a FIFO, device or directory. Run before the check
+    too, so that a bad destination is reported before any work is done."""
+    import stat
 
-    from convexcheck.certificates import documents_of
-
-    target = Path(directory)
-    # Documents are named by question; one directory holds one function's certificates, so a
-    # leftover document about another function would be silently mixed with these ones.
+    regular = []
     for question in ("convex", "concave"):
         existing = target / f"{question}.json"
         try:
-            previous = json.loads(existing.read_text()).get("expression")
-        except (OSError, ValueError, AttributeError):
+            mode = os.lstat(existing).st_mode
+        except OSError:
+            continue
+        if stat.S_ISLNK(mode):
+            continue
+        if not stat.S_ISREG(mode):
+            raise ConvexcheckInputError(
+                f"{existing} exists and is not a regular file; refusing to replace it"
+            )
+        regular.append(existing)
+    return regular
+
+
+def _write_certificates(result: Any, directory: str) -> None:
+    """Write one document per settled question into ``directory``.
+
+    Each file is written to a fresh temporary file in the same directory (created with
+    ``O_EXCL``, so never through a link) and renamed over ``QUESTION.json``: a symbolic link
+    there is replaced, never followed, and its target is left alone; a FIFO or device there is
+    refused (reading it could block, replacing it is not ours to do). A leftover regular
+    document about another function is refused too: one directory holds one function.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from convexcheck.certificates import documents_of
+    from convexcheck.certificates.checker import UnreadableDocument, read_document
+
+    target = Path(directory)
+    for existing in _refuse_special_files(target):
+        try:
+            previous = read_document(existing).get("expression")
+        except (UnreadableDocument, AttributeError):
             continue
         if previous != result.expression:
             raise ConvexcheckInputError(
@@ -199,7 +333,20 @@ def _write_certificates(result: Any, directory: str) -> None:
         target.mkdir(parents=True, exist_ok=True)
         for doc in documents_of(result):
             path = target / f"{doc['question']}.json"
-            path.write_text(json.dumps(doc, indent=2) + "\n")
+            fd, temporary = tempfile.mkstemp(
+                prefix=f".{doc['question']}.", suffix=".tmp", dir=target
+            )
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(json.dumps(doc, indent=2) + "\n")
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would have made it
+                os.replace(temporary, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
             print(f"wrote {path}", file=sys.stderr)
     except OSError as exc:
         raise ConvexcheckInputError(f"cannot write certificates to {directory}: {exc}") from exc
@@ -212,7 +359,10 @@ def _run_proofs(args: argparse.Namespace) -> int:
 
     if not Path(args.directory).is_dir():
         raise ConvexcheckInputError(f"{args.directory} is not a directory")
-    reports = verify_directory(args.directory)
+    from convexcheck.certificates.checker import CHECK_BUDGET_S
+
+    budget = args.budget if args.budget is not None else CHECK_BUDGET_S
+    reports = verify_directory(args.directory, budget_s=budget)
     if not reports:
         raise ConvexcheckInputError(f"no certificate documents (*.json) under {args.directory}")
     failed = [r for r in reports if not r.ok]
@@ -273,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `convexcheck FILE.py` is the same as `convexcheck model FILE.py`.
     if argv and argv[0].endswith(".py") and not argv[0].startswith("-"):
         argv = ["model", *argv]
+    first = next((k for k, a in enumerate(argv) if not a.startswith("-")), None)
+    if first is not None and argv[first] == "expr":
+        argv = _expr_argv(argv)
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

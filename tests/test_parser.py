@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import mpmath
@@ -536,48 +535,89 @@ def test_non_string_input():
 # ---------------------------------------------------------------------------------------------
 
 
-def _timed_parse_error(text: str, max_length=500_000, limit: float = 1.0) -> ParseError:
-    start = time.perf_counter()
+class _Work:
+    """Counts the parser's work: tokens consumed and n-ary constructor calls (``ir.add``).
+
+    Tests bound work, never seconds: a limit that is checked before tokenizing consumes no
+    token at all, a nesting limit stops after about MAX_DEPTH levels' worth of tokens whatever
+    the input's length, and a flat sum is built by one n-ary call (a binary fold would call
+    ``add`` once per term and re-flatten the growing sum each time: quadratic)."""
+
+    def __init__(self, monkeypatch) -> None:
+        import convexcheck.symbolic.parser as parser_module
+
+        self.tokens = 0
+        self.add_calls = 0
+        original_advance = parser_module._Parser.advance
+        original_add = ir.add
+
+        def advance(parser):
+            self.tokens += 1
+            return original_advance(parser)
+
+        def add(*terms):
+            self.add_calls += 1
+            return original_add(*terms)
+
+        monkeypatch.setattr(parser_module._Parser, "advance", advance)
+        monkeypatch.setattr(ir, "add", add)
+
+
+def _bounded_parse_error(work: _Work, text: str, max_length=500_000, tokens: int = 0):
+    before = work.tokens
     with pytest.raises(ParseError) as info:
         parse(text, max_length=max_length)
-    assert time.perf_counter() - start < limit
+    assert work.tokens - before <= tokens, (work.tokens - before, tokens)
     return info.value
 
 
-def test_million_characters_rejected_fast():
-    err = _timed_parse_error("x" * 10**6)
+def test_million_characters_rejected_fast(monkeypatch):
+    import convexcheck.symbolic.parser as parser_module
+
+    def no_tokenizing(text):
+        raise AssertionError("the length limit must be checked before tokenizing")
+
+    monkeypatch.setattr(parser_module, "tokenize", no_tokenizing)
+    work = _Work(monkeypatch)
+    err = _bounded_parse_error(work, "x" * 10**6)
     assert "limit" in str(err)
-    err = _timed_parse_error("x + " * 250_000 + "x")
+    err = _bounded_parse_error(work, "x + " * 250_000 + "x")
     assert "limit" in str(err)
+    monkeypatch.undo()
     assert parse("x + 1", max_length=5) is ir.add(x, num(1))
     with pytest.raises(ParseError):
         parse("x + 1", max_length=4)
 
 
-def test_deep_nesting_rejected_without_recursion_error():
+def test_deep_nesting_rejected_without_recursion_error(monkeypatch):
+    from convexcheck.symbolic.parser import MAX_DEPTH
+
+    work = _Work(monkeypatch)
     n = 10**4
-    err = _timed_parse_error("(" * n + "x" + ")" * n)
+    bound = 2 * MAX_DEPTH + 10  # at most two tokens per level, up to the limit, then stop
+    err = _bounded_parse_error(work, "(" * n + "x" + ")" * n, tokens=bound)
     assert "nested" in str(err)
-    err = _timed_parse_error("-" * n + "x")
+    err = _bounded_parse_error(work, "-" * n + "x", tokens=bound)
     assert "nested" in str(err)
-    err = _timed_parse_error("~" * n + "(x < 1)")
-    err = _timed_parse_error("exp(" * n + "x" + ")" * n)
+    err = _bounded_parse_error(work, "~" * n + "(x < 1)", tokens=bound)
+    err = _bounded_parse_error(work, "exp(" * n + "x" + ")" * n, tokens=bound)
     assert "nested" in str(err)
-    err = _timed_parse_error("x**" * n + "x", max_length=None)
+    err = _bounded_parse_error(work, "x**" * n + "x", max_length=None, tokens=bound)
     assert "nested" in str(err)
-    err = _timed_parse_error("Max(" * n + "x" + ")" * n, max_length=None)
-    err = _timed_parse_error("-(" * n + "x" + ")" * n, max_length=None)
+    err = _bounded_parse_error(work, "Max(" * n + "x" + ")" * n, max_length=None, tokens=bound)
+    err = _bounded_parse_error(work, "-(" * n + "x" + ")" * n, max_length=None, tokens=bound)
     # 150 levels is fine
     assert parse("(" * 150 + "x" + ")" * 150) is x
     assert parse("-" * 150 + "x") is x
 
 
-def test_flat_sum_of_100k_terms():
+def test_flat_sum_of_100k_terms(monkeypatch):
     n = 10**5
     text = " + ".join(f"x{i}**2" for i in range(n))
-    start = time.perf_counter()
+    work = _Work(monkeypatch)
     node, names = parse_with_names(text, max_length=None)
-    assert time.perf_counter() - start < 20
+    assert work.add_calls <= 2  # one n-ary sum, not n binary ones
+    assert work.tokens <= 4 * n  # each term's three tokens and its '+', once each
     assert node.op == "add" and len(node.args) == n
     assert len(names) == n
     text = " - ".join(["x"] * n)

@@ -133,15 +133,25 @@ def test_sos_stage_never_proves_non_sos_convex(expr, reason):
     assert reason in verdict.evidence["sos"]["reason"]
 
 
-def test_slow_sympy_simplification_is_cut_off():
-    """trigsimp of this f'' ran for 258 s (found by random hunting); the Hessian stage must stay
-    near its budget and still prove concavity from the unsimplified entry."""
-    import time
+def test_slow_sympy_simplification_is_cut_off(monkeypatch):
+    """trigsimp of this f'' ran for 258 s (found by random hunting). The work is bounded, not
+    timed: every expensive SymPy call runs under a timer of at most SIMPLIFY_TIME_S, and there
+    are few of them; concavity is still proved (from the unsimplified entry if need be). The
+    generous budget lifts the per-stage caps, so the answer does not depend on machine load."""
+    from convexcheck.symbolic import hessian
 
-    start = time.perf_counter()
-    result = check("log(sqrt(x**2 + 4) + tanh(x))", {"x": "[3.3, 6]"})
-    assert time.perf_counter() - start < 60
+    limits = []
+    original = hessian._time_limit
+
+    def recording(seconds):
+        limits.append(seconds)
+        return original(seconds)
+
+    monkeypatch.setattr(hessian, "_time_limit", recording)
+    result = check("log(sqrt(x**2 + 4) + tanh(x))", {"x": "[3.3, 6]"}, budget_s=600)
     assert result.concave.answer == "yes" and result.concave.method == "hessian"
+    assert 1 <= len(limits) <= 10
+    assert all(0 < s <= hessian.SIMPLIFY_TIME_S for s in limits)
 
 
 def test_the_simplification_timer_restores_an_outer_timer():

@@ -34,12 +34,24 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from convexcheck.budget import BudgetSpent, time_limit
 from convexcheck.certificates.documents import FORMAT
+
+# The checker reads files anyone can write: it must end, with a failure and a reason, whatever
+# is in them. Caps on what it reads and on the work it does for one document:
+MAX_DOCUMENT_BYTES = 16 * 2**20
+MAX_LITERAL_CHARS = 10_000  # a number written as text (witness coordinate, Gram entry...)
+MAX_LITERAL_EXPONENT = 1000  # "1e100000000" would make a 332-megabit integer
+CHECK_BUDGET_S = 60.0  # wall-clock seconds per document; past it the document fails
+MAX_CLAIMED_BOXES = 256  # the sign prover's own limit (signs.MAX_BOXES): more is forged
 
 
 @dataclass
@@ -101,8 +113,12 @@ class Context:
 def _is_zero(e: Any) -> bool:
     import sympy
 
+    from convexcheck.symbolic.signs import polys_safe
+
     if e == 0:
         return True
+    # cancel/simplify expand x**(10**9) densely: such identities are not checked, they fail
+    _require(polys_safe(e), "exponents too large for the checker's identity tests")
     e = sympy.cancel(sympy.together(e))
     if e == 0:
         return True
@@ -189,7 +205,7 @@ def _check_sign(ctx: Context, proof: dict[str, Any], expected: Any = None) -> No
     import sympy
 
     from convexcheck.symbolic.ranges import enclose
-    from convexcheck.symbolic.signs import bisect_prove, meets, poly_sign_ok
+    from convexcheck.symbolic.signs import bisect_prove, meets, poly_sign_ok, polys_safe
 
     claim = proof["claim"]
     _require(claim in (">=0", ">0"), f"unknown claim {claim!r}")
@@ -205,12 +221,24 @@ def _check_sign(ctx: Context, proof: dict[str, Any], expected: Any = None) -> No
         r = enclose(ctx.node_of(expr_text), used)
         _require(meets(r, claim), f"enclosure {r} of {expr_text} does not show {claim}")
     elif method == "polynomial":
+        _require(polys_safe(e), f"exponents in {expr_text[:60]} too large for polynomial checks")
         (x,) = e.free_symbols
         poly = sympy.Poly(e, x)
         _require(poly.domain.is_QQ or poly.domain.is_ZZ, "not a rational polynomial")
         _require(poly_sign_ok(poly, ctx.domains[x.name], claim), f"{expr_text} is not {claim}")
     elif method == "bisection":
-        count = bisect_prove(ctx.node_of(expr_text), used, claim, 4 * int(proof["boxes"]) + 4)
+        boxes = proof["boxes"]
+        _require(
+            isinstance(boxes, int) and not isinstance(boxes, bool) and boxes >= 1,
+            f"bisection box count {boxes!r} is not a positive integer",
+        )
+        _require(
+            boxes <= MAX_CLAIMED_BOXES,
+            f"bisection claims {boxes:,} boxes, more than the prover ever uses "
+            f"({MAX_CLAIMED_BOXES})",
+        )
+        # some slack: the checker's tree (parsed from the printed text) may enclose differently
+        count = bisect_prove(ctx.node_of(expr_text), used, claim, 4 * boxes + 4)
         _require(count is not None, f"bisection does not show {expr_text} {claim}")
     elif method == "factors":
         constant = ctx.sympy_of(proof["constant"])
@@ -500,9 +528,127 @@ def _check_scale(entry: dict[str, Any], kids: list[dict[str, Any]]) -> None:
 CHECKS = {"hessian": _check_hessian, "sos": _check_sos, "dcp": _check_dcp}
 
 
-def verify_document(doc: dict[str, Any], name: str = "<document>") -> Report:
-    """Re-check one certificate document; never raises on a bad document, reports it."""
+class UnreadableDocument(Exception):
+    """A document file that is refused before parsing (not a regular file, too large...)."""
+
+
+def read_document(path: str | Path, *, follow_symlinks: bool = False) -> Any:
+    """The JSON content of a document file, read safely.
+
+    Opened with ``O_NOFOLLOW`` (a symbolic link is refused unless ``follow_symlinks``) and
+    ``O_NONBLOCK`` (a FIFO cannot block the open), then refused unless it is a regular file of
+    at most :data:`MAX_DOCUMENT_BYTES`: a link to ``/dev/zero`` or a named pipe ends with an
+    error instead of a hang. Raises :class:`UnreadableDocument` with the reason.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                raise UnreadableDocument("a symbolic link (not followed)")
+        except OSError as exc:
+            raise UnreadableDocument(exc.strerror or str(exc)) from None
     try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise UnreadableDocument(exc.strerror or str(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableDocument(f"not a regular file ({_file_kind(info.st_mode)})")
+        if info.st_size > MAX_DOCUMENT_BYTES:
+            raise UnreadableDocument(
+                f"{info.st_size:,} bytes, more than the limit of {MAX_DOCUMENT_BYTES:,}"
+            )
+        chunks = []
+        size = 0
+        while size <= MAX_DOCUMENT_BYTES:  # the file may grow while it is read
+            chunk = os.read(fd, 2**20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_DOCUMENT_BYTES:
+            raise UnreadableDocument(f"more than the limit of {MAX_DOCUMENT_BYTES:,} bytes")
+    except OSError as exc:
+        raise UnreadableDocument(exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
+    try:
+        return json.loads(b"".join(chunks).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # also int strings past 4300 digits
+        raise UnreadableDocument(f"not JSON: {type(exc).__name__}: {exc}"[:300]) from None
+
+
+def _file_kind(mode: int) -> str:
+    for test, word in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return word
+    return "not a plain file"
+
+
+_NUMBER = re.compile(r"\s*[-+]?(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE]([-+]?\d+))?\s*(?:/.*)?", re.S)
+
+
+def _check_literals(doc: Any) -> None:
+    """Every string that reads as a number must be of reasonable size: ``Fraction("1e100000000")``
+    builds a 10**100000000 integer in one uninterruptible call, and everything after it crawls.
+    (Expressions go through the parser, which has its own limits; this covers the values the
+    checker converts with ``Fraction``: witness coordinates, ``t``, Gram entries, ends.)"""
+    pending = [doc]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and item[:1].strip("+-.0123456789") == "":
+            for part in item.split("/"):
+                match = _NUMBER.fullmatch(part)
+                if match is None:
+                    continue
+                if len(part) > MAX_LITERAL_CHARS:
+                    raise CheckFailed(
+                        f"a number written with {len(part):,} characters (limit "
+                        f"{MAX_LITERAL_CHARS:,})"
+                    )
+                exponent = match.group(2)
+                if exponent is not None and abs(int(exponent)) > MAX_LITERAL_EXPONENT:
+                    raise CheckFailed(
+                        f"the number {item[:40]!r} has a decimal exponent beyond "
+                        f"±{MAX_LITERAL_EXPONENT}"
+                    )
+
+
+def verify_document(
+    doc: dict[str, Any], name: str = "<document>", *, budget_s: float | None = CHECK_BUDGET_S
+) -> Report:
+    """Re-check one certificate document; never raises on a bad document, reports it.
+
+    ``budget_s`` caps the wall-clock time spent on it (``None``: no cap); a document whose check
+    runs out of time fails with that reason, it never passes.
+    """
+    try:
+        with time_limit(budget_s if budget_s is not None else float("inf")):
+            return _verify(doc, name)
+    except BudgetSpent:
+        return Report(
+            name,
+            False,
+            [f"the checker's time budget of {budget_s:g} s ran out (not verified)"],
+        )
+
+
+def _verify(doc: dict[str, Any], name: str) -> Report:
+    try:
+        _require(isinstance(doc, dict), "the document is not a JSON object")
+        _check_literals(doc)
         _require(doc.get("format") == FORMAT, f"not a {FORMAT} document")
         question = doc["question"]
         _require(question in ("convex", "concave"), f"bad question {question!r}")
@@ -523,14 +669,18 @@ def verify_document(doc: dict[str, Any], name: str = "<document>") -> Report:
     return Report(name, True, trusted=ctx.trusted)
 
 
-def verify_directory(directory: str | Path) -> list[Report]:
-    """Check every ``*.json`` document under ``directory`` (sorted, recursively)."""
+def verify_directory(
+    directory: str | Path, *, budget_s: float | None = CHECK_BUDGET_S
+) -> list[Report]:
+    """Check every ``*.json`` document under ``directory`` (sorted, recursively; links to
+    directories are not entered, and a document that is a link, a FIFO or a device is refused
+    unread); ``budget_s`` caps each document's check."""
     reports = []
     for path in sorted(Path(directory).rglob("*.json")):
         try:
-            doc = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            reports.append(Report(str(path), False, [f"unreadable: {exc}"]))
+            doc = read_document(path)
+        except UnreadableDocument as exc:
+            reports.append(Report(str(path), False, [f"refused: {exc}"]))
             continue
-        reports.append(verify_document(doc, str(path)))
+        reports.append(verify_document(doc, str(path), budget_s=budget_s))
     return reports

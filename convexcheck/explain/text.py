@@ -26,7 +26,12 @@ def _verdict_line(v: Verdict) -> str:
 
 
 def derivation_lines(analysis: Any, max_lines: int = _MAX_TREE_LINES) -> list[str]:
-    """The DCP derivation as an indented tree, one node a line, large sums abbreviated."""
+    """The DCP derivation as an indented tree, one node a line, large sums abbreviated.
+
+    Total: a stack entry with no node is the "... N more terms" line of an abbreviated sum
+    (it used to reach ``analysis.step(None)``, a ``KeyError``, whenever the last child shown
+    was a subtree printed before), and a node without a derivation step is printed as such.
+    """
     from convexcheck.symbolic.printer import to_str
 
     lines: list[str] = []
@@ -34,7 +39,13 @@ def derivation_lines(analysis: Any, max_lines: int = _MAX_TREE_LINES) -> list[st
     seen: set[int] = set()
     while stack and len(lines) < max_lines:
         node, prefix, branch = stack.pop()
-        step = analysis.step(node)
+        if node is None:  # the placeholder for hidden children
+            lines.append(prefix + branch)
+            continue
+        step = _step_or_none(analysis, node)
+        if step is None:
+            lines.append(prefix + branch + f"{to_str(node, limit=70)}  (no derivation step)")
+            continue
         label = f"{to_str(node, limit=70)}  [{step.curvature}"
         if step.range is not None and not node.is_const:
             label += f", range {step.range}"
@@ -54,13 +65,16 @@ def derivation_lines(analysis: Any, max_lines: int = _MAX_TREE_LINES) -> list[st
         for i, child in enumerate(reversed(children)):
             last = i == 0 and not hidden
             stack.append((child, child_prefix, "`- " if last else "|- "))
-        # render the placeholder for hidden children when it is popped
-        while stack and stack[-1][0] is None and len(lines) < max_lines:
-            _, p, text = stack.pop()
-            lines.append(p + text)
     if stack:
         lines.append("   ... (derivation truncated)")
     return lines
+
+
+def _step_or_none(analysis: Any, node: Any) -> Any:
+    try:
+        return analysis.step(node)
+    except KeyError:
+        return None
 
 
 def _rule_text(step: Any) -> str:
@@ -72,7 +86,7 @@ def _rule_text(step: Any) -> str:
     if rule.startswith("rewrite:") and step.detail:
         return f"{rule}: {step.detail.get('identity', '')}"
     if rule == "quadratic-form" and step.detail:
-        semidef = step.detail["certificate"]["semidefinite"]
+        semidef = (step.detail.get("certificate") or {}).get("semidefinite", "")
         return f"quadratic form, matrix {semidef} semidefinite by exact LDL^T"
     if rule == "piecewise" and step.detail:
         n = len(step.detail.get("segments", []))

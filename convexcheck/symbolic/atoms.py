@@ -532,10 +532,17 @@ def power_image(r: Interval, p: Fraction | int) -> Interval | None:
     return ipow_rational(r, p)
 
 
+def _safe_float(q: Fraction | int) -> float:
+    try:
+        return float(q)
+    except OverflowError:  # (1e400)**x: the float form is only used for sampling
+        return INF
+
+
 @lru_cache(maxsize=256)
 def exp_base_atom(base: Fraction | int) -> UnaryAtom:
     """``c**u`` for a constant ``c > 0``: ``exp(u*log(c))``, convex, monotone by ``c >= 1``."""
-    c = float(base)
+    c = _safe_float(base)
     increasing = base >= 1
     return UnaryAtom(
         f"{base}**u",

@@ -13,12 +13,14 @@ search) plug into :data:`STAGES`.
 from __future__ import annotations
 
 import gc
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from convexcheck.budget import Budget, BudgetSpent, time_limit
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.result import CheckResult, Verdict
 from convexcheck.symbolic.dcp import QUESTIONS, Analysis, analyze
@@ -28,9 +30,11 @@ from convexcheck.symbolic.ir import Node, free_variables
 from convexcheck.symbolic.parser import DEFAULT_MAX_LENGTH, parse_with_names
 from convexcheck.symbolic.printer import to_str
 
-# Default seconds per question for the expensive provers; ``check(budget_s=...)`` overrides both.
+# Default seconds per question for the expensive provers, and for the whole check; with
+# ``check(budget_s=B)`` the whole check gets B seconds and the provers may use all that is left.
 HESSIAN_BUDGET_S = 3.0
 SOS_BUDGET_S = 5.0
+DEFAULT_BUDGET_S = 30.0
 
 
 @dataclass
@@ -46,6 +50,14 @@ class Problem:
     analysis: Analysis | None = None
     hessian: Any = None  # HessianAttempt, computed once for both questions
     evidence: dict[str, dict[str, Any]] = field(default_factory=lambda: {q: {} for q in QUESTIONS})
+    budget: Budget = field(default_factory=lambda: Budget(DEFAULT_BUDGET_S))
+    # verdicts as each stage reaches them, so that a stage cut off by the budget keeps the
+    # questions it had already settled (each verdict is complete on its own)
+    reached: dict[str, Verdict] = field(default_factory=dict)
+
+    def seconds_for(self, stage_cap: float) -> float:
+        """A stage's per-question seconds: its cap, never past the check's deadline."""
+        return max(min(stage_cap, self.budget.remaining()), 0.0)
 
 
 @contextmanager
@@ -120,7 +132,7 @@ def dcp_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Ve
     step = analysis.root_step
     for question in open_questions:
         if step.proves(question):
-            settled[question] = Verdict.proved(
+            settled[question] = problem.reached[question] = Verdict.proved(
                 question,  # type: ignore[arg-type]
                 "dcp",
                 _proof_summary(analysis, question),
@@ -159,10 +171,11 @@ def witness_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
             seed=problem.seed,
             samples=samples,
             rounds=rounds,
+            budget=problem.budget,
         )
         if report.witness is not None:
             w = report.witness
-            settled[question] = Verdict.refuted(
+            settled[question] = problem.reached[question] = Verdict.refuted(
                 question,  # type: ignore[arg-type]
                 "jensen-witness",
                 f"not {question}: at t = {w['t']} between a = {_point(w['a'])} and "
@@ -173,6 +186,9 @@ def witness_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
             problem.evidence[question]["witness_search"] = {
                 "result": "no violation found",
                 "samples": report.samples,
+                "evaluations": report.evaluations,
+                "evaluation_budget": report.evaluation_budget,
+                "stopped_by": report.stopped_by,
                 "largest_relative_gap": report.largest_gap if report.largest_gap > -1e300 else None,
                 "seed": report.seed,
             }
@@ -186,7 +202,9 @@ def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
     if problem.hessian is None:
         try:
             problem.hessian = symbolic_hessian(
-                problem.root, problem.domains, budget_s=problem.hessian_budget_s
+                problem.root,
+                problem.domains,
+                budget_s=problem.seconds_for(problem.hessian_budget_s),
             )
         except RecursionError:  # SymPy recurses on deep trees; that is not a proof either way
             for question in open_questions:
@@ -202,10 +220,10 @@ def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
             problem.domains,
             question,
             problem.hessian,
-            budget_s=problem.hessian_budget_s,
+            budget_s=problem.seconds_for(problem.hessian_budget_s),
         )
         if certificate is not None:
-            settled[question] = Verdict.proved(
+            settled[question] = problem.reached[question] = Verdict.proved(
                 question,  # type: ignore[arg-type]
                 "hessian",
                 describe(certificate),
@@ -223,10 +241,10 @@ def sos_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Ve
     settled: dict[str, Verdict] = {}
     for question in open_questions:
         certificate, why_not = sos_certificate(
-            problem.root, question, budget_s=problem.sos_budget_s
+            problem.root, question, budget_s=problem.seconds_for(problem.sos_budget_s)
         )
         if certificate is not None:
-            settled[question] = Verdict.proved(
+            settled[question] = problem.reached[question] = Verdict.proved(
                 question,  # type: ignore[arg-type]
                 "sos",
                 describe(certificate),
@@ -267,52 +285,93 @@ def check(
     SymPy expression or a CVXPY expression; ``variables`` maps names to domains (``"real"``,
     ``"positive"``, ``"[0, 1]"``...); unnamed variables are real (or take the sign assumptions of
     a SymPy symbol / CVXPY variable). Every ``yes`` carries a certificate, every ``no`` an exactly
-    verified witness (``seed`` makes the search reproducible); anything not settled is
-    ``unknown`` with the evidence gathered. ``stages`` restricts the ladder (names from
-    :data:`STAGES`, e.g. ``("dcp",)``). ``budget_s`` caps the seconds each of the expensive
-    provers (Hessian, SOS) may spend per question; by default they get
-    :data:`HESSIAN_BUDGET_S` and :data:`SOS_BUDGET_S`. A spent budget gives ``unknown`` with
-    that reason as evidence, never a guess.
+    verified witness (``seed``, a nonnegative integer, makes the search reproducible); anything
+    not settled is ``unknown`` with the evidence gathered. ``stages`` restricts the ladder (names
+    from :data:`STAGES`, e.g. ``("dcp",)``).
+
+    ``budget_s`` is the wall-clock cap of the whole check, every stage included (default
+    :data:`DEFAULT_BUDGET_S`; then the Hessian and SOS provers also keep their own per-question
+    caps :data:`HESSIAN_BUDGET_S` and :data:`SOS_BUDGET_S`, which an explicit ``budget_s``
+    lifts). The witness search counts its effort in evaluations, so its answer does not depend
+    on machine load; the budget is only its outer cap. A spent budget gives ``unknown`` with
+    ``stopped_by: "budget"`` in the evidence, never a guess.
     """
-    if budget_s is not None and not budget_s > 0:
+    if budget_s is not None and (
+        isinstance(budget_s, bool) or not isinstance(budget_s, (int, float)) or not budget_s > 0
+    ):
         raise ConvexcheckInputError(
-            f"budget_s must be a positive number of seconds, got {budget_s}"
+            f"budget_s must be a positive number of seconds, got {budget_s!r}"
         )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConvexcheckInputError(f"seed must be a nonnegative integer, got {seed!r}")
     known = [name for name, _ in STAGES]
     if stages is not None and any(s not in known for s in stages):
         raise ConvexcheckInputError(f"unknown stage in {list(stages)}; stages are {known}")
+    budget = Budget(DEFAULT_BUDGET_S if budget_s is None else budget_s)
     with _gc_paused():
+        # parsing is bounded by the length limit; its time still counts against the budget
         problem = to_problem(expression, variables, max_length=max_length, seed=seed)
+        problem.budget = budget
         if budget_s is not None:
-            problem.hessian_budget_s = problem.sos_budget_s = budget_s
+            problem.hessian_budget_s = problem.sos_budget_s = math.inf
         verdicts: dict[str, Verdict] = {}
         stages_run: list[dict[str, Any]] = []
-        for name, stage in STAGES:
-            if stages is not None and name not in stages:
-                continue
-            open_questions = tuple(q for q in QUESTIONS if q not in verdicts)
-            if not open_questions:
-                break
-            start = time.perf_counter()
-            settled = stage(problem, open_questions)
-            stages_run.append(
-                {
-                    "stage": name,
-                    "seconds": round(time.perf_counter() - start, 6),
-                    "settled": sorted(settled),
+        stopped: dict[str, Any] | None = None
+        planned = [(n, st) for n, st in STAGES if stages is None or n in stages]
+        current = ""
+        try:
+            with time_limit(budget.remaining()):
+                for name, stage in planned:
+                    open_questions = tuple(q for q in QUESTIONS if q not in verdicts)
+                    if not open_questions:
+                        break
+                    current = name
+                    if budget.spent():
+                        raise BudgetSpent
+                    start = time.perf_counter()
+                    settled = stage(problem, open_questions)
+                    stages_run.append(
+                        {
+                            "stage": name,
+                            "seconds": round(time.perf_counter() - start, 6),
+                            "settled": sorted(settled),
+                        }
+                    )
+                    verdicts.update(settled)
+                    current = ""
+        except BudgetSpent:
+            if current:  # else the alarm came after the last stage had finished: no loss
+                settled = {q: v for q, v in problem.reached.items() if q not in verdicts}
+                verdicts.update(settled)
+                done = {s["stage"] for s in stages_run}
+                stages_run.append(
+                    {
+                        "stage": current,
+                        "seconds": None,
+                        "settled": sorted(settled),
+                        "stopped_by": "budget",
+                    }
+                )
+                stopped = {
+                    "stopped_by": "budget",
+                    "budget_s": budget.seconds,
+                    "stage": current,
+                    "stages_not_run": [n for n, _ in planned if n not in done and n != current],
                 }
-            )
-            verdicts.update(settled)
     for question in QUESTIONS:
         if question not in verdicts:
+            evidence: dict[str, Any] = {
+                "stages_tried": [s["stage"] for s in stages_run],
+                **problem.evidence[question],
+            }
+            if stopped is not None:
+                evidence["stopped_by"] = "budget"
+                evidence["budget"] = stopped
             verdicts[question] = Verdict.unknown(
                 question,  # type: ignore[arg-type]
                 "none",
-                _unknown_summary(problem, question),
-                evidence={
-                    "stages_tried": [s["stage"] for s in stages_run],
-                    **problem.evidence[question],
-                },
+                _unknown_summary(problem, question, stopped),
+                evidence=evidence,
             )
     return CheckResult(
         expression=problem.text,
@@ -324,11 +383,16 @@ def check(
     )
 
 
-def _unknown_summary(problem: Problem, question: str) -> str:
+def _unknown_summary(problem: Problem, question: str, stopped: dict[str, Any] | None = None) -> str:
     evidence = problem.evidence[question]
     premises = evidence.get("dcp", {}).get("failed_premises") or []
     search = evidence.get("witness_search")
     found = f"; no violation in {search['samples']:,} sampled triples" if search else ""
+    if stopped is not None:
+        found += (
+            f"; the time budget of {stopped['budget_s']:g} s ran out in the "
+            f"{stopped['stage']} stage"
+        )
     if premises:
         return f"not proved {question}: {premises[0]}{found}"
     return f"not proved {question}{found}"

@@ -10,6 +10,7 @@ elsewhere.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -33,12 +34,22 @@ _UNARY = {
 }
 
 
+def to_float(q: Any) -> float:
+    """``float(q)`` for an int or Fraction, ``±inf`` past the float range (no OverflowError)."""
+    try:
+        return float(Fraction(q))
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
+
+
 def _power(base: np.ndarray, exponent: Any, exponent_node: Node) -> np.ndarray:
     if exponent_node.op == "num":
         p = exponent_node.value
         if isinstance(p, int):
-            return np.power(base, float(p)) if p < 0 else base**p
-        q = float(Fraction(p))
+            if p < 0 or p > 2**62:  # NumPy cannot raise to a Python int beyond int64
+                return np.power(base, to_float(p))
+            return base**p
+        q = to_float(p)
         return np.where(base >= 0, np.power(np.abs(base), q), np.nan)
     return np.where(base > 0, np.power(np.abs(base), exponent), np.nan)
 
@@ -54,7 +65,7 @@ def evaluate(root: Node, env: Mapping[str, Any]) -> np.ndarray:
             op = node.op
             args = [values[id(a)] for a in node.args]
             if op == "num":
-                v: Any = float(Fraction(node.value))  # type: ignore[arg-type]
+                v: Any = to_float(node.value)
             elif op == "const":
                 v = _CONSTANTS[node.value]  # type: ignore[index]
             elif op == "var":

@@ -31,25 +31,28 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import signal
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from convexcheck.budget import time_limit
 from convexcheck.symbolic.calculus import diff
 from convexcheck.symbolic.domains import domain_word
 from convexcheck.symbolic.interval import Interval
 from convexcheck.symbolic.ir import Node, free_variables, postorder
 from convexcheck.symbolic.printer import to_str
 from convexcheck.symbolic.ranges import node_range
-from convexcheck.symbolic.signs import SignProver
+from convexcheck.symbolic.signs import MAX_POLY_EXPONENT, SignProver, polys_safe
 
 NONSMOOTH_OPS = frozenset({"Abs", "Max", "Min", "Piecewise"})
 MAX_VARIABLES = 6
 MAX_TREE_SIZE = 3000
+MAX_DEPTH = 60  # nesting; each level multiplies into every derivative (150 nested exp hangs)
+# A constant beyond this magnitude (exp(exp(exp(123456789)))) makes SymPy's numeric evaluation,
+# which its simplification and ordering call, escalate precision without end.
+MAX_CONSTANT = 2**1000
 SIMPLIFY_OPS_LIMIT = 120
 SIMPLIFY_TIME_S = 1.0  # per expensive SymPy call (trigsimp, simplify)
 UNTIMED_SIMPLIFY_OPS_LIMIT = 30  # outside the main thread no timer can stop SymPy
@@ -73,12 +76,33 @@ def applicable(root: Node, domains: Mapping[str, Interval]) -> str | None:
     if len(names) > MAX_VARIABLES:
         return f"{len(names)} variables (the symbolic Hessian stage handles up to {MAX_VARIABLES})"
     ranges: dict[int, Interval | None] = {}
+    depth: dict[int, int] = {}
+    constant: dict[int, bool] = {}
     for node in postorder(root):
         if node.op in NONSMOOTH_OPS:
             return f"not twice differentiable everywhere ({node.op})"
+        depth[id(node)] = 1 + max((depth[id(a)] for a in node.args), default=0)
+        if depth[id(node)] > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep (too deep for symbolic Hessians)"
+        if (
+            node.op == "pow"
+            and node.args[1].op == "num"
+            and _too_large_exponent(Fraction(node.args[1].value))  # type: ignore[arg-type]
+        ):
+            return (
+                f"exponent {_short(node.args[1])} too large for symbolic Hessians "
+                f"(numerator and denominator at most {MAX_POLY_EXPONENT})"
+            )
         r = ranges[id(node)] = node_range(node, [ranges[id(a)] for a in node.args], domains)
         if r is None:
             return "not shown to be defined on the whole domain"
+        constant[id(node)] = node.op != "var" and all(constant[id(a)] for a in node.args)
+        if (
+            constant[id(node)]
+            and node.op != "num"
+            and not (r.lo >= -MAX_CONSTANT and r.hi <= MAX_CONSTANT)
+        ):
+            return f"constant {_short(node)} beyond 2**1000 (too large for SymPy to evaluate)"
         if node.op == "pow" and not _integer_exponent(node.args[1]):
             # u**p with p not an integer (sqrt...) has no derivative where u = 0
             base = ranges[id(node.args[0])]
@@ -90,6 +114,15 @@ def applicable(root: Node, domains: Mapping[str, Interval]) -> str | None:
     return None
 
 
+def _too_large_exponent(p: Fraction) -> bool:
+    return abs(p.numerator) > MAX_POLY_EXPONENT or p.denominator > MAX_POLY_EXPONENT
+
+
+def _short(node: Node) -> str:
+    text = to_str(node)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _integer_exponent(exponent: Node) -> bool:
     return exponent.op == "num" and Fraction(exponent.value).denominator == 1  # type: ignore[arg-type]
 
@@ -99,37 +132,16 @@ class _SimplifyTimeout(BaseException):
     SymPy swallows it and carries on unbounded."""
 
 
-@contextlib.contextmanager
 def _time_limit(seconds: float):
     """Interrupt the block after ``seconds`` (yields ``True``), or yield ``False`` where that is
     impossible (not the main thread, no ``setitimer``): the caller then skips the work.
 
     SymPy's ``trigsimp`` and ``simplify`` have no budget of their own and can run for minutes
     (``trigsimp`` of the second derivative of ``log(sqrt(x**2 + 4) + tanh(x))`` took 258 s),
-    while a check must degrade to ``unknown``, never hang. A timer that was already set
-    (pytest-timeout, the user's own) is restored with its remaining time.
+    while a check must degrade to ``unknown``, never hang. The check's own outer timer (and any
+    other, such as pytest-timeout's) is restored with its remaining time.
     """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "setitimer"
-    ):
-        yield False
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise _SimplifyTimeout
-
-    previous_handler = signal.signal(signal.SIGALRM, interrupt)
-    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    start = time.monotonic()
-    try:
-        yield True
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        # None: the old handler was not installed from Python; the default is the best restore
-        signal.signal(signal.SIGALRM, previous_handler or signal.SIG_DFL)
-        if previous_delay:
-            remaining = max(previous_delay - (time.monotonic() - start), 1e-3)
-            signal.setitimer(signal.ITIMER_REAL, remaining, previous_interval)
+    return time_limit(seconds, _SimplifyTimeout)
 
 
 def _bounded(fn: Any, e: Any, deadline: float | None) -> Any:
@@ -160,6 +172,8 @@ def simplify_entry(e: Any, deadline: float | None = None) -> Any:
     import sympy
 
     candidates = [e]
+    if not polys_safe(e):  # cancel/together would expand x**(10**9) densely
+        return e
     with contextlib.suppress(Exception):
         candidates.append(sympy.cancel(sympy.together(e)))
     expensive = []

@@ -28,6 +28,13 @@ Endpoint = Union[int, Fraction, float]  # float only for +-inf
 
 _MAX_BITS = 256
 _MAX_FLOAT = 1.7976931348623157e308  # rationals above this size are rounded outward to floats
+# x**n is computed exactly only while the result has at most this many bits; past it, by
+# repeated squaring rounded outward to _POW_PREC bits, with magnitudes beyond 2**±_POW_RANGE
+# replaced by a bound (0, a tiny number, the largest float or oo). Without the cap
+# x**1000000001 at x = 3/7 computes a 3-gigabit integer in one uninterruptible C call.
+_EXACT_POW_BITS = 4096
+_POW_PREC = 160
+_POW_RANGE = 1100
 
 
 class Interval:
@@ -163,6 +170,9 @@ def _norm(q: Endpoint) -> Endpoint:
             return q.numerator
         if q.denominator.bit_length() > _MAX_BITS or q.numerator.bit_length() > _MAX_BITS * 4:
             raise _NeedsRounding
+    elif isinstance(q, int):
+        if q.bit_length() > _MAX_BITS * 4:  # beyond the float range: oo-side bound is enough
+            raise _NeedsRounding
     elif isinstance(q, float) and not math.isinf(q):
         raise TypeError("finite float endpoint")  # internal invariant
     return q
@@ -251,11 +261,25 @@ def make(lo: Endpoint, hi: Endpoint, lo_open: bool = False, hi_open: bool = Fals
 # ---------------------------------------------------------------------------------------------
 
 
+def _plus(x: Endpoint, y: Endpoint) -> Endpoint:
+    """``x + y`` where an infinite end absorbs a finite one without converting it to a float
+    (``10**400 + inf`` raises OverflowError in Python)."""
+    if isinstance(x, float):
+        if isinstance(y, float):
+            return x + y
+        return x
+    if isinstance(y, float):
+        return y
+    return x + y
+
+
 def add(a: Interval, b: Interval) -> Interval:
-    lo = a.lo + b.lo
-    hi = a.hi + b.hi
+    lo = _plus(a.lo, b.lo)
+    hi = _plus(a.hi, b.hi)
     if isinstance(lo, float) and math.isnan(lo):  # inf + -inf cannot happen for lo, guard anyway
         lo = -INF
+    if isinstance(hi, float) and math.isnan(hi):
+        hi = INF
     return make(lo, hi, a.lo_open or b.lo_open, a.hi_open or b.hi_open)
 
 
@@ -264,8 +288,8 @@ def sum_all(items: list[Interval]) -> Interval:
     hi: Endpoint = 0
     lo_open = hi_open = False
     for it in items:
-        lo += it.lo
-        hi += it.hi
+        lo = _plus(lo, it.lo)
+        hi = _plus(hi, it.hi)
         lo_open = lo_open or it.lo_open
         hi_open = hi_open or it.hi_open
     return make(lo, hi, lo_open, hi_open)
@@ -279,14 +303,16 @@ def scale(a: Interval, q: int | Fraction) -> Interval:
     if q == 0:
         return point(0)
     if q > 0:
-        return make(a.lo * q, a.hi * q, a.lo_open, a.hi_open)
-    return make(a.hi * q, a.lo * q, a.hi_open, a.lo_open)
+        return make(_times(a.lo, q), _times(a.hi, q), a.lo_open, a.hi_open)
+    return make(_times(a.hi, q), _times(a.lo, q), a.hi_open, a.lo_open)
 
 
 def _times(x: Endpoint, y: Endpoint) -> Endpoint:
     # 0 * inf = 0: a closed zero end makes the product zero whatever the other factor is
     if x == 0 or y == 0:
         return 0
+    if isinstance(x, float) or isinstance(y, float):  # an infinite factor: only signs matter
+        return INF if (x > 0) == (y > 0) else -INF
     return x * y
 
 
@@ -353,7 +379,11 @@ def intersect(a: Interval, b: Interval) -> Interval | None:
 
 
 def ipow_int(a: Interval, n: int) -> Interval | None:
-    """``a**n`` for an integer ``n``; ``None`` if ``n < 0`` and ``a`` contains 0."""
+    """``a**n`` for an integer ``n``; ``None`` if ``n < 0`` and ``a`` contains 0.
+
+    Exact while the powers are small (see :data:`_EXACT_POW_BITS`), else rounded outward; a
+    rounded end is closed.
+    """
     if n == 0:
         return point(1)
     if n < 0:
@@ -361,23 +391,94 @@ def ipow_int(a: Interval, n: int) -> Interval | None:
         if not (a.positive or a.negative) or positive_power is None:
             return None
         return reciprocal(positive_power)
-
-    def p(x: Endpoint) -> Endpoint:
-        if isinstance(x, float):
-            return x if n % 2 else INF
-        return x**n
-
+    lo_l, hi_l, exact_l = _power_bounds(a.lo, n)
+    lo_h, hi_h, exact_h = _power_bounds(a.hi, n)
     if n % 2 == 1 or a.lo >= 0:  # increasing on the whole interval
-        return make(p(a.lo), p(a.hi), a.lo_open, a.hi_open)
+        return make(lo_l, hi_h, a.lo_open and exact_l, a.hi_open and exact_h)
     if a.hi <= 0:
-        return make(p(a.hi), p(a.lo), a.hi_open, a.lo_open)
-    # 0 strictly inside
-    left, right = p(a.lo), p(a.hi)
+        return make(lo_h, hi_l, a.hi_open and exact_h, a.lo_open and exact_l)
+    # 0 strictly inside: the image is [0, max(|lo|**n, hi**n)]
+    if not (exact_l and exact_h):
+        return make(0, max(hi_l, hi_h), False, False)
+    left, right = hi_l, hi_h
     if left > right:
         return make(0, left, False, a.lo_open)
     if right > left:
         return make(0, right, False, a.hi_open)
     return make(0, left, False, a.lo_open and a.hi_open)
+
+
+def _power_bounds(x: Endpoint, n: int) -> tuple[Endpoint, Endpoint, bool]:
+    """``(lo, hi, exact)`` with ``lo <= x**n <= hi`` for an integer ``n >= 1``."""
+    if isinstance(x, float):  # +-inf
+        v = x if n % 2 else INF
+        return v, v, True
+    if x == 0:
+        return 0, 0, True
+    q = Fraction(x)
+    mag = abs(q)
+    bits = max(mag.numerator.bit_length(), mag.denominator.bit_length())
+    if mag == 1 or bits * n <= _EXACT_POW_BITS:
+        v = _norm_simple(q**n)
+        return v, v, True
+    lo, hi = _rounded_power(mag, n)
+    if q < 0 and n % 2 == 1:
+        return _neg_end(hi), _neg_end(lo), False
+    return lo, hi, False
+
+
+def _neg_end(q: Endpoint) -> Endpoint:
+    return -q
+
+
+def _round_down(q: Fraction) -> Fraction:
+    """The largest ``m / 2**k`` with ``_POW_PREC``-bit ``m`` that is ``<= q`` (``q > 0``)."""
+    a, b = q.numerator, q.denominator
+    shift = _POW_PREC - (a.bit_length() - b.bit_length())
+    if shift >= 0:
+        return Fraction((a << shift) // b, 1 << shift)
+    return Fraction((a // (b << -shift)) << -shift)
+
+
+def _round_up(q: Fraction) -> Fraction:
+    a, b = q.numerator, q.denominator
+    shift = _POW_PREC - (a.bit_length() - b.bit_length())
+    if shift >= 0:
+        return Fraction(-((-(a << shift)) // b), 1 << shift)
+    return Fraction((-((-a) // (b << -shift))) << -shift)
+
+
+_BIG = Fraction(2) ** _POW_RANGE
+_TINY = 1 / _BIG
+
+
+def _rounded_power(mag: Fraction, n: int) -> tuple[Endpoint, Endpoint]:
+    """An enclosure ``[lo, hi]`` of ``mag**n`` (``mag > 0``, ``mag != 1``) by square-and-
+    multiply, every step rounded outward, sizes bounded: a lower bound above ``2**1100`` is
+    frozen there (it only grows for ``mag > 1``: still a lower bound), an upper bound past it
+    becomes oo; below ``2**-1100`` a lower bound becomes 0 and an upper bound is frozen."""
+    base_lo, base_hi = _round_down(mag), _round_up(mag)
+    lo: Fraction = Fraction(1)
+    hi: Fraction | float = Fraction(1)
+    for bit in bin(n)[2:]:
+        lo = lo * lo
+        hi = hi * hi if not isinstance(hi, float) else hi
+        if bit == "1":
+            lo = lo * base_lo
+            hi = hi * base_hi if not isinstance(hi, float) else hi
+        lo = _round_down(lo) if lo > 0 else lo
+        if not isinstance(hi, float):
+            hi = _round_up(hi)
+        if lo > _BIG:
+            lo = _BIG
+        if lo != 0 and lo < _TINY:
+            lo = Fraction(0)
+        if not isinstance(hi, float):
+            if hi > _BIG:
+                hi = INF
+            elif hi < _TINY:
+                hi = _TINY
+    return _norm_simple(lo), hi if isinstance(hi, float) else _norm_simple(hi)
 
 
 def _pow_float(x: float, p: float) -> float:
@@ -398,6 +499,8 @@ def ipow_rational(a: Interval, p: Fraction) -> Interval | None:
     """
     if a.lo < 0 or (p < 0 and not a.positive):
         return None
+    if abs(p) > 2**64:  # float(p) overflows or pow loses every digit: keep only the sign
+        return Interval(0, INF, a.positive, True)
     margin = 2e-13 * (1 + abs(float(p)))
 
     def down(x: Endpoint) -> Endpoint:

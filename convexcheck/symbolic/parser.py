@@ -204,7 +204,12 @@ class _Parser:
             if tok.text in _NARY_OPS:
                 left = self.nary(tok, left, prec)
                 continue
-            right = self.expression(prec if assoc == "right" else prec + 1)
+            if assoc == "right":  # x**x**x... recurses once per operator: count it as nesting
+                self.enter(tok)
+                right = self.expression(prec)
+                self.leave()
+            else:
+                right = self.expression(prec + 1)
             left = self.binary(tok, left, right)
 
     def nary(self, tok: _Token, first: Node, prec: int) -> Node:

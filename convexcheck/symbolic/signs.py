@@ -36,6 +36,29 @@ from convexcheck.symbolic.ranges import enclose
 CLAIMS = (">=0", ">0")
 MAX_BOXES = 256
 MAX_FACTOR_OPS = 400
+# SymPy's polynomial machinery (Poly, factor, cancel, together) turns x**n, exp(n*x) and
+# 2**(n*x) into dense polynomials of degree n in some generator: n = 10**9 allocates 10**9
+# coefficients in one call that no timer can stop. Exponents past this are left alone.
+MAX_POLY_EXPONENT = 1000
+
+
+def polys_safe(e: Any) -> bool:
+    """Whether ``e`` may be handed to SymPy's polynomial functions: every rational inside an
+    exponent (of a power or of ``exp``) has numerator and denominator at most
+    :data:`MAX_POLY_EXPONENT`. ``False`` only skips a method, it never decides a sign."""
+    import sympy
+
+    for sub in sympy.preorder_traversal(e):
+        if sub.is_Pow:
+            exponent = sub.exp
+        elif isinstance(sub, sympy.exp):
+            exponent = sub.args[0]
+        else:
+            continue
+        for r in sympy.preorder_traversal(exponent):
+            if r.is_Rational and (abs(r.p) > MAX_POLY_EXPONENT or r.q > MAX_POLY_EXPONENT):
+                return False
+    return True
 
 
 def meets(r: Interval | None, claim: str) -> bool:
@@ -111,7 +134,7 @@ class SignProver:
         import sympy
 
         names = _free_names(e)
-        if len(names) != 1:
+        if len(names) != 1 or not polys_safe(e):
             return None
         (x,) = e.free_symbols
         try:
@@ -147,7 +170,7 @@ class SignProver:
     def _factors(self, e: Any, claim: str) -> dict[str, Any] | None:
         import sympy
 
-        if sympy.count_ops(e) > MAX_FACTOR_OPS:
+        if sympy.count_ops(e) > MAX_FACTOR_OPS or not polys_safe(e):
             return None
         try:
             factored = sympy.factor(sympy.cancel(sympy.together(e)))

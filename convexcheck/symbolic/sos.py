@@ -34,6 +34,7 @@ from convexcheck.symbolic.quadratic import ldl_psd
 MAX_VARIABLES = 5
 MAX_BASIS = 60
 MAX_TREE_SIZE = 3000  # SymPy recurses; huge inputs are DCP's job
+MAX_DEGREE = 40  # far past what a basis of MAX_BASIS monomials can certify
 ROUNDING_DIGITS = (4, 6, 8, 10, 12)
 
 
@@ -46,13 +47,23 @@ def as_polynomial(root: Node) -> tuple[Any, list[Any]] | None:
     names = free_variables(root)
     if not names or len(names) > MAX_VARIABLES or root.size > MAX_TREE_SIZE:
         return None
+    degree: dict[int, int] = {}  # an upper bound on each node's degree, before expanding
     for node in postorder(root):
+        kids = [degree[id(a)] for a in node.args]
         if node.op in ("num", "var", "add", "mul"):
+            degree[id(node)] = (
+                1 if node.op == "var" else sum(kids) if node.op == "mul" else max(kids, default=0)
+            )
+            if degree[id(node)] > MAX_DEGREE:
+                return None
             continue
         exponent = node.args[1] if node.op == "pow" else None
         if exponent is None or exponent.op != "num" or exponent.value < 0:
             return None
         if Fraction(exponent.value).denominator != 1:  # type: ignore[arg-type]
+            return None
+        degree[id(node)] = kids[0] * int(exponent.value)  # type: ignore[arg-type]
+        if degree[id(node)] > MAX_DEGREE:  # sympy.expand((x+1)**(10**9)) would never return
             return None
     symbols = [sympy.Symbol(n, real=True) for n in names]
     try:
@@ -148,7 +159,7 @@ def sos_certificate(
     if found is None:
         return None, (
             "not a polynomial with rational coefficients in at most 5 variables "
-            f"(and {MAX_TREE_SIZE} nodes)"
+            f"(and {MAX_TREE_SIZE} nodes, degree at most {MAX_DEGREE})"
         )
     poly, symbols = found
     if question == "concave":

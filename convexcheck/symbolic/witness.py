@@ -30,14 +30,25 @@ from convexcheck.symbolic.ir import Node, postorder
 from convexcheck.symbolic.printer import format_number
 from convexcheck.symbolic.ranges import node_range
 
+MP_MAX_MAG = 2000  # see _mp_too_large
+
 
 @dataclass
 class SearchReport:
+    """What one search did. Effort is counted in evaluations of the function (each sampled
+    triple costs three), fixed in advance by ``samples`` and ``rounds``, so the same seed finds
+    the same witness on a laptop and on a loaded CI runner; ``stopped_by`` says whether the
+    search used its evaluations (``"evaluations"``) or was cut short by the check's wall-clock
+    cap (``"budget"``)."""
+
     question: str
     seed: int
     samples: int
     largest_gap: float
     witness: dict[str, Any] | None
+    evaluations: int = 0
+    evaluation_budget: int = 0
+    stopped_by: str = "evaluations"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,10 +160,17 @@ def _mp_value(root: Node, point: Mapping[str, Fraction | int], dps: int = 60) ->
                     base, e = args
                     if node.args[1].op == "num" and isinstance(node.args[1].value, int):
                         v = None if (base == 0 and e < 0) else base ** int(e)
+                    elif base < 0 or (base == 0 and e <= 0) or _mp_power_too_large(base, e):
+                        v = None
                     else:
-                        v = None if base < 0 or (base == 0 and e <= 0) else mpmath.power(base, e)
+                        v = mpmath.power(base, e)
                 elif op in funcs:
-                    v = None if op == "log" and args[0] <= 0 else funcs[op](args[0])
+                    if op == "log":
+                        v = None if args[0] <= 0 else mpmath.log(args[0])
+                    elif op != "Abs" and _mp_too_large(args[0]):
+                        v = None
+                    else:
+                        v = funcs[op](args[0])
                 elif op == "Max":
                     v = max(args)
                 elif op == "Min":
@@ -183,14 +201,31 @@ def _mp_value(root: Node, point: Mapping[str, Fraction | int], dps: int = 60) ->
         return vals[id(root)]
 
 
+def _mp_too_large(x: Any) -> bool:
+    """mpmath evaluates ``exp``, ``sin``... of ``x`` with about ``log2 |x|`` extra bits: for
+    ``exp(exp(exp(123456789)))`` that is 10**53616766 bits, a computation that never ends. Such
+    points are given up (a missing second opinion rejects the witness, it never accepts one)."""
+    import mpmath
+
+    return bool(x != 0 and mpmath.mag(x) > MP_MAX_MAG)
+
+
+def _mp_power_too_large(base: Any, e: Any) -> bool:
+    import mpmath
+
+    return base != 0 and _mp_too_large(e * mpmath.log(base))
+
+
 # ---------------------------------------------------------------------------------------------
 # search
 # ---------------------------------------------------------------------------------------------
 
 
 def _bounds(d: Interval) -> tuple[float, float]:
-    lo = -np.inf if d.lo == -INF else float(Fraction(d.lo))
-    hi = np.inf if d.hi == INF else float(Fraction(d.hi))
+    """The domain's ends as floats, rounded inward so samples stay inside (an end past the
+    float range, as in ``[1e999, oo)``, gives no finite samples: the search finds nothing)."""
+    lo = -np.inf if d.lo == -INF else iv.float_up(d.lo)
+    hi = np.inf if d.hi == INF else iv.float_down(d.hi)
     return lo, hi
 
 
@@ -239,11 +274,38 @@ def search_witness(
     seed: int = 0,
     samples: int = 4000,
     rounds: int = 6,
+    budget: Any = None,
 ) -> SearchReport:
-    """Look for a Jensen violation of ``question`` and return it only if verified exactly."""
+    """Look for a Jensen violation of ``question`` and return it only if verified exactly.
+
+    ``samples`` random triples, then ``rounds`` of refinement of the 8 best (64 triples each):
+    the effort is ``3 * (samples + rounds * 8 * 64)`` evaluations whatever the machine's load.
+    ``budget`` (a :class:`convexcheck.budget.Budget`) is only an outer wall-clock cap, checked
+    between rounds and between exact verifications."""
     names = list(domains)
+    planned = 3 * (samples + rounds * 8 * 64)
     if not names:
-        return SearchReport(question, seed, 0, -np.inf, None)
+        return SearchReport(question, seed, 0, -np.inf, None, 0, 0)
+    with np.errstate(all="ignore"):
+        return _search(root, domains, question, seed, samples, rounds, budget, names, planned)
+
+
+def _search(root, domains, question, seed, samples, rounds, budget, names, planned):
+    def late() -> bool:
+        return budget is not None and budget.spent()
+
+    def report(total: int, largest: float, witness: Any, stopped: bool) -> SearchReport:
+        return SearchReport(
+            question,
+            seed,
+            total,
+            largest,
+            witness,
+            3 * total,
+            planned,
+            "budget" if stopped else "evaluations",
+        )
+
     rng = np.random.default_rng(seed)
     n = samples
     a = {v: _sample(domains[v], n, rng) for v in names}
@@ -261,7 +323,11 @@ def search_witness(
         ({v: a[v][i] for v in names}, {v: b[v][i] for v in names}, t[i], gaps[i]) for i in best
     ]
     # local refinement: shrink towards the midpoint and jitter
+    stopped = False
     for _ in range(rounds):
+        if late():
+            stopped = True
+            break
         refined = []
         for ca, cb, ct, cg in candidates:
             k = 64
@@ -301,14 +367,19 @@ def search_witness(
     for ca, cb, ct, cg in candidates:
         if not np.isfinite(cg) or cg <= 0:
             continue
+        if late():
+            stopped = True
+            break
         witness = verify_candidate(root, domains, question, ca, cb, ct)
         if witness is not None:
             witness["seed"] = seed
-            return SearchReport(question, seed, total, largest, witness)
-    return SearchReport(question, seed, total, largest, None)
+            return report(total, largest, witness, stopped)
+    return report(total, largest, None, stopped)
 
 
 def _rationalise(x: float, d: Interval, digits: int) -> Fraction | None:
+    if not np.isfinite(x):
+        return None
     q = Fraction(x).limit_denominator(10**digits)
     if not d.contains(q if q.denominator != 1 else q.numerator):
         q = Fraction(x)
