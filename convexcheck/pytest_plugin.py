@@ -91,8 +91,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="convexcheck_budget",
         default=None,
         metavar="SECONDS",
-        help="time budget of the expensive stages: Hessian/SOS provers for expressions, the "
-        "Jensen search for models (default: the library's)",
+        help="wall-clock cap in seconds: of the whole check for expressions, of the Jensen "
+        "search for models, whose effort is counted in evaluations (default: the library's)",
     )
     group.addoption(
         "--convexcheck-device",

@@ -110,6 +110,14 @@ def check_model(
     arguments (:mod:`convexcheck.explain.reasons`) to ``reasons``, each with its own
     float64-verified numbers, when the answer is not ``yes``.
     """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConvexcheckInputError(f"seed must be a nonnegative integer, got {seed!r}")
+    if budget_s is not None and (
+        isinstance(budget_s, bool) or not isinstance(budget_s, (int, float)) or not budget_s > 0
+    ):
+        raise ConvexcheckInputError(
+            f"budget_s must be a positive number of seconds, got {budget_s!r}"
+        )
     dev = resolve_device(device)
     floss = FunctionalLoss(model, loss_fn, data, penalties=penalties)
     trainable = {

@@ -110,3 +110,13 @@ def test_cuda_request_without_cuda_is_an_input_error() -> None:
         check_model(
             nn.Linear(2, 1), nn.MSELoss(), (torch.randn(3, 2), torch.randn(3, 1)), device="cuda"
         )
+
+
+@pytest.mark.parametrize("bad", [{"seed": -1}, {"seed": 1.5}, {"seed": True}, {"budget_s": 0}])
+def test_bad_seed_or_budget_is_an_input_error(bad):
+    from convexcheck.errors import ConvexcheckInputError
+
+    model = nn.Linear(2, 1)
+    data = (torch.randn(4, 2), torch.randn(4, 1))
+    with pytest.raises(ConvexcheckInputError):
+        check_model(model, nn.functional.mse_loss, data, **bad)
