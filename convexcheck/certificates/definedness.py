@@ -46,31 +46,33 @@ _UNDEFINED = object()
 
 
 def sign(value: Any) -> int:
-    """-1, 0 or 1 for an exact real SymPy number; :class:`Undefined` if it is not real."""
+    """-1, 0 or 1 for an exact real SymPy number; :class:`Undefined` if it is not real.
+
+    Read numerically at 60 digits, not through SymPy's assumptions (``is_real``,
+    ``is_positive``), whose answers on transcendental constants depend on internal
+    comparisons that can fail and then answer ``False``; a value within ``1e-40`` of zero
+    counts as 0 only when SymPy proves it zero, and is undecided otherwise.
+    """
     import sympy
 
     if value is sympy.nan or value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
         raise Undefined("an intermediate value is not finite")
-    if value.is_real is False:
-        raise Undefined(f"an intermediate value {value} is not real")
-    if value.is_zero:
-        return 0
-    if value.is_positive:
-        return 1
-    if value.is_negative:
-        return -1
+    if value.is_Rational:
+        return 1 if value > 0 else (-1 if value < 0 else 0)
     try:
         approx = sympy.N(value, _SIGN_DIGITS, strict=True)
-    except Exception as exc:  # PrecisionExhausted and friends
-        raise Undecided(f"the sign of {value} cannot be decided") from exc
-    if not approx.is_real:
-        im = sympy.im(approx)
-        if abs(im) > sympy.Float(10) ** -_SIGN_MARGIN:
+    except Exception:  # PrecisionExhausted and friends: an exact zero, or too hard
+        approx = None
+    margin = sympy.Float(10) ** -_SIGN_MARGIN
+    if approx is not None:
+        re, im = approx.as_real_imag()
+        if abs(im) > margin:
             raise Undefined(f"an intermediate value {value} is not real")
-        raise Undecided(f"whether {value} is real cannot be decided")
-    if abs(approx) < sympy.Float(10) ** -_SIGN_MARGIN:
-        raise Undecided(f"the sign of {value} cannot be decided")
-    return 1 if approx > 0 else -1
+        if abs(re) > margin:
+            return 1 if re > 0 else -1
+    if value.is_zero:
+        return 0
+    raise Undecided(f"the sign of {value} cannot be decided")
 
 
 def _function(name: str):
