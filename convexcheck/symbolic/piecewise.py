@@ -24,6 +24,7 @@ from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.calculus import diff
 from convexcheck.symbolic.dcp import QUESTIONS, DCPEngine, Failure, Step
+from convexcheck.symbolic.domains import domain_text
 from convexcheck.symbolic.interval import INF, Interval
 from convexcheck.symbolic.ir import Node, free_variables
 from convexcheck.symbolic.printer import to_str
@@ -291,7 +292,14 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
         "piecewise",
         atom="Piecewise",
         failures=failures,
-        detail={"variable": x, "segments": detail_segments, "breakpoints": breakpoints},
+        detail={
+            "variable": x,
+            "segments": detail_segments,
+            "breakpoints": breakpoints,
+            # where each piece is the first whose condition holds (pieces missing here are
+            # unreachable and left out of the range): the checker re-proves each segment
+            "active": [{"interval": domain_text(seg), "piece": i} for seg, i in merged],
+        },
     )
 
 
