@@ -29,7 +29,10 @@ from convexcheck.symbolic.interval import (
     POSITIVE,
     REALS,
     Interval,
+    exact_text,
 )
+
+format_endpoint = exact_text  # an endpoint written so that parse_domain reads it back exactly
 
 NAMED_DOMAINS: dict[str, Interval] = {
     "real": REALS,
@@ -49,9 +52,8 @@ _POINT = re.compile(r"^\s*\{\s*([^,\s{}]+)\s*\}\s*$")
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?(?:/\d+)?$")
 # An endpoint's text may be long: a float such as 1e-300 written exactly has about 330 digits
 # as p/q (and 750 as a decimal). The cap stays below Python's 4,300-digit limit on converting
-# between int and str, and the exponent below 10**999 (a 1,000-digit integer).
+# between int and str; exponents have at most three digits (10**999 is a 1,000-digit integer).
 MAX_ENDPOINT_CHARS = 4_000
-MAX_EXPONENT = 999
 
 
 def _endpoint(text: str, domain: str) -> Fraction | float:
@@ -146,67 +148,12 @@ def resolve_domains(
     return out
 
 
-def format_endpoint(q) -> str:
-    """``q`` written exactly, in a form :func:`parse_domain` reads back to the same value.
-
-    A finite decimal (a denominator with no prime factor but 2 and 5) is written as a decimal,
-    in scientific notation when it is very large or small (``1e-300``, ``2.5e-30``); any other
-    rational as ``p/q``; whichever is shorter when both apply."""
-    if q == INF:
-        return "oo"
-    if q == -INF:
-        return "-oo"
-    q = Fraction(q)
-    decimal = _decimal(q)
-    if q.denominator == 1 and (decimal is None or abs(q.numerator) < 10**21):
-        return str(q.numerator)
-    fraction = f"{q.numerator}/{q.denominator}"
-    if decimal is not None and len(decimal) <= len(fraction):
-        return decimal
-    return fraction
-
-
-def _decimal(q: Fraction) -> str | None:
-    """Exact decimal text of ``q`` (``None`` when it is not a finite decimal or too long)."""
-    d = q.denominator
-    twos = fives = 0
-    while d % 2 == 0:
-        d //= 2
-        twos += 1
-    while d % 5 == 0:
-        d //= 5
-        fives += 1
-    if d != 1:
-        return None
-    k = max(twos, fives)  # q = n / 10**k exactly
-    n = abs(q.numerator) * (10**k // q.denominator)
-    exponent = -k
-    while n and n % 10 == 0:
-        n //= 10
-        exponent += 1
-    if n.bit_length() > 3 * MAX_ENDPOINT_CHARS:  # more digits than the reader accepts
-        return None
-    digits = str(n)  # q = ±digits * 10**exponent
-    sign = "-" if q < 0 else ""
-    point = len(digits) + exponent  # digits before the decimal point
-    if -6 <= point <= 0:
-        return f"{sign}0.{'0' * -point}{digits}"
-    if 0 < point <= 21:
-        whole, frac = (digits + "0" * max(exponent, 0))[:point], digits[point:]
-        return f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}"
-    scientific = point - 1
-    if abs(scientific) > MAX_EXPONENT:
-        return None
-    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-    return f"{sign}{mantissa}e{scientific}"
-
-
 def domain_text(interval: Interval) -> str:
     """``interval`` as an interval string that :func:`parse_domain` reads back exactly
     (a single point as ``[2, 2]``, not ``{2}``)."""
     left = "(" if interval.lo_open else "["
     right = ")" if interval.hi_open else "]"
-    return f"{left}{format_endpoint(interval.lo)}, {format_endpoint(interval.hi)}{right}"
+    return f"{left}{exact_text(interval.lo)}, {exact_text(interval.hi)}{right}"
 
 
 def domain_word(interval: Interval) -> str:
