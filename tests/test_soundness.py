@@ -339,3 +339,19 @@ def test_second_order_stages_never_prove_a_trap(expr, variables):
     result = check(expr, variables, stages=("hessian", "sos"))
     assert result.convex.answer != "yes", result.explain()
     assert result.concave.answer != "yes", result.explain()
+
+
+# Found by the 400-example run of the extended strategy: a Piecewise piece undefined somewhere on
+# its reachable segment (x**(-3) at 0) was left out of the range, which became [-1, 0); x**2 then
+# "dominated" the Max and the whole was proved convex, although x**(-3) > x**2 on (0, 1).
+UNDEFINED_PIECES = [
+    ("Max(Piecewise((x**(-3), x <= -1), (x**(-3), True)), x**2)", {"x": "real"}),
+    ("Min(Piecewise((1/x, x >= 1), (log(x), True)), -x**2 - 5)", {"x": "real"}),
+]
+
+
+@pytest.mark.parametrize(("expr", "variables"), UNDEFINED_PIECES)
+def test_a_piece_undefined_on_its_segment_leaves_the_range_undefined(expr, variables):
+    result = check(expr, variables)
+    assert result.convex.answer != "yes", result.explain()
+    assert result.concave.answer != "yes", result.explain()
