@@ -170,6 +170,8 @@ def _check_witness(ctx: Context, question: str, w: dict[str, Any]) -> None:
 
     ts = sympy.Rational(t.numerator, t.denominator)
     try:
+        if not _exponents_are_constant(ctx.f):
+            raise ValueError("substitute unevaluated")
         gap = at(mid) - ts * at(a) - (1 - ts) * at(b)
     except (TypeError, ValueError):
         with sympy.evaluate(False):
@@ -185,6 +187,25 @@ def _check_witness(ctx: Context, question: str, w: dict[str, Any]) -> None:
     except Exception as exc:  # PrecisionExhausted and friends: cannot certify the sign
         raise CheckFailed(f"the gap's sign could not be certified ({type(exc).__name__})") from exc
     _require(value.is_real and value > 0, f"the gap evaluates to {value}, not positive")
+
+
+def _exponents_are_constant(f: Any) -> bool:
+    """Whether substituting rationals into ``f`` keeps every power's exponent a fixed number.
+
+    SymPy evaluates ``r**q`` exactly for rationals ``r`` and ``q``, and reduces it by computing
+    ``k**m`` for each prime factor ``k`` of ``r`` with ``m`` up to ``q``'s numerator: a point
+    that turns up in an exponent (``exp(y**2*log(y**2))`` becomes ``r**(p/q)`` with ``p`` near
+    10**14 at a witness midpoint) asks for an integer of 10**14 digits, which is how a random
+    soundness run was killed at 24 GB. Such functions are substituted unevaluated instead and
+    the gap evaluated by ``evalf``."""
+    import sympy
+
+    for node in sympy.preorder_traversal(f):
+        if isinstance(node, sympy.Pow) and not node.exp.is_number:
+            return False
+        if isinstance(node, sympy.exp) and node.args[0].has(sympy.log):
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
