@@ -116,7 +116,15 @@ def _is_zero(e: Any, ctx: Context | None = None) -> bool:
         return True
     # simplify the original too: cancel's normal form can hide an identity that simplify finds
     # in the unexpanded expression (tanh/cosh quotients)
-    return sympy.simplify(e) == 0 or sympy.simplify(canceled) == 0
+    if sympy.simplify(e) == 0 or sympy.simplify(canceled) == 0:
+        return True
+    # the prover's trigsimp writes exp(x)/(exp(x) + 1)**2 as 1/(4*cosh(x/2)**2): compare both
+    # in exponentials
+    hyperbolic = (sympy.sinh, sympy.cosh, sympy.tanh, sympy.sin, sympy.cos, sympy.tan)
+    if e.has(*hyperbolic):
+        in_exp = sympy.cancel(sympy.together(sympy.expand(e.rewrite(sympy.exp))))
+        return in_exp == 0 or sympy.simplify(in_exp) == 0
+    return False
 
 
 def _signed_symbols(ctx: Context) -> dict[Any, Any]:
