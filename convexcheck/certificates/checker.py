@@ -569,8 +569,13 @@ class _Ranges:
             _require(seg.within(domain), f"segment {seg} leaves the domain {domain}")
             box = {**domains, name: seg}
             for j in range(k):
-                _require(_truth(conditions[j], box) is False, f"condition {j} may hold on {seg}")
-            _require(_truth(conditions[k], box) is True, f"condition {k} may fail on {seg}")
+                _require(
+                    _truth_split(conditions[j], box, name) is False,
+                    f"condition {j} may hold on {seg}",
+                )
+            _require(
+                _truth_split(conditions[k], box, name) is True, f"condition {k} may fail on {seg}"
+            )
             r = enclose(values[k], box)
             if r is None:
                 return None
@@ -602,6 +607,41 @@ def _extreme(a, b, atom: str):
     lo, lo_open = pick(a.lo, a.lo_open, b.lo, b.lo_open, larger)
     hi, hi_open = pick(a.hi, a.hi_open, b.hi, b.hi_open, larger)
     return Interval(lo, hi, lo_open, hi_open)
+
+
+def _truth_split(cond, box, name: str) -> bool | None:
+    """:func:`_truth`, and where it cannot tell, the same on the pieces of the segment cut at
+    the thresholds of comparisons ``x op c`` (``(x <= 1) & (3e27 <= x)`` is false everywhere,
+    but on ``(-oo, oo)`` neither comparison alone is decided)."""
+    from convexcheck.symbolic import ir
+    from convexcheck.symbolic.interval import Interval
+
+    whole = _truth(cond, box)
+    if whole is not None:
+        return whole
+    seg = box[name]
+    cuts = set()
+    for node in ir.postorder(cond):
+        if node.op in ("<", "<="):
+            for side, other in (node.args, node.args[::-1]):
+                if side.op == "var" and side.value == name and other.op == "num":
+                    cuts.add(other.value)
+                if side.op == "Abs" and side.args[0].op == "var" and other.op == "num":
+                    cuts.update((other.value, -other.value))
+    points = sorted(c for c in cuts if seg.contains(c))
+    if not points or len(points) > 64:
+        return None
+    pieces = []
+    lo, lo_open = seg.lo, seg.lo_open
+    for c in points:
+        if lo < c:
+            pieces.append(Interval(lo, c, lo_open, True))
+        pieces.append(Interval(c, c))
+        lo, lo_open = c, True
+    if lo < seg.hi:
+        pieces.append(Interval(lo, seg.hi, lo_open, seg.hi_open))
+    values = {_truth(cond, {**box, name: piece}) for piece in pieces}
+    return values.pop() if len(values) == 1 else None
 
 
 def _truth(cond, box) -> bool | None:
