@@ -5,8 +5,8 @@ the checker as in the provers: SymPy's semantics *on the reals*, applied to the 
 written. SymPy itself evaluates on the complex branch (``sqrt(-4)`` is ``2*I`` and
 ``Abs(2*I)`` is ``2``), and its automatic simplification forgets conditions
 (``sqrt(x)**2`` becomes ``x``), so the final value alone cannot tell. This module walks the
-expression tree, computes every intermediate value exactly with SymPy and rejects the point if
-any of them is undefined:
+expression tree, computes every intermediate value exactly and rejects the point if any of them
+is undefined:
 
 * ``log(u)`` needs ``u > 0``; ``tan(u)`` needs ``cos(u) != 0``;
 * ``u**p`` with a negative integer ``p`` needs ``u != 0``; with a non-integer ``p``, ``u >= 0``
@@ -14,6 +14,12 @@ any of them is undefined:
 * a ``Piecewise`` is defined where the first piece whose condition holds is defined (the
   pieces not taken do not matter; a condition that cannot be decided rejects the point);
 * any non-real value rejects the point.
+
+Rational arithmetic is done exactly with :class:`fractions.Fraction` (within a size cap); every
+other value is a SymPy expression built *unevaluated* and read numerically at 60 digits when a
+sign is needed. Unevaluated on purpose: SymPy rewrites ``exp(q*log(r))`` into ``r**q`` and then
+computes ``r**q`` exactly, an integer of 10**14 digits at a witness midpoint of
+``exp(y**2*log(y**2))`` (how a random soundness run was once killed at 24 GB).
 
 It is written for the checker and shares no code with the provers' evaluators
 (:mod:`convexcheck.symbolic.witness`, :mod:`convexcheck.symbolic.evaluate`): if both sides
@@ -43,19 +49,32 @@ class Undecided(Exception):
 
 
 _UNDEFINED = object()
+#: Exact rational powers are computed only up to this many bits of result.
+_MAX_EXACT_BITS = 100_000
+
+
+def _sym(v: Any) -> Any:
+    """A SymPy object for ``v`` (a Fraction becomes an exact Rational)."""
+    import sympy
+
+    if isinstance(v, Fraction):
+        return sympy.Rational(v.numerator, v.denominator)
+    return v
 
 
 def sign(value: Any) -> int:
-    """-1, 0 or 1 for an exact real SymPy number; :class:`Undefined` if it is not real.
+    """-1, 0 or 1 for an exact real number; :class:`Undefined` if it is not real.
 
-    Read numerically at 60 digits, not through SymPy's assumptions (``is_real``,
-    ``is_positive``), whose answers on transcendental constants depend on internal
-    comparisons that can fail and then answer ``False``; a value within ``1e-40`` of zero
-    counts as 0 only when SymPy proves it zero, and is undecided otherwise.
+    A SymPy value is read numerically at 60 digits, not through SymPy's assumptions
+    (``is_real``, ``is_positive``), whose answers on transcendental constants depend on
+    internal comparisons that can fail and then answer ``False``; a value within ``1e-40`` of
+    zero counts as 0 only when SymPy proves it zero, and is undecided otherwise.
     """
     import sympy
 
-    if value is sympy.nan or value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+    if isinstance(value, Fraction):
+        return (value > 0) - (value < 0)
+    if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
         raise Undefined("an intermediate value is not finite")
     if value.is_Rational:
         return 1 if value > 0 else (-1 if value < 0 else 0)
@@ -70,9 +89,33 @@ def sign(value: Any) -> int:
             raise Undefined(f"an intermediate value {value} is not real")
         if abs(re) > margin:
             return 1 if re > 0 else -1
-    if value.is_zero:
+        if not approx.is_number:
+            raise Undecided(f"the sign of {value} cannot be decided")
+    if _safe_to_simplify(value) and sympy.simplify(value) == 0:
         return 0
     raise Undecided(f"the sign of {value} cannot be decided")
+
+
+def _safe_to_simplify(value: Any) -> bool:
+    """No power that SymPy would expand into a huge exact integer (``exp(q*log(r))`` is
+    ``r**q``; one big-integer power cannot be interrupted by any timer)."""
+    import sympy
+
+    for node in sympy.preorder_traversal(value):
+        if isinstance(node, sympy.Pow):
+            e = node.exp
+            if not (e.is_Rational and abs(e.p) < 1000 and e.q < 1000):
+                return False
+        if isinstance(node, sympy.exp) and node.args[0].has(sympy.log):
+            return False
+    return True
+
+
+def _unevaluated(function: Any, *args: Any) -> Any:
+    import sympy
+
+    with sympy.evaluate(False):
+        return function(*(_sym(a) for a in args))
 
 
 def _function(name: str):
@@ -92,34 +135,104 @@ def _function(name: str):
     }[name]
 
 
+def _exact_root(q: Fraction, n: int) -> Fraction | None:
+    def root(k: int) -> int | None:
+        if k.bit_length() > 4096:
+            return None
+        r = round(k ** (1.0 / n)) if k.bit_length() < 1000 else None
+        if r is None:
+            return None
+        for c in (r - 1, r, r + 1):
+            if c >= 0 and c**n == k:
+                return c
+        return None
+
+    a, b = root(q.numerator), root(q.denominator)
+    return None if a is None or b is None else Fraction(a, b)
+
+
+def _exact_power(base: Fraction, p: int) -> Fraction | None:
+    bits = max(base.numerator.bit_length(), base.denominator.bit_length())
+    return base**p if bits * abs(p) <= _MAX_EXACT_BITS else None
+
+
 def _power(node: Node, base: Any, exponent: Any) -> Any:
+    import sympy
+
     exponent_node = node.args[1]
     if exponent_node.op == "num" and isinstance(exponent_node.value, int):
-        if exponent_node.value < 0 and sign(base) == 0:
-            raise Undefined(f"0 raised to the power {exponent_node.value}")
-        return base**exponent
+        p = exponent_node.value
+        if p < 0 and sign(base) == 0:
+            raise Undefined(f"0 raised to the power {p}")
+        if isinstance(base, Fraction):
+            exact = _exact_power(base, p)
+            if exact is not None:
+                return exact
+        return _unevaluated(sympy.Pow, base, exponent)
     s = sign(base)
     if exponent_node.op == "num":
+        e = Fraction(exponent_node.value)  # type: ignore[arg-type]
         if s < 0:
-            raise Undefined(f"a negative number raised to the power {exponent_node.value}")
-        if s == 0 and exponent_node.value < 0:  # type: ignore[operator]
-            raise Undefined(f"0 raised to the power {exponent_node.value}")
+            raise Undefined(f"a negative number raised to the power {e}")
+        if s == 0:
+            if e < 0:
+                raise Undefined(f"0 raised to the power {e}")
+            return Fraction(0)
+        if isinstance(base, Fraction):
+            r = _exact_root(base, e.denominator)
+            exact = None if r is None else _exact_power(r, e.numerator)
+            if exact is not None:
+                return exact
     elif s <= 0:
         raise Undefined("a nonpositive number raised to a symbolic power")
-    return base**exponent
+    return _unevaluated(sympy.Pow, base, exponent)
+
+
+def _arith(op: str, args: list[Any]) -> Any:
+    import sympy
+
+    if all(isinstance(a, Fraction) for a in args):
+        out = args[0]
+        for a in args[1:]:
+            out = out + a if op == "add" else out * a
+        return out
+    return _unevaluated(sympy.Add if op == "add" else sympy.Mul, *args)
+
+
+def _difference(a: Any, b: Any) -> Any:
+    return _arith("add", [a, _arith("mul", [Fraction(-1), b])])
 
 
 def _extreme(values: list[Any], largest: bool) -> Any:
     best = values[0]
     for v in values[1:]:
-        s = sign(v - best)
+        s = sign(_difference(v, best))
         if (s > 0) if largest else (s < 0):
             best = v
     return best
 
 
+def _unary(op: str, u: Any) -> Any:
+    import sympy
+
+    if op == "log":
+        if sign(u) <= 0:
+            raise Undefined(f"log of the nonpositive number {u}")
+        return Fraction(0) if u == 1 else _unevaluated(sympy.log, u)
+    if op == "tan" and sign(_unevaluated(sympy.cos, u)) == 0:
+        raise Undefined(f"tan at its pole {u}")
+    if op == "Abs":
+        return abs(u) if isinstance(u, Fraction) else _unevaluated(sympy.Abs, u)
+    if isinstance(u, Fraction) and u == 0:
+        if op in ("exp", "cos", "cosh"):
+            return Fraction(1)
+        return Fraction(0)  # sin, tan, tanh, sinh, atan
+    return _unevaluated(_function(op), u)
+
+
 def evaluate_defined(root: Node, point: Mapping[str, Fraction | int]) -> Any:
-    """The exact SymPy value of ``root`` at ``point``; :class:`Undefined` where it is not defined.
+    """The exact value of ``root`` at ``point`` (a Fraction or an unevaluated SymPy number);
+    :class:`Undefined` where it is not defined.
 
     Raises :class:`Undecided` when a sign needed on the way cannot be decided rigorously.
     """
@@ -147,37 +260,25 @@ def evaluate_defined(root: Node, point: Mapping[str, Fraction | int]) -> Any:
                     raise Undefined("no piece of a Piecewise applies")
                 v: Any = chosen
             elif op == "num":
-                q = Fraction(node.value)  # type: ignore[arg-type]
-                v = sympy.Rational(q.numerator, q.denominator)
+                v = Fraction(node.value)  # type: ignore[arg-type]
             elif op == "var":
-                q = Fraction(point[node.value])  # type: ignore[index]
-                v = sympy.Rational(q.numerator, q.denominator)
+                v = Fraction(point[node.value])  # type: ignore[index]
             elif op == "const":
                 v = sympy.pi if node.value == "pi" else sympy.E
             elif op in ("True", "False"):
                 v = op == "True"
             else:
                 args = [get(a) for a in node.args]
-                if op == "add":
-                    v = sympy.Add(*args)
-                elif op == "mul":
-                    v = sympy.Mul(*args)
+                if op in ("add", "mul"):
+                    v = _arith(op, args)
                 elif op == "pow":
                     v = _power(node, *args)
-                elif op == "log":
-                    if sign(args[0]) <= 0:
-                        raise Undefined(f"log of the nonpositive number {args[0]}")
-                    v = sympy.log(args[0])
-                elif op == "tan":
-                    if sign(sympy.cos(args[0])) == 0:
-                        raise Undefined(f"tan at its pole {args[0]}")
-                    v = sympy.tan(args[0])
                 elif op in ("Max", "Min"):
                     v = _extreme(args, op == "Max")
                 elif op == "<":
-                    v = sign(args[1] - args[0]) > 0
+                    v = sign(_difference(args[1], args[0])) > 0
                 elif op == "<=":
-                    v = sign(args[1] - args[0]) >= 0
+                    v = sign(_difference(args[1], args[0])) >= 0
                 elif op == "And":
                     v = all(args)
                 elif op == "Or":
@@ -185,7 +286,7 @@ def evaluate_defined(root: Node, point: Mapping[str, Fraction | int]) -> Any:
                 elif op == "Not":
                     v = not args[0]
                 else:
-                    v = _function(op)(args[0])
+                    v = _unary(op, args[0])
             # Every other op maps real numbers to real numbers: by induction from the checks
             # above, no non-real value can arise, so no sign is asked of it (which could fail
             # to be decided for a value that is exactly zero in a way SymPy does not see).

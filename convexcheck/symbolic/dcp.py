@@ -37,6 +37,7 @@ from convexcheck.symbolic.atoms import (
     exp_base_atom,
     power_atom,
 )
+from convexcheck.symbolic.domains import domain_word
 from convexcheck.symbolic.interval import Interval
 from convexcheck.symbolic.ir import Node
 from convexcheck.symbolic.printer import labels, to_str
@@ -587,7 +588,7 @@ class Analysis:
             entries.append(entry)
         return {
             "kind": "dcp",
-            "domains": {name: str(r) for name, r in self.domains.items()},
+            "domains": {name: domain_word(r) for name, r in self.domains.items()},
             "root": index[id(self.root)],
             "nodes": entries,
         }

@@ -2,9 +2,16 @@
 
 Accepted: ``real``, ``positive``, ``nonnegative``, ``negative``, ``nonpositive`` (and the
 synonyms ``reals``, ``nonneg``, ``pos``, ``neg``, ``nonpos``), or an interval such as ``[0, 1]``,
-``(0, oo)``, ``[-1, 2)``, ``[1/2, 3.5]``. Endpoints are exact rationals or ``oo``/``-oo``
-(``inf`` accepted); an infinite endpoint is always open. Empty intervals are an error, because
-a claim about an empty set proves nothing a user wants.
+``(0, oo)``, ``[-1, 2)``, ``[1/2, 3.5]``, ``[1e-300, 1]``. Endpoints are exact rationals
+(integers, ``p/q``, decimals, scientific ``2.5e-30``) or ``oo``/``-oo`` (``inf`` accepted); an
+infinite endpoint is always open. A single point is ``[2, 2]`` (``{2}``, which older versions
+printed, is read too). Empty intervals are an error, because a claim about an empty set proves
+nothing a user wants.
+
+Whatever the tool prints as a domain (:func:`domain_word`, the ``variables`` of ``--json``
+output and of certificate documents) is read back by :func:`parse_domain` to the same interval:
+endpoints are written exactly, as the shorter of scientific notation (when the rational is a
+finite decimal) and ``p/q``.
 """
 
 from __future__ import annotations
@@ -22,7 +29,10 @@ from convexcheck.symbolic.interval import (
     POSITIVE,
     REALS,
     Interval,
+    exact_text,
 )
+
+format_endpoint = exact_text  # an endpoint written so that parse_domain reads it back exactly
 
 NAMED_DOMAINS: dict[str, Interval] = {
     "real": REALS,
@@ -38,7 +48,12 @@ NAMED_DOMAINS: dict[str, Interval] = {
 }
 
 _INTERVAL = re.compile(r"^\s*([\[(])\s*([^,\s]+)\s*,\s*([^,\s]+)\s*([\])])\s*$")
+_POINT = re.compile(r"^\s*\{\s*([^,\s{}]+)\s*\}\s*$")
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?(?:/\d+)?$")
+# An endpoint's text may be long: a float such as 1e-300 written exactly has about 330 digits
+# as p/q (and 750 as a decimal). The cap stays below Python's 4,300-digit limit on converting
+# between int and str; exponents have at most three digits (10**999 is a 1,000-digit integer).
+MAX_ENDPOINT_CHARS = 4_000
 
 
 def _endpoint(text: str, domain: str) -> Fraction | float:
@@ -47,7 +62,12 @@ def _endpoint(text: str, domain: str) -> Fraction | float:
         return INF
     if t in ("-oo", "-inf", "-infinity"):
         return -INF
-    if not _NUMBER.match(t) or len(t) > 200:
+    if len(t) > MAX_ENDPOINT_CHARS:
+        raise DomainError(
+            f"domain {domain[:60]!r}...: an endpoint is {len(t)} characters long "
+            f"(at most {MAX_ENDPOINT_CHARS})"
+        )
+    if not _NUMBER.match(t):
         raise DomainError(
             f"domain {domain!r}: endpoint {text!r} is not a rational number or oo "
             "(write e.g. 0, 1/2, 3.14, -oo)"
@@ -73,6 +93,10 @@ def parse_domain(spec: str | Interval) -> Interval:
     key = spec.strip().lower()
     if key in NAMED_DOMAINS:
         return NAMED_DOMAINS[key]
+    point = _POINT.match(spec)
+    if point:  # "{2}": the single point, as versions before 0.x printed it
+        value = _endpoint(point.group(1), spec)
+        return _checked(value, value, False, False, spec)
     m = _INTERVAL.match(spec)
     if not m:
         raise DomainError(
@@ -124,9 +148,18 @@ def resolve_domains(
     return out
 
 
+def domain_text(interval: Interval) -> str:
+    """``interval`` as an interval string that :func:`parse_domain` reads back exactly
+    (a single point as ``[2, 2]``, not ``{2}``)."""
+    left = "(" if interval.lo_open else "["
+    right = ")" if interval.hi_open else "]"
+    return f"{left}{exact_text(interval.lo)}, {exact_text(interval.hi)}{right}"
+
+
 def domain_word(interval: Interval) -> str:
-    """The contract word for ``interval`` if it is one of the named domains, else its string."""
+    """The contract word for ``interval`` if it is one of the named domains, else its interval
+    string (:func:`domain_text`); either is read back by :func:`parse_domain` unchanged."""
     for word in ("real", "positive", "nonnegative", "negative", "nonpositive"):
         if NAMED_DOMAINS[word] == interval:
             return word
-    return str(interval)
+    return domain_text(interval)

@@ -128,8 +128,71 @@ class Interval:
         return hash((self.lo, self.hi, self.lo_open, self.hi_open))
 
     def to_json(self) -> list:
-        """``[lo, hi, lo_open, hi_open]`` with endpoints as exact strings (``"oo"`` for inf)."""
-        return [_fmt(self.lo), _fmt(self.hi), self.lo_open, self.hi_open]
+        """``[lo, hi, lo_open, hi_open]`` with endpoints as exact strings (``"oo"`` for inf).
+
+        Exact means ``Fraction(text)`` is the endpoint: an outward-rounded float endpoint is
+        written as its exact value (``p/q`` or a decimal), never as its shortest ``repr``,
+        whose decimal value differs from the float and would narrow the enclosure."""
+        return [exact_text(self.lo), exact_text(self.hi), self.lo_open, self.hi_open]
+
+
+def exact_text(q: Endpoint) -> str:
+    """``q`` written exactly: ``Fraction(text) == q`` (and the domain reader reads it back).
+
+    A finite decimal (a denominator with no prime factor but 2 and 5) is written as a decimal,
+    in scientific notation when it is very large or small (``1e-300``, ``2.5e-30``); any other
+    rational as ``p/q``; whichever is shorter when both apply. ``oo``/``-oo`` for infinities."""
+    if q == INF:
+        return "oo"
+    if q == -INF:
+        return "-oo"
+    q = Fraction(q)
+    decimal = _decimal(q)
+    if q.denominator == 1 and (decimal is None or abs(q.numerator) < 10**21):
+        return str(q.numerator)
+    fraction = f"{q.numerator}/{q.denominator}"
+    if decimal is not None and len(decimal) <= len(fraction):
+        return decimal
+    return fraction
+
+
+MAX_EXACT_EXPONENT = 999  # scientific exponents the domain reader accepts (three digits)
+_MAX_DECIMAL_BITS = 12_000  # about 3,600 digits: below Python's int <-> str conversion limit
+
+
+def _decimal(q: Fraction) -> str | None:
+    """Exact decimal text of ``q`` (``None`` when it is not a finite decimal or too long)."""
+    d = q.denominator
+    twos = fives = 0
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    if d != 1:
+        return None
+    k = max(twos, fives)  # q = n / 10**k exactly
+    n = abs(q.numerator) * (10**k // q.denominator)
+    exponent = -k
+    while n and n % 10 == 0:
+        n //= 10
+        exponent += 1
+    if n.bit_length() > _MAX_DECIMAL_BITS:
+        return None
+    digits = str(n)  # q = ±digits * 10**exponent
+    sign = "-" if q < 0 else ""
+    point = len(digits) + exponent  # digits before the decimal point
+    if -6 <= point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if 0 < point <= 21:
+        whole, frac = (digits + "0" * max(exponent, 0))[:point], digits[point:]
+        return f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}"
+    scientific = point - 1
+    if abs(scientific) > MAX_EXACT_EXPONENT:
+        return None
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{mantissa}e{scientific}"
 
 
 def _fmt(q: Endpoint) -> str:

@@ -24,6 +24,7 @@ from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.calculus import diff
 from convexcheck.symbolic.dcp import QUESTIONS, DCPEngine, Failure, Step
+from convexcheck.symbolic.domains import domain_text
 from convexcheck.symbolic.interval import INF, Interval
 from convexcheck.symbolic.ir import Node, free_variables
 from convexcheck.symbolic.printer import to_str
@@ -211,6 +212,7 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
     failures: dict[str, Failure] = {}
     detail_segments = []
     out_range: Interval | None = None
+    undefined = False
 
     def fail(question: str, text: str) -> None:
         if verdict[question]:
@@ -233,7 +235,7 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
             if point_range is None:
                 for q in QUESTIONS:
                     fail(q, f"the piece {to_str(piece, limit=60)} is undefined at {x} = {seg.lo}")
-                out_range = rng
+                undefined = True
                 continue
             out_range = point_range if out_range is None else iv.hull(out_range, point_range)
             continue
@@ -249,6 +251,7 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
         if step.range is None:
             for q in QUESTIONS:
                 fail(q, f"the piece {to_str(piece, limit=60)} is undefined somewhere on {closed}")
+            undefined = True
             continue
         out_range = step.range if out_range is None else iv.hull(out_range, step.range)
         for q in QUESTIONS:
@@ -283,6 +286,11 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
                 f"at {x} = {b} the slope from the left {lo_slope} is not >= the slope "
                 f"from the right {hi_slope}",
             )
+    if undefined:
+        # a reachable piece undefined on its segment: the function has no range there, and the
+        # other pieces' hull is not one (Max(Piecewise((x**(-3), x <= -1), (x**(-3), True)),
+        # x**2) on the reals was "dominated" by x**2 through the range [-1, 0))
+        out_range = None
     return Step(
         node,
         out_range if out_range is not None else rng,
@@ -291,7 +299,14 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
         "piecewise",
         atom="Piecewise",
         failures=failures,
-        detail={"variable": x, "segments": detail_segments, "breakpoints": breakpoints},
+        detail={
+            "variable": x,
+            "segments": detail_segments,
+            "breakpoints": breakpoints,
+            # where each piece is the first whose condition holds (pieces missing here are
+            # unreachable and left out of the range): the checker re-proves each segment
+            "active": [{"interval": domain_text(seg), "piece": i} for seg, i in merged],
+        },
     )
 
 
