@@ -268,15 +268,15 @@ def test_proofs_verify_refuses_links_fifos_and_devices(tmp_path):
 
 
 def test_read_document_caps_size(tmp_path, monkeypatch):
-    from convexcheck.certificates import checker
+    from convexcheck.certificates import reading
 
     path = tmp_path / "big.json"
     path.write_text(json.dumps({"pad": "x" * 5000}))
-    monkeypatch.setattr(checker, "MAX_DOCUMENT_BYTES", 1000)
+    monkeypatch.setattr(reading, "MAX_DOCUMENT_BYTES", 1000)
     with pytest.raises(UnreadableDocument, match="limit"):
         read_document(path)
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
-    monkeypatch.setattr(checker, "MAX_DOCUMENT_BYTES", 10**6)
+    monkeypatch.setattr(reading, "MAX_DOCUMENT_BYTES", 10**6)
     with pytest.raises(UnreadableDocument):
         read_document(tmp_path / "deep.json")
 

@@ -1,0 +1,115 @@
+"""What every check of a certificate shares: the document's expression and domains read back
+(through the whitelisted parser and SymPy; nothing is ever evaluated as code), the failure
+type, and the identity test that the Hessian and SOS checks use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Report:
+    """The outcome of checking one document: ``ok`` only when no problem was found."""
+
+    name: str
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    trusted: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        if self.ok:
+            count = len(self.trusted)
+            extra = f" ({count} trusted step{'s' if count != 1 else ''})" if count else ""
+            return f"ok    {self.name}{extra}"
+        return f"FAIL  {self.name}: {'; '.join(self.problems)}"
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise CheckFailed(message)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading expressions and domains (parser + SymPy; nothing is ever evaluated as code)
+# ---------------------------------------------------------------------------------------------
+
+
+class Context:
+    def __init__(self, doc: dict[str, Any]) -> None:
+        import sympy
+
+        from convexcheck.symbolic.domains import parse_domain
+        from convexcheck.symbolic.parser import parse
+
+        self.doc = doc
+        self.root = parse(doc["expression"], max_length=None)
+        self.domains = {name: parse_domain(spec) for name, spec in doc["variables"].items()}
+        self.symbols = {name: sympy.Symbol(name, real=True) for name in self.domains}
+        self.f = self.sympy_of(doc["expression"])
+        self.trusted: list[str] = []
+
+    def node_of(self, text: str):
+        from convexcheck.symbolic.parser import parse
+
+        return parse(text, max_length=None)
+
+    def sympy_of(self, text: str):
+        from convexcheck.symbolic.sympy_bridge import to_sympy
+
+        return to_sympy(self.node_of(text), self.symbols)
+
+
+def is_zero(e: Any, ctx: Context | None = None) -> bool:
+    """Whether ``e`` is identically zero on the document's domains (``False``: not shown).
+
+    With ``ctx``, each variable is first replaced by a symbol carrying its domain's sign
+    (``positive``, ``nonnegative``, ...), so that ``sqrt(2*y**2)`` is ``sqrt(2)*y`` on
+    ``y > 0`` as the prover simplified it, not ``sqrt(2)*Abs(y)`` with a ``DiracDelta`` in its
+    second derivative; an identity that holds on the domain is all a certificate needs."""
+    import sympy
+
+    from convexcheck.symbolic.signs import polys_safe
+
+    if e == 0:
+        return True
+    if ctx is not None:
+        e = e.xreplace(_signed_symbols(ctx))
+    # cancel/simplify expand x**(10**9) densely: such identities are not checked, they fail
+    require(polys_safe(e), "exponents too large for the checker's identity tests")
+    canceled = sympy.cancel(sympy.together(e))
+    if canceled == 0:
+        return True
+    # simplify the original too: cancel's normal form can hide an identity that simplify finds
+    # in the unexpanded expression (tanh/cosh quotients)
+    if sympy.simplify(e) == 0 or sympy.simplify(canceled) == 0:
+        return True
+    # the prover's trigsimp writes exp(x)/(exp(x) + 1)**2 as 1/(4*cosh(x/2)**2): compare both
+    # in exponentials
+    hyperbolic = (sympy.sinh, sympy.cosh, sympy.tanh, sympy.sin, sympy.cos, sympy.tan)
+    if e.has(*hyperbolic):
+        in_exp = sympy.cancel(sympy.together(sympy.expand(e.rewrite(sympy.exp))))
+        return in_exp == 0 or sympy.simplify(in_exp) == 0
+    return False
+
+
+def _signed_symbols(ctx: Context) -> dict[Any, Any]:
+    import sympy
+
+    out = {}
+    for name, symbol in ctx.symbols.items():
+        d = ctx.domains[name]
+        if d.positive:
+            out[symbol] = sympy.Symbol(name, positive=True)
+        elif d.nonneg:
+            out[symbol] = sympy.Symbol(name, nonnegative=True)
+        elif d.negative:
+            out[symbol] = sympy.Symbol(name, negative=True)
+        elif d.nonpos:
+            out[symbol] = sympy.Symbol(name, nonpositive=True)
+    return out
