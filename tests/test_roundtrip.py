@@ -170,7 +170,11 @@ def test_a_constant_factor_of_the_wrong_sign_is_rejected():
     doc = _dcp_doc("log(exp(2) + 1)*x**2", {}, "convex")
     bad = copy.deepcopy(doc)
     _node(bad, "log(exp(2) + 1)")["expr"] = "-log(exp(2) + 1)"
-    assert "is not >= 0" in verify_document(bad).problems[0]
+    report = verify_document(bad)
+    # rejected by the sign of the factor, or first by the rebuilt product (-c*x**2 is not
+    # c*x**2): either way never accepted
+    assert not report.ok
+    assert "is not >= 0" in report.problems[0] or "is not what scale makes" in report.problems[0]
 
 
 # ---- --json output is accepted back as input -----------------------------------------------
@@ -225,3 +229,18 @@ def test_json_output_is_accepted_back_as_input(expr, var_options):
                     assert parse_domain(data["variables"][name]).contains(Fraction(value))
         report = verify_document(doc)
         assert report.ok, (expr, question, report.problems)
+
+
+def test_piecewise_condition_affine_in_the_variable_is_split_at_its_threshold():
+    """Found by the 10,000-example run: ``(2*x - 1 < 1) | (1/10 < 2*x - 1)`` holds on all of
+    ``[0, oo)`` but neither comparison alone is decided there; the checker cut the segment only
+    at thresholds of ``x op c`` and rejected the prover's (correct) segments."""
+    expr = (
+        "Piecewise((x, x < -1), (x, x < -10000), (-3, (2*x - 1 < 1) | (1/10 < 2*x - 1)), "
+        "(x, True))**(-2)"
+    )
+    result = check(expr, {"x": "nonnegative"})
+    assert result.curvature == "affine"
+    for question in ("convex", "concave"):
+        report = verify_document(json.loads(json.dumps(document(result, question))))
+        assert report.ok, report.problems

@@ -44,6 +44,10 @@ from convexcheck.symbolic.printer import labels, to_str
 from convexcheck.symbolic.ranges import node_range
 
 QUESTIONS = ("convex", "concave")
+#: Characters of a node's text in a certificate before it is cut (``...``): long enough that the
+#: checker can read the expressions of real derivations in full (it rebuilds the cut ones from
+#: their children), short enough that a deep tree's document stays linear in practice.
+DOCUMENT_TEXT_LIMIT = 1000
 # ops whose patterns can turn a one-sided proof into an affine one cheaply (Abs(u) = u, ...)
 _UPGRADABLE = frozenset({"Abs", "Max", "Min"})
 
@@ -566,7 +570,7 @@ class Analysis:
         texts: dict[int, str] = {}
         for n in reversed(nodes):  # root first; synthetic pattern nodes get their own pass
             if id(n) not in texts:
-                texts.update(labels(n, limit=200))
+                texts.update(labels(n, limit=DOCUMENT_TEXT_LIMIT))
         entries = []
         for n in nodes:
             s = self.engine.steps[n]

@@ -183,6 +183,18 @@ def _base_condition(exponent: Node) -> tuple[bool, bool]:
     return (True, True)
 
 
+def powers_compose_on_the_same_set(a: Number, n: int) -> bool:
+    """Whether ``(u**a)**n`` and ``u**(a*n)`` are defined for the same ``u`` (integer ``n``).
+
+    ``(x**(3/2))**2`` needs ``x >= 0`` and ``x**3`` does not; ``(x**2)**(-1)`` and ``x**(-2)``
+    both need ``x != 0``. Rewrites that distribute a power (the IR's fold, the DCP engine's
+    ``(x*y)**p`` pattern) may apply it only when this holds.
+    """
+    a = Fraction(a)
+    before = _merged_condition([_base_condition(num(a)), (False, n < 0 < a)])
+    return _base_condition(num(a * n)) == before
+
+
 def _merged_condition(conditions: Iterable[tuple[bool, bool]]) -> tuple[bool, bool]:
     nonneg = nonzero = False
     for a, b in conditions:
@@ -413,10 +425,8 @@ def power(base: Node, exponent: Node) -> Node:
         # both are defined on the same set: (x**(3/2))**2 needs x >= 0, x**3 does not.
         if base.op == "pow" and isinstance(e, int) and base.args[1].op == "num":
             inner, a = base.args[0], Fraction(base.args[1].value)  # type: ignore[arg-type]
-            before = _merged_condition([_base_condition(base.args[1]), (False, e < 0 < a)])
-            after = num(a * e)
-            if _is_positive_constant(inner) or _base_condition(after) == before:
-                return power(inner, after)
+            if _is_positive_constant(inner) or powers_compose_on_the_same_set(a, e):
+                return power(inner, num(a * e))
     return _make("pow", (base, exponent))
 
 

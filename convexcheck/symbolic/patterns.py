@@ -246,7 +246,8 @@ def sigmoid(engine: DCPEngine, node: Node, rng) -> Step | None:
 
 def power_of_product(engine: DCPEngine, node: Node, rng) -> Step | None:
     """``(c*x**a*y**b)**p = c**p * x**(a*p) * y**(b*p)`` for ``c > 0`` and ``x, y >= 0``
-    (or any signs when ``p`` is an integer)."""
+    (or any signs when ``p`` is an integer and each ``x**(a*p)`` is defined where ``(x**a)**p``
+    is, see :func:`convexcheck.symbolic.ir.powers_compose_on_the_same_set`)."""
     base, exponent = node.args
     if base.op != "mul" or exponent.op != "num":
         return None
@@ -261,6 +262,10 @@ def power_of_product(engine: DCPEngine, node: Node, rng) -> Step | None:
             continue
         b, a = (f.args[0], f.args[1]) if f.op == "pow" else (f, ir.ONE)
         if a.op != "num" or (not integer and not _nonneg(engine, b)):
+            return None
+        if integer and not ir.powers_compose_on_the_same_set(a.value, p):  # type: ignore[arg-type]
+            # (2*sqrt(x))**2 is 4*x only where sqrt(x) is defined: the rewrite would drop
+            # x >= 0 (and (2/x)**(-1) = x/2 would drop x != 0)
             return None
         factors.append(ir.power(b, ir.num(Fraction(a.value) * Fraction(p))))  # type: ignore[arg-type]
     replacement = ir.mul(*factors)
