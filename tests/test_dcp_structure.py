@@ -8,7 +8,6 @@ that ``-x**2`` is a rewrite of ``x**2``, or reuse a genuine derivation for anoth
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
