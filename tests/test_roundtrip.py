@@ -184,8 +184,8 @@ JSON_CASES = [
     ("exp(x) + y", ["x=[2, 2]", "y=[1e-300, 1]"]),
     ("x*y", ["x=[-1, 1e-30]"]),
     ("Piecewise((x**2, x <= 0), (x, x <= 1), (2*x - 1, True))", ["x=[-1/3, 2]"]),
-    # (a leading "-" is read as an option today: the CLI argv fix is another part of issue 10)
     ("2 - log(x)", ["x=(0, 1e-300]"]),
+    ("-log(x)", ["x=positive"]),  # a leading "-" is an expression, not an option
 ]
 
 
@@ -244,3 +244,13 @@ def test_piecewise_condition_affine_in_the_variable_is_split_at_its_threshold():
     for question in ("convex", "concave"):
         report = verify_document(json.loads(json.dumps(document(result, question))))
         assert report.ok, report.problems
+
+
+def test_a_tiny_exact_gap_is_not_rounded_to_zero_by_the_checker():
+    """Found by the 10,000-example run: the checker passed an exact rational gap through
+    ``nsimplify``, which returned 0 for 18867/652190000000000000000000000000000000."""
+    expr = "Piecewise((x, x <= -3), (100000000, True))**2/(10000000000000000000000000000/x)"
+    result = check(expr, {"x": "real"})
+    assert result.convex.answer == "no"
+    report = verify_document(json.loads(json.dumps(document(result, "convex"))))
+    assert report.ok, report.problems
