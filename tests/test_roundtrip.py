@@ -254,3 +254,25 @@ def test_a_tiny_exact_gap_is_not_rounded_to_zero_by_the_checker():
     assert result.convex.answer == "no"
     report = verify_document(json.loads(json.dumps(document(result, "convex"))))
     assert report.ok, report.problems
+
+
+@pytest.mark.parametrize(
+    ("expr", "variables", "question"),
+    [
+        # evalf raised TypeError on SymPy's substituted form; the checker now evaluates as written
+        ("Piecewise((x, x <= -3), (log(exp(x*log(x)) + 1), True))", {"x": "real"}, "convex"),
+        # a nonzero sign far below 1e-40 (tanh(6e-300) against sqrt(2)*6e-300) is still a sign
+        (
+            "Piecewise((-7/2000000000000000, (2*x - 1 <= 0) | (10000000000000000 < 2*x - 1)), "
+            "(5, (x <= 1/2) | (1/10000000000000000000000000000 <= x)), (y, True))**2"
+            "/Max(tanh(x), sqrt(2*x**2))",
+            {"x": "[1e-300, 1]", "y": "[2.999999, 3)"},
+            "concave",
+        ),
+    ],
+)
+def test_witnesses_found_by_the_random_hunt_are_accepted(expr, variables, question):
+    result = check(expr, variables)
+    assert getattr(result, question).answer == "no"
+    report = verify_document(json.loads(json.dumps(document(result, question))))
+    assert report.ok, report.problems

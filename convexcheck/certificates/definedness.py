@@ -65,10 +65,11 @@ def _sym(v: Any) -> Any:
 def sign(value: Any) -> int:
     """-1, 0 or 1 for an exact real number; :class:`Undefined` if it is not real.
 
-    A SymPy value is read numerically at 60 digits, not through SymPy's assumptions
-    (``is_real``, ``is_positive``), whose answers on transcendental constants depend on
-    internal comparisons that can fail and then answer ``False``; a value within ``1e-40`` of
-    zero counts as 0 only when SymPy proves it zero, and is undecided otherwise.
+    A SymPy value is read by ``evalf(strict=True)`` at 60 digits (which raises rather than
+    return digits it cannot guarantee), not through SymPy's assumptions (``is_real``,
+    ``is_positive``), whose answers on transcendental constants depend on internal comparisons
+    that can fail and then answer ``False``; a value that evaluates to 0 counts as 0 only when
+    SymPy proves it zero, and is undecided otherwise.
     """
     import sympy
 
@@ -79,18 +80,17 @@ def sign(value: Any) -> int:
     if value.is_Rational:
         return 1 if value > 0 else (-1 if value < 0 else 0)
     try:
+        # strict: evalf raises rather than return digits it cannot guarantee, so a nonzero
+        # result has the right sign however small it is (tanh(6e-300) - sqrt(2)*6e-300)
         approx = sympy.N(value, _SIGN_DIGITS, strict=True)
     except Exception:  # PrecisionExhausted and friends: an exact zero, or too hard
         approx = None
-    margin = sympy.Float(10) ** -_SIGN_MARGIN
-    if approx is not None:
+    if approx is not None and approx.is_number:
         re, im = approx.as_real_imag()
-        if abs(im) > margin:
+        if im != 0 and abs(im) > sympy.Float(10) ** -_SIGN_MARGIN * max(1, abs(re)):
             raise Undefined(f"an intermediate value {value} is not real")
-        if abs(re) > margin:
+        if re != 0:
             return 1 if re > 0 else -1
-        if not approx.is_number:
-            raise Undecided(f"the sign of {value} cannot be decided")
     if _safe_to_simplify(value) and sympy.simplify(value) == 0:
         return 0
     raise Undecided(f"the sign of {value} cannot be decided")
