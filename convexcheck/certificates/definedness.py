@@ -91,12 +91,12 @@ def sign(value: Any) -> int:
             raise Undefined(f"an intermediate value {value} is not real")
         if re != 0:
             return 1 if re > 0 else -1
-    if _safe_to_simplify(value) and sympy.simplify(value) == 0:
+    if safe_to_simplify(value) and sympy.simplify(value) == 0:
         return 0
     raise Undecided(f"the sign of {value} cannot be decided")
 
 
-def _safe_to_simplify(value: Any) -> bool:
+def safe_to_simplify(value: Any) -> bool:
     """No power that SymPy would expand into a huge exact integer (``exp(q*log(r))`` is
     ``r**q``; one big-integer power cannot be interrupted by any timer)."""
     import sympy

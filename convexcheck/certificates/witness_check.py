@@ -35,7 +35,6 @@ def _value_at(ctx: Context, label: str, point: dict[str, Fraction]) -> Any:
 
 
 def check_witness(ctx: Context, question: str, w: dict[str, Any]) -> None:
-    import sympy
 
     t = Fraction(w["t"])
     require(0 < t < 1, f"t = {t} is not in (0, 1)")
@@ -56,16 +55,50 @@ def check_witness(ctx: Context, question: str, w: dict[str, Any]) -> None:
             gap = -gap
         require(gap > 0, f"the exact gap is {gap}, not positive")
         return
-    ts = sympy.Rational(t.numerator, t.denominator)
-    with sympy.evaluate(False):
-        gap = _sym(fm) - ts * _sym(fa) - (1 - ts) * _sym(fb)
-        if question == "concave":
-            gap = -gap
+    _require_refuting_sign(fm, fa, fb, t, 1 if question == "convex" else -1)
+
+
+def _require_refuting_sign(fm: Any, fa: Any, fb: Any, t: Fraction, sign: int) -> None:
+    """``sign * (fm - t*fa - (1-t)*fb) > 0``, certified numerically.
+
+    Each value is read by ``evalf(strict=True)`` (which raises rather than return digits it
+    cannot guarantee) at increasing precision, and the gap's sign is accepted only once the
+    gap is larger than the sum of the three values' error bounds. The values are never combined
+    symbolically: SymPy's flattening of a product would merge ``exp`` factors and rebuild the
+    10**14-digit powers that evaluation as written avoids. A gap that is exactly 0 is never
+    certified, as it should not be.
+    """
+    import mpmath
+
+    weights = (Fraction(1), -t, t - 1)
+    for digits in (30, 60, 120, 240):
+        approx = [_approx(v, digits) for v in (fm, fa, fb)]
+        with mpmath.workdps(2 * digits + 20):
+            values = [mpmath.mpf(a._to_mpmath(mpmath.mp.prec)) for a in approx]
+            gap = sign * mpmath.fsum(
+                mpmath.mpf(w.numerator) / w.denominator * v for w, v in zip(weights, values)
+            )
+            bound = mpmath.fsum(abs(v) for v in values) * mpmath.mpf(10) ** (2 - digits)
+            if gap > bound:
+                return
+            if gap < -bound:
+                raise CheckFailed(f"the gap evaluates to {mpmath.nstr(gap, 15)}, not positive")
+    raise CheckFailed("the gap's sign could not be certified (it is 0 to 240 digits)")
+
+
+def _approx(v: Any, digits: int) -> Any:
+    """``v`` to ``digits`` guaranteed digits; an exact zero (``exp(1) - exp(1)`` as written)
+    only where SymPy proves it zero."""
+    import sympy
+
+    from convexcheck.certificates.definedness import safe_to_simplify
+
     try:
-        value = gap.evalf(30, strict=True)
-    except Exception as exc:  # PrecisionExhausted and friends: cannot certify the sign
+        return sympy.N(_sym(v), digits, strict=True)
+    except Exception as exc:  # PrecisionExhausted and friends
+        if safe_to_simplify(v) and sympy.simplify(v) == 0:
+            return sympy.Float(0)
         raise CheckFailed(f"the gap's sign could not be certified ({type(exc).__name__})") from exc
-    require(value.is_real and value > 0, f"the gap evaluates to {value}, not positive")
 
 
 def _sym(v: Any) -> Any:
