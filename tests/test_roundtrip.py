@@ -276,3 +276,22 @@ def test_witnesses_found_by_the_random_hunt_are_accepted(expr, variables, questi
     assert getattr(result, question).answer == "no"
     report = verify_document(json.loads(json.dumps(document(result, question))))
     assert report.ok, report.problems
+
+
+def test_a_nested_piecewise_piece_is_enclosed_by_the_piece_it_selects():
+    """Found by the random hunt: the checker enclosed a piece that is itself a ``Piecewise`` by
+    the hull of all its pieces and rejected the prover's (correct, tighter) range."""
+    expr = (
+        "log(exp(Piecewise((Piecewise((-35000000000000, ~(Abs(x) < 3000000000000000)), "
+        "(5, (x < 2) & (2*x - 1 <= 1)), (x, True)), x <= -3), "
+        "(Piecewise((3/10000000, x <= 5), (x, True)), True))) + 1)"
+    )
+    result = check(expr, {"x": "[1e29, 1e30]"})
+    assert result.convex.answer == "yes"
+    report = verify_document(json.loads(json.dumps(document(result, "convex"))))
+    assert report.ok, report.problems
+    # a tampered range that the selected piece does not give is still rejected
+    doc = json.loads(json.dumps(document(result, "convex")))
+    node = next(n for n in doc["certificate"]["nodes"] if n["rule"] == "piecewise")
+    node["range"] = ["2e29", "1e30", False, False]
+    assert not verify_document(doc).ok

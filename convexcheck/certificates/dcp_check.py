@@ -177,7 +177,6 @@ class _Ranges:
         the variable's domain. A piece on no segment is unreachable and adds nothing."""
         from convexcheck.symbolic import interval as iv
         from convexcheck.symbolic.domains import parse_domain
-        from convexcheck.symbolic.ranges import enclose
 
         detail = entry.get("detail") or {}
         active = detail.get("active")
@@ -205,7 +204,7 @@ class _Ranges:
             require(
                 _truth_split(conditions[k], box, name) is True, f"condition {k} may fail on {seg}"
             )
-            r = enclose(values[k], box)
+            r = _enclose_piece(values[k], box, name)
             if r is None:
                 return None
             out = r if out is None else iv.hull(out, r)
@@ -220,6 +219,28 @@ class _Ranges:
             cover = iv.hull(cover, seg)
         require(domain.within(cover), f"the segments do not cover {domain}")
         return out
+
+
+def _enclose_piece(value, box, name: str):
+    """Enclosure of a piece over its segment; a piece that is itself a ``Piecewise`` is
+    enclosed by the piece its conditions select there (each decided on the segment, in order),
+    not by the hull of all its pieces (``Piecewise((3e-7, x <= 5), (x, True))`` on
+    ``[1e29, 1e30]`` is ``x`` there)."""
+    from convexcheck.symbolic.ranges import enclose
+
+    while value.op == "Piecewise":
+        chosen = None
+        for piece, cond in zip(value.args[0::2], value.args[1::2]):
+            truth = _truth_split(cond, box, name)
+            if truth is None:
+                return enclose(value, box)
+            if truth:
+                chosen = piece
+                break
+        if chosen is None:
+            return None  # no piece applies somewhere on the segment: undefined there
+        value = chosen
+    return enclose(value, box)
 
 
 def _extreme(a, b, atom: str):
