@@ -295,3 +295,18 @@ def test_a_nested_piecewise_piece_is_enclosed_by_the_piece_it_selects():
     node = next(n for n in doc["certificate"]["nodes"] if n["rule"] == "piecewise")
     node["range"] = ["2e29", "1e30", False, False]
     assert not verify_document(doc).ok
+
+
+def test_a_piece_sympy_cannot_build_does_not_break_the_check():
+    """Found by the random hunt: ``Max(1/(4*x), log(-3))`` in a piece never taken made the
+    checker's SymPy form raise while being built ("malformed document")."""
+    expr = (
+        "Piecewise((-7/20000000000000000000000000000000000000000000000000000000000, "
+        "2*x - 1 <= 1/2), (x**4 + 1/200000000000000000, (-1 < Abs(x)) & (2*x - 1 <= 3)), "
+        "(Max(1/(4*x), log(-3)), True))"
+    )
+    result = check(expr, {"x": "negative"})
+    assert result.curvature == "affine"
+    for question in ("convex", "concave"):
+        report = verify_document(json.loads(json.dumps(document(result, question))))
+        assert report.ok, report.problems

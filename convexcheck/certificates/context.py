@@ -51,8 +51,17 @@ class Context:
         self.root = parse(doc["expression"], max_length=None)
         self.domains = {name: parse_domain(spec) for name, spec in doc["variables"].items()}
         self.symbols = {name: sympy.Symbol(name, real=True) for name in self.domains}
-        self.f = self.sympy_of(doc["expression"])
         self.trusted: list[str] = []
+        self._f: Any = None
+
+    @property
+    def f(self) -> Any:
+        """SymPy's form of the expression, built only for the checks that differentiate it: a
+        witness is checked on the expression as written, and SymPy cannot even build some
+        expressions that are fine there (``Max(1/(4*x), log(-3))`` in a piece never taken)."""
+        if self._f is None:
+            self._f = self.sympy_of(self.doc["expression"])
+        return self._f
 
     def node_of(self, text: str):
         from convexcheck.symbolic.parser import parse
