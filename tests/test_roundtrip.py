@@ -310,3 +310,13 @@ def test_a_piece_sympy_cannot_build_does_not_break_the_check():
     for question in ("convex", "concave"):
         report = verify_document(json.loads(json.dumps(document(result, question))))
         assert report.ok, report.problems
+
+
+def test_a_pattern_range_is_taken_for_the_parents_of_the_pattern_node():
+    """Found by the 10,000 run: ``x*log(x) >= -1/e`` (the xlogx pattern's image) was trusted for
+    the pattern node but the checker derived ``x + x*log(x)`` from interval arithmetic's
+    ``(-oo, oo)`` and rejected the sum's (correct) range."""
+    result = check("log(exp(x + x*log(x)) + 1)", {"x": "positive"})
+    assert result.convex.answer == "yes"
+    report = verify_document(json.loads(json.dumps(document(result, "convex"))))
+    assert report.ok, report.problems

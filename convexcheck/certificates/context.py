@@ -90,7 +90,11 @@ def is_zero(e: Any, ctx: Context | None = None) -> bool:
     if ctx is not None:
         e = e.xreplace(_signed_symbols(ctx))
     # cancel/simplify expand x**(10**9) densely: such identities are not checked, they fail
-    require(polys_safe(e), "exponents too large for the checker's identity tests")
+    if not polys_safe(e):
+        # no cancel/simplify (they expand exp(n*x) densely); a plain expansion is safe and
+        # settles an identity whose sides differ only in how they are multiplied out
+        require(sympy.expand(e) == 0, "exponents too large for the checker's identity tests")
+        return True
     canceled = sympy.cancel(sympy.together(e))
     if canceled == 0:
         return True
