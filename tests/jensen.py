@@ -21,11 +21,12 @@ def sample_domain(domain: Interval, n: int, rng: np.random.Generator) -> np.ndar
         x = hi - np.exp(rng.uniform(-7, 4.5, n))
     else:
         x = rng.uniform(lo, hi, n)
-    # keep clear of open ends
+    # keep clear of open ends, by at most a quarter of the width ((0, 1e-300] is a domain too)
+    quarter = (hi - lo) / 4 if lo != -INF and hi != INF else np.inf
     if domain.lo_open and lo != -INF:
-        x = np.maximum(x, lo + 1e-9 * (1 + abs(lo)))
+        x = np.maximum(x, lo + min(1e-9 * (1 + abs(lo)), quarter))
     if domain.hi_open and hi != INF:
-        x = np.minimum(x, hi - 1e-9 * (1 + abs(hi)))
+        x = np.minimum(x, hi - min(1e-9 * (1 + abs(hi)), quarter))
     return x
 
 
@@ -60,8 +61,11 @@ def _clip(d: Interval):
     clipped onto the open end 0 of ``negative`` is outside the domain, where ``9/x`` is inf)."""
     lo = -np.inf if d.lo == -INF else float(Fraction(d.lo))
     hi = np.inf if d.hi == INF else float(Fraction(d.hi))
+    # the offset stays inside the interval: on (0, 1e-300] a fixed 1e-9 would clip every
+    # short segment to 1e-9, outside the domain (a false "WRONG PROOF" in the random hunt)
+    quarter = (hi - lo) / 4 if np.isfinite(hi - lo) else np.inf
     if d.lo_open and np.isfinite(lo):
-        lo += 1e-9 * (1 + abs(lo))
+        lo += min(1e-9 * (1 + abs(lo)), quarter)
     if d.hi_open and np.isfinite(hi):
-        hi -= 1e-9 * (1 + abs(hi))
+        hi -= min(1e-9 * (1 + abs(hi)), quarter)
     return lo, hi

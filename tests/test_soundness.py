@@ -355,3 +355,28 @@ def test_a_piece_undefined_on_its_segment_leaves_the_range_undefined(expr, varia
     result = check(expr, variables)
     assert result.convex.answer != "yes", result.explain()
     assert result.concave.answer != "yes", result.explain()
+
+
+def test_jensen_sampling_stays_inside_a_tiny_open_domain():
+    """Found by the random hunt: on ``(0, 1e-300]`` the harness kept clear of the open end by a
+    fixed 1e-9, which put every sample outside the domain and reported a false WRONG PROOF."""
+    import numpy as np
+
+    from tests.jensen import sample_domain, worst_jensen_gap
+
+    d = parse_domain("(0, 1e-300]")
+    x = sample_domain(d, 500, np.random.default_rng(0))
+    assert np.all((x > 0) & (x <= 1e-300))
+    root = ir.power(
+        ir.piecewise(
+            [
+                (
+                    ir.num(Fraction(1, 2)),
+                    ir.relation("<=", ir.num(Fraction(1, 10**19)), ir.func("Abs", ir.var("x"))),
+                ),
+                (ir.num(5), ir.TRUE),
+            ]
+        ),
+        ir.num(Fraction(5, 3)),
+    )
+    assert worst_jensen_gap(root, {"x": d}, "concave", n=1500)[0] <= 0
