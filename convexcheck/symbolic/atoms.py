@@ -38,11 +38,10 @@ from convexcheck.symbolic.interval import (
     hull,
     image_monotone,
     intersect,
-    ipow_int,
-    ipow_rational,
     widen_down,
     widen_up,
 )
+from convexcheck.symbolic.interval_powers import ipow_int, ipow_rational
 
 CONVEX, CONCAVE, AFFINE = "convex", "concave", "affine"
 INCREASING, DECREASING, NONMONOTONE = "nondecreasing", "nonincreasing", "nonmonotone"
