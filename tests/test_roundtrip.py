@@ -320,3 +320,13 @@ def test_a_pattern_range_is_taken_for_the_parents_of_the_pattern_node():
     assert result.convex.answer == "yes"
     report = verify_document(json.loads(json.dumps(document(result, "convex"))))
     assert report.ok, report.problems
+
+
+def test_a_gap_with_thousands_of_digits_is_checked_exactly():
+    """Found by the hostile-input property test: the witness of ``Min(x**1000, x)`` has an exact
+    gap of more than 4,300 digits, and the checker formatted it into its (unused) failure
+    message before comparing, which Python refuses ("malformed document")."""
+    result = check("Min(x**1000, x)", {"x": "real"})
+    assert result.convex.answer == "no"
+    report = verify_document(json.loads(json.dumps(document(result, "convex"))))
+    assert report.ok, report.problems

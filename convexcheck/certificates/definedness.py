@@ -53,6 +53,15 @@ _UNDEFINED = object()
 _MAX_EXACT_BITS = 100_000
 
 
+def _show(v: Any) -> str:
+    """A short printable form (str() of a huge integer raises past 4,300 digits)."""
+    try:
+        text = str(v)
+    except ValueError:
+        return "a number too long to print"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def _sym(v: Any) -> Any:
     """A SymPy object for ``v`` (a Fraction becomes an exact Rational)."""
     import sympy
@@ -88,12 +97,12 @@ def sign(value: Any) -> int:
     if approx is not None and approx.is_number:
         re, im = approx.as_real_imag()
         if im != 0 and abs(im) > sympy.Float(10) ** -_SIGN_MARGIN * max(1, abs(re)):
-            raise Undefined(f"an intermediate value {value} is not real")
+            raise Undefined(f"an intermediate value {_show(value)} is not real")
         if re != 0:
             return 1 if re > 0 else -1
     if safe_to_simplify(value) and sympy.simplify(value) == 0:
         return 0
-    raise Undecided(f"the sign of {value} cannot be decided")
+    raise Undecided(f"the sign of {_show(value)} cannot be decided")
 
 
 def safe_to_simplify(value: Any) -> bool:
@@ -163,7 +172,7 @@ def _power(node: Node, base: Any, exponent: Any) -> Any:
     if exponent_node.op == "num" and isinstance(exponent_node.value, int):
         p = exponent_node.value
         if p < 0 and sign(base) == 0:
-            raise Undefined(f"0 raised to the power {p}")
+            raise Undefined(f"0 raised to the power {_show(p)}")
         if isinstance(base, Fraction):
             exact = _exact_power(base, p)
             if exact is not None:
@@ -173,10 +182,10 @@ def _power(node: Node, base: Any, exponent: Any) -> Any:
     if exponent_node.op == "num":
         e = Fraction(exponent_node.value)  # type: ignore[arg-type]
         if s < 0:
-            raise Undefined(f"a negative number raised to the power {e}")
+            raise Undefined(f"a negative number raised to the power {_show(e)}")
         if s == 0:
             if e < 0:
-                raise Undefined(f"0 raised to the power {e}")
+                raise Undefined(f"0 raised to the power {_show(e)}")
             return Fraction(0)
         if isinstance(base, Fraction):
             r = _exact_root(base, e.denominator)
@@ -217,10 +226,10 @@ def _unary(op: str, u: Any) -> Any:
 
     if op == "log":
         if sign(u) <= 0:
-            raise Undefined(f"log of the nonpositive number {u}")
+            raise Undefined(f"log of the nonpositive number {_show(u)}")
         return Fraction(0) if u == 1 else _unevaluated(sympy.log, u)
     if op == "tan" and sign(_unevaluated(sympy.cos, u)) == 0:
-        raise Undefined(f"tan at its pole {u}")
+        raise Undefined(f"tan at its pole {_show(u)}")
     if op == "Abs":
         return abs(u) if isinstance(u, Fraction) else _unevaluated(sympy.Abs, u)
     if isinstance(u, Fraction) and u == 0:

@@ -37,13 +37,15 @@ def _value_at(ctx: Context, label: str, point: dict[str, Fraction]) -> Any:
 def check_witness(ctx: Context, question: str, w: dict[str, Any]) -> None:
 
     t = Fraction(w["t"])
-    require(0 < t < 1, f"t = {t} is not in (0, 1)")
+    require(0 < t < 1, f"t = {_short(t)} is not in (0, 1)")
     points = []
     for key in ("a", "b"):
         point = {name: Fraction(value) for name, value in w[key].items()}
         require(set(point) == set(ctx.domains), f"point {key} does not give every variable")
         for name, q in point.items():
-            require(ctx.domains[name].contains(q), f"{key}.{name} = {q} is outside the domain")
+            require(
+                ctx.domains[name].contains(q), f"{key}.{name} = {_short(q)} is outside the domain"
+            )
         points.append(point)
     a, b = points
     mid = {n: t * a[n] + (1 - t) * b[n] for n in a}
@@ -53,7 +55,8 @@ def check_witness(ctx: Context, question: str, w: dict[str, Any]) -> None:
         gap = fm - t * fa - (1 - t) * fb
         if question == "concave":
             gap = -gap
-        require(gap > 0, f"the exact gap is {gap}, not positive")
+        if not gap > 0:  # (the message is built only on failure: gap may have 10**4 digits)
+            raise CheckFailed(f"the exact gap is {_short(gap)}, not positive")
         return
     _require_refuting_sign(fm, fa, fb, t, 1 if question == "convex" else -1)
 
@@ -99,6 +102,13 @@ def _approx(v: Any, digits: int) -> Any:
         if safe_to_simplify(v) and sympy.simplify(v) == 0:
             return sympy.Float(0)
         raise CheckFailed(f"the gap's sign could not be certified ({type(exc).__name__})") from exc
+
+
+def _short(q: Fraction) -> str:
+    """A printable form of a possibly huge exact number (str() refuses past 4,300 digits)."""
+    if max(q.numerator.bit_length(), q.denominator.bit_length()) < 3000:
+        return str(q)
+    return f"about {float(q):.6g}"
 
 
 def _sym(v: Any) -> Any:
