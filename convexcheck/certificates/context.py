@@ -53,6 +53,7 @@ class Context:
         self.symbols = {name: sympy.Symbol(name, real=True) for name in self.domains}
         self.trusted: list[str] = []
         self._f: Any = None
+        self._parsed: dict[str, Any] = {}
 
     @property
     def f(self) -> Any:
@@ -64,9 +65,14 @@ class Context:
         return self._f
 
     def node_of(self, text: str):
+        """The parsed expression of ``text``, once per document (the range and the structure
+        checks both read every derivation node)."""
         from convexcheck.symbolic.parser import parse
 
-        return parse(text, max_length=None)
+        node = self._parsed.get(text)
+        if node is None:
+            node = self._parsed[text] = parse(text, max_length=None)
+        return node
 
     def sympy_of(self, text: str):
         from convexcheck.symbolic.sympy_bridge import to_sympy
