@@ -187,6 +187,10 @@ class CheckResult:
             raise NotExpressibleError(
                 "to_cvxpy() needs a DCP proof of convexity or concavity; this result has none"
             )
+        if hasattr(self.derivation, "derivation_lines"):  # a tensor derivation
+            from convexcheck.tensor.to_cvxpy import tensor_to_cvxpy
+
+            return tensor_to_cvxpy(self.derivation, variables)
         from convexcheck.symbolic.to_cvxpy import derivation_to_cvxpy
 
         return derivation_to_cvxpy(self.derivation, variables)

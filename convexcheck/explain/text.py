@@ -35,6 +35,8 @@ def derivation_lines(analysis: Any, max_lines: int = _MAX_TREE_LINES) -> list[st
     from convexcheck.symbolic.printer import to_str
 
     lines: list[str] = []
+    if hasattr(analysis, "derivation_lines"):  # a tensor derivation renders itself
+        return analysis.derivation_lines(max_lines)
     stack: list[tuple[Any, str, str]] = [(analysis.root, "", "")]
     seen: set[int] = set()
     while stack and len(lines) < max_lines:

@@ -278,6 +278,8 @@ def check(
     max_length: int | None = DEFAULT_MAX_LENGTH,
     stages: Sequence[str] | None = None,
     budget_s: float | None = None,
+    psd_tolerance: float | None = None,
+    _scalarise: bool = False,
 ) -> CheckResult:
     """Is ``expression`` convex, concave, both or neither on the given variable domains?
 
@@ -295,7 +297,21 @@ def check(
     lifts). The witness search counts its effort in evaluations, so its answer does not depend
     on machine load; the budget is only its outer cap. A spent budget gives ``unknown`` with
     ``stopped_by: "budget"`` in the evidence, never a guess.
+
+    A CVXPY expression is checked by the shape-aware tensor engine (:mod:`convexcheck.tensor`),
+    node for node, without scalarising; ``psd_tolerance`` (a nonnegative float) then lets a
+    constant matrix that is PSD only up to rounding count as PSD (``quad_form`` of a Gram matrix
+    computed in floating point), an assumption recorded in the certificate and the summary.
     """
+    if psd_tolerance is not None and (
+        isinstance(psd_tolerance, bool)
+        or not isinstance(psd_tolerance, (int, float))
+        or not math.isfinite(psd_tolerance)
+        or psd_tolerance < 0
+    ):
+        raise ConvexcheckInputError(
+            f"psd_tolerance must be a nonnegative number, got {psd_tolerance!r}"
+        )
     if budget_s is not None and (
         isinstance(budget_s, bool) or not isinstance(budget_s, (int, float)) or not budget_s > 0
     ):
@@ -307,6 +323,18 @@ def check(
     known = [name for name, _ in STAGES]
     if stages is not None and any(s not in known for s in stages):
         raise ConvexcheckInputError(f"unknown stage in {list(stages)}; stages are {known}")
+    if not _scalarise and (type(expression).__module__ or "").startswith("cvxpy"):
+        from convexcheck.tensor.front import check_cvxpy
+
+        with _gc_paused():
+            return check_cvxpy(
+                expression,
+                variables,
+                seed=seed,
+                budget_s=budget_s,
+                stages=stages,
+                psd_tolerance=psd_tolerance,
+            )
     budget = Budget(DEFAULT_BUDGET_S if budget_s is None else budget_s)
     with _gc_paused():
         # parsing is bounded by the length limit; its time still counts against the budget
