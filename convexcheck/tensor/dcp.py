@@ -262,6 +262,24 @@ def _entropy(node: TExpr, steps: dict[int, Step]) -> Match:
             return make("xlogx" if g.op == "log" else "xexp", [u]), [steps[id(u)]]
     if a is b:
         return make("power", [a], (Fraction(2),)), [steps[id(a)]]
+    for u, g in ((a, b), (b, a)):
+        v = _log_ratio_of(u, g, steps)
+        if v is not None and u.shape == node.shape:
+            return make("rel_entr", [u, v]), [steps[id(u)], steps[id(v)]]
+    return None
+
+
+def _log_ratio_of(u: TExpr, g: TExpr, steps: dict[int, Step]) -> TExpr | None:
+    """``v`` when ``g`` is ``log(u) - log(v)`` or ``log(u / v)`` (all of it defined)."""
+    if not _defined(steps, g):
+        return None
+    if g.op == "log" and g.args[0].op == "divide" and g.args[0].args[0] is u:
+        return g.args[0].args[1]
+    if g.op == "add" and len(g.args) == 2:
+        first, second = g.args
+        for p, q in ((first, second), (second, first)):
+            if p.op == "log" and p.args[0] is u and q.op == "neg" and q.args[0].op == "log":
+                return q.args[0].args[0]
     return None
 
 
