@@ -58,6 +58,18 @@ def register(row: Row) -> Row:
     return row
 
 
+def constant_range(value: np.ndarray) -> IArray:
+    """The point enclosure of a constant, sharing its (read-only) data instead of copying it:
+    a 2,000 x 10,000 data matrix would otherwise be copied twice per analysis."""
+    out = object.__new__(IArray)
+    closed = np.broadcast_to(np.False_, value.shape)
+    out.lo = value  # type: ignore[misc]
+    out.hi = value  # type: ignore[misc]
+    out.lo_open = closed  # type: ignore[misc]
+    out.hi_open = closed  # type: ignore[misc]
+    return out
+
+
 def make(op: str, args: list[TExpr] | tuple[TExpr, ...], params: tuple = ()) -> TExpr:
     """Build a node, applying the row's shape rule (raises a one-line input error)."""
     row = ROWS.get(op)
@@ -239,9 +251,25 @@ register(
 )
 
 
+_SIGN_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _constant_sign_bits(node: TExpr, r: IArray) -> np.ndarray:
+    """Sign bits of a constant operand, computed once per data array (a large ``A`` is
+    reused by the monotonicity and range rules of every node it appears in)."""
+    if node.op != "constant" or node.value is None or node.size < 10_000:
+        return sign_bits(r)
+    hit = _SIGN_CACHE.get(id(node.value))
+    if hit is None or hit[0] is not node.value:
+        if len(_SIGN_CACHE) > 16:
+            _SIGN_CACHE.clear()
+        hit = _SIGN_CACHE[id(node.value)] = (node.value, sign_bits(r))
+    return hit[1]
+
+
 def _matmul_mono(node: TExpr, i: int, r: list[IArray]) -> np.ndarray:
     """``A @ u`` is nondecreasing in entry ``u_j`` if every coefficient multiplying it is >= 0."""
-    other = sign_bits(r[1 - i])
+    other = _constant_sign_bits(node.args[1 - i], r[1 - i])
     shape = node.args[i].shape
     if not node.args[1 - i].shape:  # a scalar operand: a scaling
         return np.full(shape, int(np.bitwise_and.reduce(np.ravel(other))), dtype=np.int8)
@@ -253,8 +281,20 @@ def _matmul_mono(node: TExpr, i: int, r: list[IArray]) -> np.ndarray:
     return np.broadcast_to(row, shape).astype(np.int8)
 
 
+def _unbounded(r: IArray) -> bool:
+    return bool(np.all(r.lo == -np.inf)) and bool(np.all(r.hi == np.inf))
+
+
 def _matmul_interval(node: TExpr, r: list[IArray]) -> IArray:
     a, b = node.args
+    if a.op == "constant" and a.value is not None and a.value.ndim == 2 and _unbounded(r[1]):
+        # the common case of a free variable: an output entry is unbounded unless its row of
+        # A is all zeros (then it is exactly 0)
+        zero_rows = ~np.any(a.value != 0, axis=1)
+        shape = node.shape
+        lo = np.where(zero_rows.reshape((-1,) + (1,) * (len(shape) - 1)), 0.0, -np.inf)
+        lo = np.broadcast_to(lo, shape)
+        return IArray(lo, -lo)
     if not a.shape or not b.shape:
         return iv.mul(r[0].broadcast_to(node.shape), r[1].broadcast_to(node.shape))
     if a.op == "constant":
@@ -293,8 +333,8 @@ def batched_matmul(x: np.ndarray, y: np.ndarray, a_ndim: int, b_ndim: int) -> np
     if a_ndim == 1 and b_ndim == 1:
         return np.sum(x * y, axis=-1)
     if a_ndim == 2 and b_ndim == 1:
-        if x.shape[0] == 1:
-            return y @ x[0].T
+        if x.shape[0] == 1:  # (A @ Y^T)^T: BLAS is much faster this way round than Y @ A^T
+            return (x[0] @ y.T).T
         return np.matmul(x, y[:, :, None])[..., 0]
     if a_ndim == 1 and b_ndim == 2:
         if y.shape[0] == 1:

@@ -133,7 +133,9 @@ class TensorTranslator:
             if value.shape[0] * value.shape[1] > 10**8:
                 raise ConvexcheckInputError("a sparse constant with more than 10^8 entries is not supported")
             value = value.toarray()
-        return constant(np.asarray(value).reshape(expr.shape))
+        # CVXPY's Constant holds its own copy of the data; a Parameter's value may change
+        owned = type(expr).__name__ == "Constant"
+        return constant(np.asarray(value).reshape(expr.shape), owned=owned)
 
     # ---- one CVXPY node -------------------------------------------------------------------
     def _node(self, expr: Any) -> TExpr:

@@ -29,7 +29,7 @@ from fractions import Fraction
 import numpy as np
 
 from convexcheck.tensor import atoms_nonlinear  # noqa: F401  (registers the nonlinear rows)
-from convexcheck.tensor.atoms import ROWS, make
+from convexcheck.tensor.atoms import ROWS, constant_range, make
 from convexcheck.tensor.atoms_nonlinear import PSD_CONTEXT, PSDContext
 from convexcheck.tensor.elementwise import DEC, INC
 from convexcheck.tensor.expr import TExpr, postorder
@@ -92,7 +92,7 @@ class TensorDCP:
             return Step(node, "variable", "affine", IArray(v.lo, v.hi, v.lo_open, v.hi_open), True)
         if node.op == "constant":
             assert node.value is not None
-            return Step(node, "constant", "constant", IArray.point(node.value), True)
+            return Step(node, "constant", "constant", constant_range(node.value), True)
         kids = [self.steps[id(a)] for a in node.args]
         for pattern in PATTERNS:
             match = pattern.match(node, self.steps)

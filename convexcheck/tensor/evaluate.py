@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convexcheck.tensor import atoms_nonlinear  # noqa: F401  (registers the nonlinear rows)
-from convexcheck.tensor.atoms import ROWS, Row
+from convexcheck.tensor.atoms import ROWS, constant_range, Row
 from convexcheck.tensor.expr import TExpr, postorder
 from convexcheck.tensor.intervals import IArray
 
@@ -100,7 +100,7 @@ def enclose_at(root: TExpr, point: Mapping[str, np.ndarray]) -> Enclosure:
             ranges[id(node)] = IArray.point(value)
             continue
         if node.op == "constant":
-            ranges[id(node)] = IArray.point(node.value)
+            ranges[id(node)] = constant_range(node.value)
             continue
         row = ROWS[node.op]
         args = [ranges[id(a)] for a in node.args]

@@ -128,8 +128,13 @@ class TExpr:
         return f"TExpr({self.op}, shape={self.shape}, args={len(self.args)})"
 
 
-def constant(value: Any) -> TExpr:
-    """A constant node; rejects what is not real, finite data (one-line errors)."""
+def constant(value: Any, *, owned: bool = False) -> TExpr:
+    """A constant node; rejects what is not real, finite data (one-line errors).
+
+    The data is copied (the user's array may change after the check starts) unless ``owned``
+    says the caller's array is private already (CVXPY keeps its own copy in a ``Constant``);
+    either way the node holds a read-only array.
+    """
     arr = np.asarray(value)
     if arr.dtype == object:
         raise ConvexcheckInputError("constant data must be numeric, got an object array")
@@ -141,8 +146,11 @@ def constant(value: Any) -> TExpr:
         raise ConvexcheckInputError(
             f"a constant with {arr.size:,} entries is too large (at most {MAX_CONSTANT_ENTRIES:,})"
         )
-    arr = np.array(arr, dtype=np.float64)  # a copy: the user's array may change later
-    if not np.all(np.isfinite(arr)):
+    if owned and arr.dtype == np.float64:
+        arr = arr.view()
+    else:
+        arr = np.array(arr, dtype=np.float64)
+    if not np.isfinite(arr).all():
         raise ConvexcheckInputError("constant data contains NaN or inf")
     arr.setflags(write=False)
     return TExpr("constant", (), arr.shape, value=arr)
@@ -249,3 +257,25 @@ def variables_of(root: TExpr) -> list[VariableInfo]:
 
 def tree_size(root: TExpr) -> int:
     return sum(1 for _ in postorder(root))
+
+
+def short_text(root: TExpr, limit: int = 2000) -> str:
+    """A compact functional spelling for reports: ``add(pnorm(matmul(A[200x1000], x)), ...)``.
+
+    Constants are shown by shape only (a scalar by its value): printing a data matrix, as
+    CVXPY's ``str`` does, costs more than the whole DCP analysis.
+    """
+    text: dict[int, str] = {}
+    for node in postorder(root):
+        if node.op == "variable":
+            text[id(node)] = node.variable.name  # type: ignore[union-attr]
+        elif node.op == "constant":
+            if node.size == 1:
+                text[id(node)] = _num(float(np.ravel(node.value)[0]))  # type: ignore[arg-type]
+            else:
+                text[id(node)] = "const[" + "x".join(str(s) for s in node.shape) + "]"
+        else:
+            inner = ", ".join(text[id(a)] for a in node.args)
+            text[id(node)] = f"{node.op}({inner[: limit]})"
+    out = text[id(root)]
+    return out if len(out) <= limit else out[:limit] + " ..."

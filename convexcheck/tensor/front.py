@@ -14,6 +14,7 @@ from convexcheck.result import CheckResult
 from convexcheck.tensor.atoms import make
 from convexcheck.tensor.check import check_tensor
 from convexcheck.tensor.cvxpy_bridge import from_cvxpy_tensor
+from convexcheck.tensor.expr import short_text
 
 TENSOR_STAGES = ("dcp", "witness", "hessian", "sos")
 
@@ -35,9 +36,7 @@ def check_cvxpy(
     root, notes = from_cvxpy_tensor(expression)
     if root.shape in ((1,), (1, 1)):
         root = make("reshape", [root], ((), "C"))
-    text = str(expression)
-    if len(text) > 2000:
-        text = text[:2000] + " ..."
+    text = short_text(root)
 
     def scalar_fallback(seconds: float) -> CheckResult:
         from convexcheck.symbolic.check import check as scalar_check

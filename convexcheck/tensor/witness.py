@@ -102,14 +102,18 @@ def search_tensor_witness(
     total_entries = max(1, sum(i.size for i in infos))
     program = program or Program(root)
     budget = max_evaluations or int(min(30_000, max(3_000, 2e7 / total_entries)))
-    batch = int(max(8, min(512, budget // 24)))
+    # batches grow from 8 points: most non-convex functions show it in the first few pairs,
+    # and on large data one evaluation is the unit of cost
+    largest = int(max(8, min(512, budget // 24)))
+    batch = 8
     sign = 1.0 if question == "convex" else -1.0
     rng = np.random.default_rng([seed, 0 if question == "convex" else 1])
     report = SearchReport(None, evaluation_budget=budget)
     best: list[tuple[float, dict[str, np.ndarray], dict[str, np.ndarray]]] = []
     spent = 0
     round_no = 0
-    while spent + 3 * batch <= budget:
+    while spent + 3 * min(batch, 8) <= budget:
+        batch = min(batch, max(8, (budget - spent) // 3))
         if deadline is not None and deadline.spent():
             report.stopped_by = "budget"
             break
@@ -143,6 +147,7 @@ def search_tensor_witness(
                 report.rejected.append(why)
         best.sort(key=lambda item: -item[0])
         best = best[:8]
+        batch = min(largest, batch * 2)
     report.evaluations = spent
     return report
 
@@ -220,10 +225,14 @@ def verify_pair(
 
 
 def encode_array(v: np.ndarray) -> Any:
-    """A float64 array as nested lists of exact strings (decimal when short, else hex)."""
+    """A float64 array as nested lists of exact strings: integers as such, other values as
+    exact short decimals when the array is small, else as C99 hex floats (always exact)."""
     arr = np.asarray(v, dtype=np.float64)
     if arr.ndim == 0:
         return _exact_text(float(arr))
+    if arr.size > 256:
+        flat = [str(int(x)) if x == int(x) and abs(x) < 2**53 else x.hex() for x in arr.ravel().tolist()]
+        return np.array(flat, dtype=object).reshape(arr.shape).tolist()
     return [encode_array(x) for x in arr]
 
 
