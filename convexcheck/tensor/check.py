@@ -42,7 +42,7 @@ def check_tensor(
     evidence: dict[str, dict[str, Any]] = {q: {} for q in QUESTIONS}
     verdicts: dict[str, Verdict] = {}
     stages_run: list[dict[str, Any]] = []
-    analysis: TensorAnalysis | None = None
+    analysis: Any = None  # a TensorAnalysis, or the scalar ladder's when only that one proves
     wanted = lambda name: stages is None or name in stages  # noqa: E731
     current = ""
     try:
@@ -113,6 +113,9 @@ def check_tensor(
                         evidence[q]["scalarised"] = {"result": "not run", "reason": str(exc)[:200]}
                     scalar = None
                 if scalar is not None:
+                    tensor_proved = analysis is not None and analysis.proved
+                    if not tensor_proved and scalar.derivation is not None and scalar.derivation.proved:
+                        analysis = scalar.derivation  # the proof to explain and to_cvxpy()
                     for q in open_q:
                         v = getattr(scalar, q)
                         if v.answer != "unknown":
