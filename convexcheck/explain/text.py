@@ -15,10 +15,46 @@ _MAX_TREE_LINES = 60
 _MAX_CHILDREN_SHOWN = 6
 
 
-def _domain_text(variables: dict[str, str]) -> str:
+def _domain_text(variables: dict[str, Any]) -> str:
     if not variables:
         return "no variables"
-    return ", ".join(f"{name} in {dom}" for name, dom in variables.items())
+    parts = []
+    for name, dom in variables.items():
+        if isinstance(dom, dict):  # a tensor variable: {"shape": [...], "domain": ...}
+            shape = "x".join(str(s) for s in dom.get("shape", []))
+            parts.append(f"{name} [{shape}] in {dom.get('domain')}")
+        else:
+            parts.append(f"{name} in {dom}")
+    return ", ".join(parts)
+
+
+def _witness_text(witness: dict[str, Any]) -> str:
+    """A witness in one line; a tensor witness shows its first coordinates and the gap."""
+    if not any(isinstance(v, list) for v in (witness.get("a") or {}).values()):
+        return str(witness)
+
+    def head(point: dict[str, Any]) -> str:
+        out = []
+        for name, value in point.items():
+            flat: list[Any] = []
+            stack = [value]
+            while stack and len(flat) < 4:
+                item = stack.pop(0)
+                if isinstance(item, list):
+                    stack = list(item) + stack
+                else:
+                    flat.append(item)
+            more = ", ..." if isinstance(value, list) and len(str(value)) > 80 else ""
+            out.append(f"{name}=[{', '.join(str(f) for f in flat)}{more}]")
+        return " ".join(out)
+
+    entry = f" at entry {witness['entry']}" if witness.get("entry") is not None else ""
+    return (
+        f"t = {witness.get('t')}{entry}, a: {head(witness['a'])}; b: {head(witness['b'])}; "
+        f"f(a) in {witness.get('f_a')}, f(b) in {witness.get('f_b')}, "
+        f"f(midpoint) in {witness.get('f_t')}; gap >= {witness.get('gap_lower_bound')} "
+        "(full points in to_dict())"
+    )
 
 
 def _verdict_line(v: Verdict) -> str:
@@ -114,7 +150,7 @@ def explain_lines(result: CheckResult, tree: bool = True) -> list[str]:
             if tried:
                 lines.append(f"  stages tried: {', '.join(tried)}")
         if v.answer == "no" and v.witness:
-            lines.append(f"Witness that it is not {v.question}: {v.witness}")
+            lines.append(f"Witness that it is not {v.question}: {_witness_text(v.witness)}")
     if tree and result.derivation is not None:
         lines.append("Derivation (DCP):")
         lines.extend("  " + line for line in derivation_lines(result.derivation))

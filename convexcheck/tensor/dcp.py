@@ -352,7 +352,13 @@ class TensorAnalysis:
             hi = float(np.max(step.range.hi)) if step.range.hi.size else 0.0
             rule = step.rule.replace("pattern:", "pattern ")
             as_atom = f" read as {step.as_atom.op}" if step.as_atom is not None else ""
-            label = describe(node) if node.op in ("variable", "constant") else node.op
+            label = (
+                node.variable.name  # type: ignore[union-attr]
+                if node.op == "variable"
+                else "constant"
+                if node.op == "constant"
+                else node.op
+            )
             repeat = " (shown above)" if id(step) in shown else ""
             lines.append(
                 f"{indent}{label}{shape}: {step.curvature}, range [{lo:.3g}, {hi:.3g}]"

@@ -32,6 +32,8 @@ def content_hash(value: np.ndarray) -> str:
 
 def exact_float_text(x: float) -> str:
     """A float64 as an exact string: an integer, a short exact decimal, or a hex float."""
+    if x != x or x in (float("inf"), float("-inf")):
+        return {float("inf"): "inf", float("-inf"): "-inf"}.get(x, "nan")
     if x == int(x) and abs(x) < 2**53:
         return str(int(x))
     text = repr(x)
