@@ -1,0 +1,1 @@
+"""Shape-aware tensor expressions: tree, ranges, DCP engine, witnesses."""
