@@ -24,9 +24,10 @@ Rounding rules
   widening) when all terms are multiples of a power of two ``Q`` with ``S <= 2**52 Q``.
 * ``A @ x`` for a constant matrix uses midpoint-radius: ``c, r`` with ``[c-r, c+r]``
   containing ``[lo, hi]``, ``mid = fl(A @ c)``, radius ``fl(|A| @ r)`` plus
-  ``g * fl(|A| @ |c|)`` scaled by ``(1 + g)``, ``g = 4 (n+2) u``, plus ``(n+1) 2**-1070`` for
+  ``g * fl(|A| @ |c|)`` scaled by ``(1 + g)``, ``g = 4 (n+2) u``, plus ``(n+1) 2**-1021`` for
   underflow, every step rounded up. Trust assumption: BLAS computes each entry as a dot product
-  in some order (FMA allowed, no Strassen-like fast algorithm). Infinite ends, and finite ends
+  in some order (FMA allowed, no Strassen-like fast algorithm) and does not treat subnormal
+  inputs as zero. Infinite ends, and finite ends
   beyond ``2**1020``, are handled apart: an exactly zero coefficient contributes 0, any other
   coefficient makes the matching end of the result infinite.
 * Overflow to ``±inf`` is outward and so safe; ``inf - inf`` gives the whole line; no
@@ -232,7 +233,7 @@ def _matmul2(A: np.ndarray, x: IArray) -> IArray:
     mid = A @ c
     g = 4.0 * (n + 2) * U
     rad = up(up(abs_a @ r) + up((abs_a @ np.abs(c)) * g))
-    rad = up(up(rad * (1.0 + g)) + (n + 1) * 2.0**-1070)
+    rad = up(up(rad * (1.0 + g)) + (n + 1) * 2.0**-1021)  # underflow, even flushed to 0
     out_lo, out_hi = down(mid - rad), up(mid + rad)
     unknown = ~np.isfinite(mid) | ~np.isfinite(rad)
     out_lo = np.where(minus_inf | unknown | np.isnan(out_lo), -INF, out_lo)
