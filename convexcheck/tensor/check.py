@@ -128,6 +128,8 @@ def check_tensor(
         stages_run.append({"stage": current, "seconds": None, "settled": [], "stopped_by": "budget"})
         for q in QUESTIONS:
             evidence[q]["stopped_by"] = "budget"
+    finally:
+        _clear_caches()
     for q in QUESTIONS:
         if q not in verdicts:
             ev = {"stages_tried": [s["stage"] for s in stages_run], **evidence[q]}
@@ -147,6 +149,13 @@ def check_tensor(
         derivation=analysis,
         stages=stages_run,
     )
+
+
+def _clear_caches() -> None:
+    from convexcheck.tensor import atoms, intervals
+
+    intervals.clear_caches()
+    atoms._SIGN_CACHE.clear()
 
 
 def _stage(name: str, start: float, settled: list[str]) -> dict[str, Any]:

@@ -209,9 +209,47 @@ def sum_squares(a: Operand, axis: int | Sequence[int] | None = None) -> IArray:
 
 
 # ---- products with constant matrices ---------------------------------------------------------
-def _count(mask_a: np.ndarray, mask_x: np.ndarray) -> np.ndarray:
-    """``mask_a @ mask_x`` as exact counts (0/1 floats, far below 2**53)."""
-    return mask_a.astype(np.float64) @ mask_x.astype(np.float64)
+_ABS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _abs_of(A: np.ndarray) -> np.ndarray:
+    """``|A|``, kept for a large read-only matrix (a constant node's data is multiplied at each
+    of the three points of every witness check). The key is the memory ``A`` views; the cache
+    holds ``A`` itself, so that memory cannot be freed and reused under the same key."""
+    if A.size < 100_000 or A.flags.writeable:
+        return np.abs(A)
+    key = (A.__array_interface__["data"][0], A.shape, A.strides)
+    hit = _ABS.get(key)
+    if hit is None:
+        if len(_ABS) >= 4:
+            _ABS.clear()
+        hit = _ABS[key] = (A, np.abs(A))
+    return hit[1]
+
+
+def clear_caches() -> None:
+    """Drop the kept ``|A|`` copies (called when a check ends: memory stays proportional to
+    the data of the check in progress)."""
+    _ABS.clear()
+
+
+def _signed_count(A: np.ndarray, positive: bool, mask: np.ndarray) -> np.ndarray:
+    """``(A > 0) @ mask`` (or ``(A < 0) @ mask``) as exact counts, shape (m, k), without
+    materialising a float copy of the sign pattern of a large ``A`` when ``mask`` is all false
+    or all true (the common cases: no unbounded entry, or every entry unbounded above)."""
+    m, k = A.shape[0], mask.shape[1]
+    if not mask.any():
+        return np.zeros((m, k))
+    signs = (A > 0) if positive else (A < 0)
+    if mask.all():
+        return np.broadcast_to(signs.sum(axis=1, dtype=np.float64)[:, None], (m, k))
+    return signs.astype(np.float64) @ mask.astype(np.float64)
+
+
+def _count(A: np.ndarray, mask_pos: np.ndarray, mask_neg: np.ndarray) -> np.ndarray:
+    """Per output entry, how many terms have ``A > 0`` on a ``mask_pos`` entry or ``A < 0`` on a
+    ``mask_neg`` entry (exact: 0/1 sums far below 2**53)."""
+    return _signed_count(A, True, mask_pos) + _signed_count(A, False, mask_neg)
 
 
 @quiet
@@ -221,15 +259,14 @@ def _matmul2(A: np.ndarray, x: IArray) -> IArray:
     big = (np.abs(x.lo) > _BIG) | (np.abs(x.hi) > _BIG)
     unb_lo = np.isinf(x.lo) | big
     unb_hi = np.isinf(x.hi) | big
-    a_pos, a_neg = A > 0, A < 0
-    minus_inf = (_count(a_pos, unb_lo) + _count(a_neg, unb_hi)) > 0
-    plus_inf = (_count(a_pos, unb_hi) + _count(a_neg, unb_lo)) > 0
+    minus_inf = _count(A, unb_lo, unb_hi) > 0
+    plus_inf = _count(A, unb_hi, unb_lo) > 0
     # finite stand-ins: a replaced end only feeds result ends already set to ±inf above
     lo = np.where(unb_lo, np.where(unb_hi, 0.0, x.hi), x.lo)
     hi = np.where(unb_hi, np.where(unb_lo, 0.0, x.lo), x.hi)
     c = 0.5 * lo + 0.5 * hi
     r = np.maximum(up(c - lo), up(hi - c))  # [c - r, c + r] contains [lo, hi]
-    abs_a = np.abs(A)
+    abs_a = _abs_of(A)
     mid = A @ c
     g = 4.0 * (n + 2) * U
     rad = up(up(abs_a @ r) + up((abs_a @ np.abs(c)) * g))
@@ -238,15 +275,22 @@ def _matmul2(A: np.ndarray, x: IArray) -> IArray:
     unknown = ~np.isfinite(mid) | ~np.isfinite(rad)
     out_lo = np.where(minus_inf | unknown | np.isnan(out_lo), -INF, out_lo)
     out_hi = np.where(plus_inf | unknown | np.isnan(out_hi), INF, out_hi)
-    # sign facts: every term A_il x_l >= 0 gives >= 0, and > 0 if some term is > 0
-    nonneg_terms = (_count(a_pos, x.lo < 0) + _count(a_neg, x.hi > 0)) == 0
-    pos_term = (_count(a_pos, x.positive()) + _count(a_neg, x.negative())) > 0
-    nonpos_terms = (_count(a_pos, x.hi > 0) + _count(a_neg, x.lo < 0)) == 0
-    neg_term = (_count(a_pos, x.negative()) + _count(a_neg, x.positive())) > 0
-    lo_open = nonneg_terms & (out_lo <= 0) & pos_term
-    hi_open = nonpos_terms & (out_hi >= 0) & neg_term
-    out_lo = np.where(nonneg_terms, np.maximum(out_lo, 0.0), out_lo)
-    out_hi = np.where(nonpos_terms, np.minimum(out_hi, 0.0), out_hi)
+    # sign facts: every term A_il x_l >= 0 gives >= 0, and > 0 if some term is > 0. They can
+    # only change an entry whose enclosure meets 0, so only those rows of A are examined.
+    lo_open = np.zeros(out_lo.shape, dtype=bool)
+    hi_open = np.zeros(out_lo.shape, dtype=bool)
+    rows = np.flatnonzero(np.any((out_lo <= 0) & (out_hi >= 0), axis=1))
+    if rows.size:
+        sub = A[rows]
+        nonneg_terms = _count(sub, x.lo < 0, x.hi > 0) == 0
+        pos_term = _count(sub, x.positive(), x.negative()) > 0
+        nonpos_terms = _count(sub, x.hi > 0, x.lo < 0) == 0
+        neg_term = _count(sub, x.negative(), x.positive()) > 0
+        sub_lo, sub_hi = out_lo[rows], out_hi[rows]
+        lo_open[rows] = nonneg_terms & (sub_lo <= 0) & pos_term
+        hi_open[rows] = nonpos_terms & (sub_hi >= 0) & neg_term
+        out_lo[rows] = np.where(nonneg_terms, np.maximum(sub_lo, 0.0), sub_lo)
+        out_hi[rows] = np.where(nonpos_terms, np.minimum(sub_hi, 0.0), sub_hi)
     return IArray(out_lo, out_hi, lo_open, hi_open)
 
 
