@@ -532,10 +532,16 @@ def _quad_form_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
 def _quad_form_mono(node: TExpr, i: int, r: list[IArray]) -> np.ndarray:
     if i == 1:
         return np.zeros(node.args[1].shape, dtype=np.int8)
+    # with P >= 0 entrywise, d/dx_i x^T P x = 2 (P_sym x)_i has one sign only when every
+    # entry of x has that sign (a single nonpositive x_i next to positive ones proves nothing)
     p = node.args[1]
+    shape = node.args[0].shape
     if p.op == "constant" and np.all(p.value >= 0):
-        return sign_bits(r[0])
-    return np.zeros(node.args[0].shape, dtype=np.int8)
+        if np.all(r[0].lo >= 0):
+            return np.full(shape, INC, dtype=np.int8)
+        if np.all(r[0].hi <= 0):
+            return np.full(shape, DEC, dtype=np.int8)
+    return np.zeros(shape, dtype=np.int8)
 
 
 register(

@@ -298,7 +298,9 @@ def _const(A: ArrayLike) -> np.ndarray:
     A = np.asarray(A, dtype=np.float64)
     if A.ndim not in (1, 2):
         raise ValueError(f"a constant matrix must be 1-D or 2-D, not {A.ndim}-D")
-    if not np.all(np.isfinite(A)):
+    # a read-only array is a constant node's data, validated finite when the node was built;
+    # re-checking 2*10^7 entries at every product would cost as much as the product
+    if A.flags.writeable and not np.all(np.isfinite(A)):
         raise ValueError("a constant matrix must be finite")
     return A
 
