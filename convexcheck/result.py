@@ -145,7 +145,7 @@ class CheckResult:
     """
 
     expression: str
-    variables: dict[str, str]
+    variables: dict[str, Any]  # a tensor variable: {"shape": [...], "domain": ...}
     convex: Verdict
     concave: Verdict
     derivation: Any = None
