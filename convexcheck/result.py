@@ -150,6 +150,12 @@ class CheckResult:
     concave: Verdict
     derivation: Any = None
     stages: list[dict[str, Any]] = field(default_factory=list)
+    # a tensor expression's tree (a convexcheck.tensor.expr.TExpr): a witness document needs it
+    tree: Any = None
+    # questions a tensor check settled on the scalarised form, with that form's expression and
+    # variables: {"expression": ..., "variables": ..., "questions": [...]} (their documents are
+    # scalar documents about it)
+    scalarised: dict[str, Any] | None = None
 
     @property
     def curvature(self) -> str:

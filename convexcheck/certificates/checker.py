@@ -30,6 +30,12 @@ is re-derived from the expression text:
     the composition logic and against the checker's own table of pattern-atom curvatures; the
     identities behind them are listed in the report as ``trusted`` steps rather than passed
     silently.
+``dcp-tensor`` and tensor witnesses (vector and matrix expressions)
+    recognised by the certificate's kind or by a witness that carries its ``tree``; checked by
+    :mod:`~convexcheck.certificates.tensor_check` (the DCP re-walk with the checker's own
+    composition rule and pattern matchers) and :mod:`~convexcheck.certificates.tensor_witness`
+    (the points read exactly, the function re-evaluated in mpmath interval arithmetic by
+    :mod:`~convexcheck.certificates.tensor_eval`).
 
 The checks live one kind per module (:mod:`~convexcheck.certificates.witness_check`,
 :mod:`~convexcheck.certificates.hessian_check`, :mod:`~convexcheck.certificates.dcp_check`);
@@ -47,6 +53,7 @@ from convexcheck.certificates.dcp_check import check_dcp
 from convexcheck.certificates.documents import FORMAT
 from convexcheck.certificates.hessian_check import check_hessian, check_sos
 from convexcheck.certificates.reading import UnreadableDocument, check_literals, read_document
+from convexcheck.certificates.tensor_check import check_tensor_document, is_tensor_document
 from convexcheck.certificates.witness_check import check_witness
 
 __all__ = [
@@ -89,6 +96,10 @@ def _verify(doc: dict[str, Any], name: str) -> Report:
         require(doc.get("format") == FORMAT, f"not a {FORMAT} document")
         question = doc["question"]
         require(question in ("convex", "concave"), f"bad question {question!r}")
+        if is_tensor_document(doc):
+            trusted: list[str] = []
+            check_tensor_document(doc, question, trusted)
+            return Report(name, True, trusted=trusted)
         ctx = Context(doc)
         if doc["answer"] == "no":
             check_witness(ctx, question, doc["witness"])

@@ -11,6 +11,10 @@ def document(result: Any, question: str) -> dict[str, Any]:
     """The self-contained JSON document of ``result``'s answer to ``question``.
 
     Only settled answers have documents: an ``unknown`` proves nothing and has nothing to check.
+    A tensor result's ``yes`` carries its ``dcp-tensor`` certificate (which holds the tree); its
+    ``no`` gets the tree added to the witness (``kind: "jensen-tensor"``); an answer the tensor
+    ladder settled on the scalarised form is a scalar document about that form
+    (``scalarised_from`` keeps the original text).
     """
     verdict = getattr(result, question)
     if verdict.answer not in ("yes", "no"):
@@ -24,8 +28,20 @@ def document(result: Any, question: str) -> dict[str, Any]:
         "method": verdict.method,
         "summary": verdict.summary,
     }
+    scalarised = getattr(result, "scalarised", None)
+    if scalarised and question in scalarised.get("questions", ()):
+        # settled on the scalarised form: a scalar document about that form
+        out["expression"] = scalarised["expression"]
+        out["variables"] = dict(scalarised["variables"])
+        out["scalarised_from"] = result.expression
     if verdict.answer == "yes":
         out["certificate"] = verdict.certificate
+    elif getattr(result, "tree", None) is not None and "scalarised_from" not in out:
+        from convexcheck.tensor.document import encode_tree
+
+        # a tensor witness carries the tree it refutes (the expression text is CVXPY's print)
+        tree = encode_tree(result.tree)
+        out["witness"] = {**verdict.witness, "kind": "jensen-tensor", "tree": tree}
     else:
         out["witness"] = verdict.witness
     return out

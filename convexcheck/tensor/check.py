@@ -43,6 +43,7 @@ def check_tensor(
     verdicts: dict[str, Verdict] = {}
     stages_run: list[dict[str, Any]] = []
     analysis: Any = None  # a TensorAnalysis, or the scalar ladder's when only that one proves
+    scalarised: dict[str, Any] | None = None
     wanted = lambda name: stages is None or name in stages  # noqa: E731
     current = ""
     try:
@@ -123,6 +124,12 @@ def check_tensor(
                             settled.append(q)
                         else:
                             evidence[q]["scalarised"] = {"result": "not settled", "summary": v.summary}
+                    if settled:
+                        scalarised = {
+                            "expression": scalar.expression,
+                            "variables": dict(scalar.variables),
+                            "questions": sorted(settled),
+                        }
                 stages_run.append(_stage("scalarised", start, settled))
     except BudgetSpent:
         stages_run.append({"stage": current, "seconds": None, "settled": [], "stopped_by": "budget"})
@@ -148,6 +155,8 @@ def check_tensor(
         concave=verdicts["concave"],
         derivation=analysis,
         stages=stages_run,
+        tree=root,
+        scalarised=scalarised,
     )
 
 

@@ -11,6 +11,7 @@ both the prover (which writes documents) and the checker (which reads them) may 
 from __future__ import annotations
 
 import hashlib
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -31,9 +32,12 @@ def content_hash(value: np.ndarray) -> str:
 
 
 def exact_float_text(x: float) -> str:
-    """A float64 as an exact string: an integer, a short exact decimal, or a hex float."""
-    if x != x or x in (float("inf"), float("-inf")):
-        return {float("inf"): "inf", float("-inf"): "-inf"}.get(x, "nan")
+    """A float64 as an exact string: an integer, a short exact decimal, or a hex float
+    (``inf``/``-inf`` for the infinite bounds of a domain)."""
+    if x in (float("inf"), float("-inf")):
+        return "inf" if x > 0 else "-inf"
+    if x == 0 and math.copysign(1.0, x) < 0:
+        return "-0"  # the sign of zero is part of the data (and of its hash)
     if x == int(x) and abs(x) < 2**53:
         return str(int(x))
     text = repr(x)
@@ -54,7 +58,7 @@ def parse_float_text(text: str) -> float:
     f = float(q)
     if Fraction(f) != q:
         raise ConvexcheckInputError(f"{t!r} is not exactly a float64")
-    return f
+    return -0.0 if f == 0 and t.startswith("-") else f
 
 
 def encode_values(arr: np.ndarray) -> Any:
