@@ -203,3 +203,21 @@ def _subexpressions(e: Any) -> list[Any]:
         out.append(node)
         stack.extend(getattr(node, "args", []))
     return out
+
+
+# ---- the bridge's atom cases, wherever the tensor DCP proves them -------------------------------
+def _bridge_cases() -> list[str]:
+    from tests.tensor import test_tensor_bridge as bridge
+
+    return [c.name for c in bridge.CASES if not c.bugs]
+
+
+@pytest.mark.parametrize("name", _bridge_cases())
+def test_every_bridge_case_proof_comes_back_dcp_and_equal(name):
+    from tests.tensor import test_tensor_bridge as bridge
+
+    expr, _ = bridge._built(name)
+    r = bridge._checked(name)
+    if r.derivation is None or not r.derivation.proved:
+        pytest.skip("not proved by the tensor DCP")
+    _assert_round_trip(expr, r, name, seed=len(name))
