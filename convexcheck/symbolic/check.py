@@ -157,12 +157,14 @@ def _proof_summary(analysis: Analysis, question: str) -> str:
 
 def witness_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Verdict]:
     """Search for a Jensen violation and report it only after exact verification."""
+    from convexcheck.symbolic.compiled import Program
     from convexcheck.symbolic.witness import search_witness
 
     # the search evaluates the tree at many points: keep nodes x samples bounded
     samples = int(min(4000, max(32, 4_000_000 // max(problem.root.size, 1))))
     rounds = 6 if problem.root.size < 20_000 else 0
     settled: dict[str, Verdict] = {}
+    program = Program(problem.root, list(problem.domains)) if problem.domains else None
     for question in open_questions:
         report = search_witness(
             problem.root,
@@ -172,6 +174,7 @@ def witness_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
             samples=samples,
             rounds=rounds,
             budget=problem.budget,
+            program=program,
         )
         if report.witness is not None:
             w = report.witness

@@ -5,7 +5,13 @@ A witness is a triple ``a``, ``b``, ``t`` inside the domain with
 
 1. **Search** (float64, NumPy, seeded): random pairs across the domain box and short segments
    around random points, then a few rounds of local refinement of the best candidates
-   (shrinking the segment around its midpoint often increases the relative gap).
+   (shrinking the segment around its midpoint often increases the relative gap). Every batch
+   of points (all three points of every triple, all candidates of a round) is one pass of the
+   compiled :class:`~convexcheck.symbolic.compiled.Program`, not a walk of the tree per point
+   set. A clear violation in the first round is verified at once (refinement only sharpens
+   marginal ones), and a large tree's best candidate is first simplified (most coordinates
+   frozen at 0 in both points), because the exact verification below, not the search, is
+   what costs most there.
 2. **Rationalise**: the coordinates and ``t`` become short exact rationals inside the domain.
 3. **Verify exactly**: ``f`` is evaluated at the three rational points with the rigorous
    interval code (exact rational arithmetic, outward-rounded transcendental functions,
@@ -17,6 +23,7 @@ Only a verified witness is ever reported; the search itself proves nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,12 +32,22 @@ from typing import Any
 import numpy as np
 
 from convexcheck.symbolic import interval as iv
+from convexcheck.symbolic.compiled import Program
 from convexcheck.symbolic.interval import INF, Interval
 from convexcheck.symbolic.ir import Node, postorder
 from convexcheck.symbolic.printer import format_number
 from convexcheck.symbolic.ranges import node_range
 
 MP_MAX_MAG = 2000  # see _mp_too_large
+#: Trees of this many nodes or more have their best candidate simplified before the exact
+#: verification (see :func:`_simplify`), in up to ``SIMPLIFY_ROUNDS`` rounds of
+#: ``SIMPLIFY_BATCH`` triples.
+SIMPLIFY_FROM_NODES = 2000
+SIMPLIFY_ROUNDS = 4
+SIMPLIFY_BATCH = 64
+#: A first-round candidate with at least this relative gap is verified before any refinement
+#: (which only sharpens marginal violations); refinement runs as planned if it fails.
+CLEAR_GAP = 1e-3
 
 
 @dataclass
@@ -39,7 +56,9 @@ class SearchReport:
     triple costs three), fixed in advance by ``samples`` and ``rounds``, so the same seed finds
     the same witness on a laptop and on a loaded CI runner; ``stopped_by`` says whether the
     search used its evaluations (``"evaluations"``) or was cut short by the check's wall-clock
-    cap (``"budget"``)."""
+    cap (``"budget"``). ``evaluation_budget`` is the most the search may use: a search that
+    finds nothing uses all of it but the simplification of a large tree's candidate, a search
+    that verifies a clear first-round candidate stops early."""
 
     question: str
     seed: int
@@ -229,42 +248,65 @@ def _bounds(d: Interval) -> tuple[float, float]:
     return lo, hi
 
 
-def _sample(d: Interval, n: int, rng: np.random.Generator) -> np.ndarray:
-    lo, hi = _bounds(d)
-    if lo == -np.inf and hi == np.inf:
-        x = np.where(rng.random(n) < 0.6, rng.uniform(-3, 3, n), rng.uniform(-30, 30, n))
-    elif hi == np.inf:
-        x = lo + np.exp(rng.uniform(-6, 4, n))
-    elif lo == -np.inf:
-        x = hi - np.exp(rng.uniform(-6, 4, n))
-    else:
-        x = rng.uniform(lo, hi, n)
-    return _inside(x, d)
+class _Box:
+    """The domain box as columns (one row per variable), so that sampling and clamping a whole
+    batch of points is a few NumPy calls instead of a few per variable."""
+
+    def __init__(self, domains: Mapping[str, Interval], names: list[str]) -> None:
+        ends = np.array([_bounds(domains[v]) for v in names], dtype=np.float64).reshape(-1, 2)
+        self.lo, self.hi = ends[:, :1], ends[:, 1:]
+        lo_open = np.array([domains[v].lo_open for v in names], dtype=bool)[:, None]
+        hi_open = np.array([domains[v].hi_open for v in names], dtype=bool)[:, None]
+        width = self.hi - self.lo
+        width = np.where(np.isfinite(width), width, 1.0)
+        eps = 1e-7 * np.maximum(width, 1e-12)
+        # open ends are kept 1e-7 of the width away
+        self.floor = np.where(np.isfinite(self.lo), self.lo + np.where(lo_open, eps, 0.0), -np.inf)
+        self.ceil = np.where(np.isfinite(self.hi), self.hi - np.where(hi_open, eps, 0.0), np.inf)
+        lo_inf, hi_inf = ~np.isfinite(self.lo[:, 0]), ~np.isfinite(self.hi[:, 0])
+        self.kinds = [
+            np.flatnonzero(lo_inf & hi_inf),  # the real line
+            np.flatnonzero(~lo_inf & hi_inf),  # [lo, oo)
+            np.flatnonzero(lo_inf & ~hi_inf),  # (-oo, hi]
+            np.flatnonzero(~lo_inf & ~hi_inf),  # bounded
+        ]
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` points, shape ``(variables, n)``: the real line mostly within 3 of 0, half-lines
+        at log-uniform distances from their end, bounded domains uniformly."""
+        x = np.empty((len(self.lo), n))
+        real, right, left, bounded = self.kinds
+        if len(real):
+            # one uniform draw: below 0.6 it maps onto [-3, 3), above onto [-30, 30)
+            u = rng.random((len(real), n))
+            x[real] = np.where(u < 0.6, (u / 0.3 - 1.0) * 3.0, ((u - 0.6) / 0.2 - 1.0) * 30.0)
+        if len(right):
+            x[right] = self.lo[right] + np.exp(rng.uniform(-6, 4, (len(right), n)))
+        if len(left):
+            x[left] = self.hi[left] - np.exp(rng.uniform(-6, 4, (len(left), n)))
+        if len(bounded):
+            lo, hi = self.lo[bounded], self.hi[bounded]
+            x[bounded] = lo + (hi - lo) * rng.random((len(bounded), n))
+        return self.inside(x)
+
+    def inside(self, x: np.ndarray) -> np.ndarray:
+        """``x`` (shape ``(variables, n)``) clamped into the box."""
+        return np.minimum(np.maximum(x, self.floor), self.ceil)
 
 
-def _inside(x: np.ndarray, d: Interval) -> np.ndarray:
-    lo, hi = _bounds(d)
-    width = (hi - lo) if np.isfinite(hi - lo) else 1.0
-    eps = 1e-7 * max(width, 1e-12)
-    if np.isfinite(lo):
-        x = np.maximum(x, lo + (eps if d.lo_open else 0.0))
-    if np.isfinite(hi):
-        x = np.minimum(x, hi - (eps if d.hi_open else 0.0))
-    return x
-
-
-def _gaps(root, names, domains, a, b, t, question):
-    from convexcheck.symbolic.evaluate import evaluate
-
-    m = {v: t * a[v] + (1 - t) * b[v] for v in names}
-    fa, fb, fm = evaluate(root, a), evaluate(root, b), evaluate(root, m)
-    with np.errstate(invalid="ignore", over="ignore"):
-        # points where f is undefined give NaN/inf here and are masked out below
-        chord = t * fa + (1 - t) * fb
-        gap = fm - chord if question == "convex" else chord - fm
-        scale = 1e-12 * (1 + np.abs(fa) + np.abs(fb) + np.abs(fm))
-        ok = np.isfinite(fa) & np.isfinite(fb) & np.isfinite(fm)
-        return np.where(ok, (gap - scale) / (1 + np.abs(chord)), -np.inf)
+def _gaps(program: Program, a: np.ndarray, b: np.ndarray, t: np.ndarray, question: str):
+    """Relative Jensen gaps of the triples (columns of ``a``, ``b``; ``t``), ``-inf`` where
+    ``f`` is undefined; one pass of the compiled program over all three points of every triple."""
+    n = len(t)
+    m = t * a + (1 - t) * b
+    f = program.run(np.concatenate([a, b, m], axis=1))
+    fa, fb, fm = f[:n], f[n : 2 * n], f[2 * n :]
+    # points where f is undefined give NaN/inf here and are masked out below
+    chord = t * fa + (1 - t) * fb
+    gap = fm - chord if question == "convex" else chord - fm
+    scale = 1e-12 * (1 + np.abs(fa) + np.abs(fb) + np.abs(fm))
+    ok = np.isfinite(fa) & np.isfinite(fb) & np.isfinite(fm)
+    return np.where(ok, (gap - scale) / (1 + np.abs(chord)), -np.inf)
 
 
 def search_witness(
@@ -275,22 +317,31 @@ def search_witness(
     samples: int = 4000,
     rounds: int = 6,
     budget: Any = None,
+    program: Program | None = None,
 ) -> SearchReport:
     """Look for a Jensen violation of ``question`` and return it only if verified exactly.
 
     ``samples`` random triples, then ``rounds`` of refinement of the 8 best (64 triples each):
-    the effort is ``3 * (samples + rounds * 8 * 64)`` evaluations whatever the machine's load.
+    the effort is ``3 * (samples + rounds * 8 * 64)`` evaluations whatever the machine's load,
+    plus for a tree of :data:`SIMPLIFY_FROM_NODES` nodes or more at most
+    ``3 * SIMPLIFY_ROUNDS * SIMPLIFY_BATCH`` to simplify the best candidate (:func:`_simplify`).
     ``budget`` (a :class:`convexcheck.budget.Budget`) is only an outer wall-clock cap, checked
-    between rounds and between exact verifications."""
+    between rounds and between exact verifications. The search evaluates ``root`` with the
+    compiled :class:`~convexcheck.symbolic.compiled.Program` (``program``, if given, must be
+    ``root`` compiled over ``list(domains)``: the check compiles once for both questions)."""
     names = list(domains)
     planned = 3 * (samples + rounds * 8 * 64)
+    if root.size >= SIMPLIFY_FROM_NODES:
+        planned += 3 * SIMPLIFY_ROUNDS * SIMPLIFY_BATCH
     if not names:
         return SearchReport(question, seed, 0, -np.inf, None, 0, 0)
+    if program is None:
+        program = Program(root, names)
     with np.errstate(all="ignore"):
-        return _search(root, domains, question, seed, samples, rounds, budget, names, planned)
+        return _search(root, domains, question, seed, samples, rounds, budget, program, planned)
 
 
-def _search(root, domains, question, seed, samples, rounds, budget, names, planned):
+def _search(root, domains, question, seed, samples, rounds, budget, program, planned):
     def late() -> bool:
         return budget is not None and budget.spent()
 
@@ -306,75 +357,163 @@ def _search(root, domains, question, seed, samples, rounds, budget, names, plann
             "budget" if stopped else "evaluations",
         )
 
+    names = program.names
+    box = _Box(domains, names)
     rng = np.random.default_rng(seed)
+    # the simplification draws from its own stream, so that the main search's draws, and hence
+    # its candidates, are the same whether or not an early verification happened
+    simplify_rng = np.random.default_rng([seed, 1])
+    large = root.size >= SIMPLIFY_FROM_NODES
+    total = 0
+    stopped = False
+    verified: list[tuple] = []
+
+    def attempt(tries: list[tuple]) -> Any:
+        """Exact verification of the candidates in order (the first simplified first, once,
+        for a large tree); the witness or None."""
+        nonlocal total, stopped, large
+        if tries and large and not late():
+            simpler, spent = _simplify(program, box, domains, *tries[0], question, simplify_rng)
+            total += spent
+            large = False  # its effort is planned once
+            if simpler is not None:
+                tries = [simpler, *tries]
+        for pa, pb, pt in tries:
+            if any(_same(pa, pb, pt, *done) for done in verified):
+                continue
+            if late():
+                stopped = True
+                return None
+            verified.append((pa, pb, pt))
+            witness = verify_candidate(
+                root,
+                domains,
+                question,
+                {v: pa[i] for i, v in enumerate(names)},
+                {v: pb[i] for i, v in enumerate(names)},
+                pt,
+            )
+            if witness is not None:
+                witness["seed"] = seed
+                return witness
+        return None
+
     n = samples
-    a = {v: _sample(domains[v], n, rng) for v in names}
-    b = {v: _sample(domains[v], n, rng) for v in names}
+    a = box.sample(n, rng)
+    b = box.sample(n, rng)
     # half the pairs are short segments: local curvature shows there
     short = rng.random(n) < 0.5
-    for v in names:
-        scale = np.maximum(np.abs(a[v]), 1.0) * np.exp(rng.uniform(-6, 0, n))
-        b[v] = np.where(short, _inside(a[v] + rng.normal(0, 1, n) * scale, domains[v]), b[v])
+    scale = np.maximum(np.abs(a), 1.0) * np.exp(rng.uniform(-6, 0, a.shape))
+    b = np.where(short, box.inside(a + rng.normal(0, 1, a.shape) * scale), b)
     t = rng.uniform(0.1, 0.9, n)
-    gaps = _gaps(root, names, domains, a, b, t, question)
-    total = n
+    gaps = _gaps(program, a, b, t, question)
+    total += n
     best = np.argsort(gaps)[::-1][:8]
-    candidates = [
-        ({v: a[v][i] for v in names}, {v: b[v][i] for v in names}, t[i], gaps[i]) for i in best
-    ]
-    # local refinement: shrink towards the midpoint and jitter
-    stopped = False
+    # the candidates, as columns: a, b, t and their gaps
+    ca, cb, ct, cg = a[:, best], b[:, best], t[best], gaps[best]
+    nv, c, k = len(names), len(best), 64
+    if c and cg[0] >= CLEAR_GAP:
+        # a clear violation needs no refinement: verify the best candidate at once
+        witness = attempt([(ca[:, 0], cb[:, 0], ct[0])])
+        if witness is not None:
+            return report(total, float(cg[0]), witness, stopped)
+    # local refinement of all candidates at once: shrink towards the midpoint and jitter
     for _ in range(rounds):
         if late():
             stopped = True
             break
-        refined = []
-        for ca, cb, ct, cg in candidates:
-            k = 64
-            shrink = np.exp(rng.uniform(-3, 0, k))
-            mid = {v: ct * ca[v] + (1 - ct) * cb[v] for v in names}
-            na = {
-                v: _inside(
-                    mid[v]
-                    + (ca[v] - mid[v]) * shrink
-                    + rng.normal(0, 1e-3, k) * (abs(ca[v]) + 1e-3),
-                    domains[v],
-                )
-                for v in names
-            }
-            nb = {
-                v: _inside(
-                    mid[v]
-                    + (cb[v] - mid[v]) * shrink
-                    + rng.normal(0, 1e-3, k) * (abs(cb[v]) + 1e-3),
-                    domains[v],
-                )
-                for v in names
-            }
-            nt = np.clip(ct + rng.normal(0, 0.05, k), 0.05, 0.95)
-            g = _gaps(root, names, domains, na, nb, nt, question)
-            total += k
-            i = int(np.argmax(g))
-            if g[i] > cg:
-                refined.append(
-                    ({v: na[v][i] for v in names}, {v: nb[v][i] for v in names}, nt[i], g[i])
-                )
-            else:
-                refined.append((ca, cb, ct, cg))
-        candidates = refined
-    candidates.sort(key=lambda c: -c[3])
-    largest = float(candidates[0][3]) if candidates else -np.inf
-    for ca, cb, ct, cg in candidates:
-        if not np.isfinite(cg) or cg <= 0:
-            continue
-        if late():
-            stopped = True
+        if not c:
             break
-        witness = verify_candidate(root, domains, question, ca, cb, ct)
-        if witness is not None:
-            witness["seed"] = seed
-            return report(total, largest, witness, stopped)
-    return report(total, largest, None, stopped)
+        shrink = np.exp(rng.uniform(-3, 0, (c, k)))
+        mid = (ct * ca + (1 - ct) * cb)[:, :, None]
+        na = mid + (ca[:, :, None] - mid) * shrink
+        na = na + rng.normal(0, 1e-3, (nv, c, k)) * (np.abs(ca) + 1e-3)[:, :, None]
+        nb = mid + (cb[:, :, None] - mid) * shrink
+        nb = nb + rng.normal(0, 1e-3, (nv, c, k)) * (np.abs(cb) + 1e-3)[:, :, None]
+        na = box.inside(na.reshape(nv, c * k))
+        nb = box.inside(nb.reshape(nv, c * k))
+        nt = np.clip(ct[:, None] + rng.normal(0, 0.05, (c, k)), 0.05, 0.95).reshape(c * k)
+        g = _gaps(program, na, nb, nt, question).reshape(c, k)
+        total += c * k
+        i = np.argmax(g, axis=1)
+        gi = g[np.arange(c), i]
+        better = gi > cg
+        pick = np.arange(c) * k + i
+        ca = np.where(better, na[:, pick], ca)
+        cb = np.where(better, nb[:, pick], cb)
+        ct = np.where(better, nt[pick], ct)
+        cg = np.where(better, gi, cg)
+    order = np.argsort(-cg, kind="stable")
+    largest = float(cg[order[0]]) if c else -np.inf
+    witness = None
+    if not stopped:
+        tries = [(ca[:, j], cb[:, j], ct[j]) for j in order if np.isfinite(cg[j]) and cg[j] > 0]
+        witness = attempt(tries)
+    return report(total, largest, witness, stopped)
+
+
+def _same(a, b, t, a2, b2, t2) -> bool:
+    return t == t2 and np.array_equal(a, a2) and np.array_equal(b, b2)
+
+
+def _simple_points(domains: Mapping[str, Interval], names: list[str]) -> np.ndarray:
+    """Per variable a number that is cheap to evaluate exactly (0, 1 or -1, else the integer
+    next to an end), NaN where the domain holds none of them."""
+    out = np.full(len(names), np.nan)
+    for i, v in enumerate(names):
+        d = domains[v]
+        options = [0, 1, -1]
+        if d.lo != -INF and abs(d.lo) < 2**53:
+            options.append(math.ceil(d.lo))
+        if d.hi != INF and abs(d.hi) < 2**53:
+            options.append(math.floor(d.hi))
+        for q in options:
+            if d.contains(q):
+                out[i] = q
+                break
+    return out
+
+
+def _simplify(program, box, domains, a, b, t, question, rng):
+    """A candidate with as few moving coordinates as the search can keep it to.
+
+    The exact verification evaluates the whole tree at three rational points, at a cost that
+    grows with the tree and with the numbers it meets (``exp(281/10)`` to rigorous bounds costs
+    several times ``exp(0)``). So before a large tree is verified, the best candidate's
+    coordinates are *frozen* (``a_v = b_v =`` a simple point of the domain) in random subsets of
+    geometrically decreasing size, and the variant with the fewest moving coordinates whose
+    float gap stays positive is kept; for a separable sum one coordinate usually suffices.
+    Only the search changes: the result goes through the same exact verification, and the
+    original candidate is still tried if it fails. Returns the candidate (or ``None``) and the
+    triples evaluated."""
+    simple = _simple_points(domains, program.names)
+    active = np.flatnonzero(np.isfinite(simple) & ~((a == simple) & (b == simple)))
+    best = None
+    spent = 0
+    for _ in range(SIMPLIFY_ROUNDS):
+        size = len(active)
+        if size <= 1:
+            break
+        # the share of the moving coordinates each variant keeps: 1/size up to about 1/2
+        share = np.repeat(size ** -np.linspace(1.0, 0.1, 16), SIMPLIFY_BATCH // 16)
+        keys = rng.random((len(share), size))
+        keep = keys < share[:, None]
+        keep[np.arange(len(share)), np.argmin(keys, axis=1)] = True  # at least one moves
+        frozen = np.zeros((len(simple), len(share)), dtype=bool)
+        frozen[active] = ~keep.T
+        na = box.inside(np.where(frozen, simple[:, None], a[:, None]))
+        nb = box.inside(np.where(frozen, simple[:, None], b[:, None]))
+        g = _gaps(program, na, nb, np.full(len(share), t), question)
+        spent += len(share)
+        moving = keep.sum(axis=1)
+        ok = np.flatnonzero(g > 0)
+        if not len(ok):
+            break
+        j = ok[np.lexsort((-g[ok], moving[ok]))[0]]  # fewest moving, then the largest gap
+        a, b = na[:, j], nb[:, j]
+        best = (a, b, t)
+        active = active[keep[j]]
+    return best, spent
 
 
 def _rationalise(x: float, d: Interval, digits: int) -> Fraction | None:
