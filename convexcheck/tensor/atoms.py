@@ -130,6 +130,18 @@ def reduce_bits(bits: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(bits, shape).astype(np.int8)
 
 
+def align(node: TExpr, xs: list[np.ndarray]) -> list[np.ndarray]:
+    """Batched arguments of a broadcasting op, each reshaped to ``(B, 1.., *shape)`` so that
+    NumPy broadcasts entry axes with entry axes; plain right-aligned broadcasting would pair
+    the batch axis of a vector with the rows of a matrix."""
+    out = []
+    rank = len(node.shape)
+    for x, arg in zip(xs, node.args):
+        k = rank - len(arg.shape)
+        out.append(x.reshape(x.shape[:1] + (1,) * k + x.shape[1:]) if k > 0 else x)
+    return out
+
+
 def batch_axis(axis: int | None, ndim: int) -> int | tuple[int, ...]:
     """An axis of the unbatched array as an axis of the batched one."""
     if axis is None:
@@ -146,6 +158,7 @@ def _add_interval(node: TExpr, r: list[IArray]) -> IArray:
 
 
 def _add_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
+    xs = align(node, xs)
     out = xs[0]
     for x in xs[1:]:
         out = out + x
@@ -201,11 +214,16 @@ register(
         affine_curvature,
         _multiply_mono,
         lambda node, r: iv.mul(r[0].broadcast_to(node.shape), r[1].broadcast_to(node.shape)),
-        lambda node, xs: xs[0] * xs[1],
+        lambda node, xs: _binary(node, xs, np.multiply),
         cvxpy="multiply",
         description="elementwise product (affine when one factor is constant)",
     )
 )
+
+
+def _binary(node: TExpr, xs: list[np.ndarray], op) -> np.ndarray:
+    a, b = align(node, xs)
+    return op(a, b)
 
 
 def _divide_curvature(node: TExpr, r: list[IArray]) -> Curvature:
@@ -244,7 +262,7 @@ register(
         _divide_curvature,
         _divide_mono,
         _divide_interval,
-        lambda node, xs: xs[0] / xs[1],
+        lambda node, xs: _binary(node, xs, np.divide),
         _divide_domain,
         cvxpy="/",
     )
@@ -399,7 +417,9 @@ register(
         affine_curvature,
         increasing,
         _cumsum_interval,
-        lambda node, xs: np.cumsum(xs[0], axis=(node.params[0] if node.params else 0) + 1),
+        lambda node, xs: np.cumsum(
+            xs[0], axis=((node.params[0] if node.params else 0) % max(1, len(node.args[0].shape))) + 1
+        ),
         cvxpy="cumsum",
     )
 )
@@ -529,10 +549,16 @@ register(
         affine_curvature,
         increasing,
         lambda node, r: iv.concatenate(list(r), axis=node.params[0]),
-        lambda node, xs: np.concatenate(xs, axis=node.params[0] + 1),
+        lambda node, xs: _concatenate_numpy(node, xs),
         cvxpy="hstack/vstack",
     )
 )
+
+
+def _concatenate_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
+    batch = max(x.shape[0] for x in xs)
+    parts = [np.broadcast_to(x, (batch,) + x.shape[1:]) for x in xs]
+    return np.concatenate(parts, axis=(node.params[0] % len(node.shape)) + 1)
 
 
 def _diag_vec_interval(node: TExpr, r: list[IArray]) -> IArray:

@@ -149,6 +149,17 @@ def _extreme_interval(node: TExpr, r: list[IArray]) -> IArray:
     return IArray(lo, hi, np.isinf(lo), np.isinf(hi))
 
 
+def _extreme_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
+    from convexcheck.tensor.atoms import align
+
+    take = np.maximum if node.op == "maximum" else np.minimum
+    parts = align(node, xs)
+    out = parts[0]
+    for x in parts[1:]:
+        out = take(out, x)
+    return out
+
+
 def _extreme_mono(node: TExpr, i: int, r: list[IArray]) -> np.ndarray:
     return increasing(node, i, r)
 
@@ -162,9 +173,7 @@ for _name in ("maximum", "minimum"):
             lambda node, r: CONVEX if node.op == "maximum" else CONCAVE,
             _extreme_mono,
             _extreme_interval,
-            lambda node, xs: (np.maximum if node.op == "maximum" else np.minimum).reduce(
-                np.broadcast_arrays(*xs)
-            ),
+            lambda node, xs: _extreme_numpy(node, xs),
             cvxpy=_name,
         )
     )
@@ -184,7 +193,9 @@ def _entropy_interval(node: TExpr, r: list[IArray]) -> IArray:
 
 
 def _entropy_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
-    x, y = np.broadcast_arrays(*xs)
+    from convexcheck.tensor.atoms import align
+
+    x, y = np.broadcast_arrays(*align(node, xs))
     with np.errstate(all="ignore"):
         core = np.where(x == 0, 0.0, x * np.log(np.where(x > 0, x, 1.0) / np.where(y > 0, y, np.nan)))
         core = np.where((x < 0) | (y <= 0), np.nan, core)

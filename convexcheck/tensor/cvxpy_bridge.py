@@ -184,7 +184,7 @@ class TensorTranslator:
         if name == "DivExpression":
             return make("divide", args)
         if name in ("index", "special_index"):
-            return make("index", args, (expr.key,))
+            return make("index", args, (_numpy_key(expr.key),))
         if name == "reshape":
             return make("reshape", args, (tuple(expr.shape), getattr(expr, "order", "F")))
         if name == "vec":
@@ -198,7 +198,12 @@ class TensorTranslator:
         if name in ("Sum", "sum"):
             return make("sum", args, (getattr(expr, "axis", None), bool(getattr(expr, "keepdims", False))))
         if name == "cumsum":
-            return make("cumsum", args, (getattr(expr, "axis", 0) or 0,))
+            axis = getattr(expr, "axis", 0)
+            arg = args[0]
+            if axis is None:  # CVXPY flattens in C order first
+                arg = make("reshape", [arg], ((arg.size,), "C"))
+                axis = 0
+            return make("cumsum", [arg], (axis,))
         if name in ("diag_vec", "diag_mat"):
             if getattr(expr, "k", 0):
                 raise ConvexcheckInputError(f"CVXPY {name} with an offset k is not supported")
@@ -277,6 +282,18 @@ class TensorTranslator:
             return make("concatenate", parts, (axis,))
         axis = getattr(expr, "axis", 0)
         return make("concatenate", args, (axis if axis is not None else 0,))
+
+
+def _numpy_key(key: Any) -> Any:
+    """CVXPY's normalised index key in NumPy's reading: CVXPY writes "down to index 0" in a
+    negative-step slice as ``stop = -1``, which NumPy reads as "the last entry"."""
+
+    def fix(k: Any) -> Any:
+        if isinstance(k, slice) and k.step is not None and k.step < 0 and k.stop is not None and k.stop < 0:
+            return slice(k.start, None, k.step)
+        return k
+
+    return tuple(fix(k) for k in key) if isinstance(key, tuple) else fix(key)
 
 
 def _bound_array(value: Any, shape: tuple[int, ...], default: float, name: str) -> np.ndarray:

@@ -202,6 +202,11 @@ def _is_constant_value(node: TExpr, value: float) -> bool:
     return node.op == "constant" and node.value is not None and bool(np.all(node.value == value))
 
 
+def _plain_sum(node: TExpr) -> bool:
+    """A sum over every entry (no axis, no kept dimensions)."""
+    return tuple(node.params) in ((), (None,), (None, False))
+
+
 def _softplus(node: TExpr, steps: dict[int, Step]) -> Match:
     """log(1 + exp(u)) -> logistic(u)."""
     if node.op != "log" or node.args[0].op != "add" or len(node.args[0].args) != 2:
@@ -238,7 +243,7 @@ def _two_norm(node: TExpr, steps: dict[int, Step]) -> Match:
         u = inner.args[0]
     elif (
         inner.op == "sum"
-        and not inner.params
+        and _plain_sum(inner)
         and inner.args[0].op == "power"
         and Fraction(inner.args[0].params[0]) == 2
     ):
@@ -302,7 +307,7 @@ def _written_quad_form(node: TExpr, steps: dict[int, Step]) -> Match:
             x, p = a, b.args[0]
         elif a.op == "matmul" and a.args[0] is b and a.args[1].op == "constant":
             x, p = b, a.args[1]
-    elif node.op == "sum" and not node.params and node.args[0].op == "multiply":
+    elif node.op == "sum" and _plain_sum(node) and node.args[0].op == "multiply":
         a, b = node.args[0].args
         for u, v in ((a, b), (b, a)):
             if v.op == "matmul" and v.args[1] is u and v.args[0].op == "constant":

@@ -34,7 +34,8 @@ from convexcheck.tensor.intervals import IArray
 
 INC, DEC = 1, 2  # monotonicity bits
 CVX, CCV = 1, 2  # curvature bits
-ULPS = 4  # libm and NumPy elementary functions are within a few ulps; widen past that
+ULPS = 8  # libm and NumPy elementary functions are within 4 ulps; 8 float steps cover that
+# even where the spacing halves at a power of two
 
 _LABEL_BITS = {
     scalar_atoms.INCREASING: INC,
@@ -66,6 +67,12 @@ class Elementwise:
     exact_points: tuple[tuple[float, float], ...] = ()
     cvxpy: str = ""
     exponent: Fraction | None = None
+    # the limit at 0 from the left where it differs from fn(0.0) (x**-3 -> -inf, np.power
+    # gives +inf, the limit from the right)
+    left_of_zero: float | None = None
+    # an absolute error bound of fn(x) beyond the ULPS widening, where float evaluation can
+    # be worse (x**p with p not a float; x*exp(x) when exp(x) is subnormal)
+    extra_error: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
     # ---- per-entry facts ------------------------------------------------------------------
     def in_domain(self, r: IArray) -> np.ndarray:
@@ -102,11 +109,15 @@ class Elementwise:
         for p in self.monotonicity:
             a = np.maximum(r.lo, p.lo)
             b = np.minimum(r.hi, p.hi)
-            meets = a <= b
+            # a piece touching the range only at an open end does not meet it
+            meets = (a < b) | (
+                (a == b) & ~((a == r.hi) & r.hi_open) & ~((a == r.lo) & r.lo_open)
+            )
             if not np.any(meets):
                 continue
-            fa, fb = self._at(a, down=True), self._at(b, down=True)
-            ga, gb = self._at(a, down=False), self._at(b, down=False)
+            left = (b == 0) & (p.hi <= 0) if self.left_of_zero is not None else None
+            fa, fb = self._at(a, down=True), self._at(b, down=True, left_of_zero=left)
+            ga, gb = self._at(a, down=False), self._at(b, down=False, left_of_zero=left)
             if p.bits == INC:
                 lo_p, hi_p = fa, gb
             elif p.bits == DEC:
@@ -135,12 +146,19 @@ class Elementwise:
         hi_open = np.where(clip_hi, img_hi_open, hi_open) | np.isinf(hi_out)
         return IArray(lo_out, hi_out, lo_open, hi_open)
 
-    def _at(self, x: np.ndarray, down: bool) -> np.ndarray:
+    def _at(self, x: np.ndarray, down: bool, left_of_zero: np.ndarray | None = None) -> np.ndarray:
         with np.errstate(all="ignore"):
             v = self.fn(x)
-        v = np.where(x == -np.inf, self.limits[0], v)
-        v = np.where(x == np.inf, self.limits[1], v)
         exact = np.zeros(x.shape, dtype=bool)
+        # limits at infinity are exact values of the extended function: not widened
+        if not math.isnan(self.limits[0]):
+            v = np.where(x == -np.inf, self.limits[0], v)
+            exact |= x == -np.inf
+        if not math.isnan(self.limits[1]):
+            v = np.where(x == np.inf, self.limits[1], v)
+            exact |= x == np.inf
+        if left_of_zero is not None:
+            v = np.where(left_of_zero, self.left_of_zero, v)
         for at, value in self.exact_points:
             hit = x == at
             v = np.where(hit, value, v)
@@ -149,6 +167,10 @@ class Elementwise:
         w = v
         for _ in range(ULPS):
             w = np.nextafter(w, direction)
+        if self.extra_error is not None:
+            with np.errstate(all="ignore"):
+                err = self.extra_error(x, v)
+                w = np.where(np.isfinite(v), w - err if down else w + err, w)
         w = np.where(exact | np.isinf(v), v, w)
         # NaN (undefined at that end) means nothing is known: the safe infinite end
         return np.where(np.isnan(w), direction, w)
@@ -237,7 +259,29 @@ def power(p: Fraction) -> Elementwise:
     exact_points = [(1.0, 1.0)]
     if p > 0:
         exact_points.append((0.0, 0.0))
-    return from_scalar_atom(atom, fn, "power", exact_points)
+    facts = from_scalar_atom(atom, fn, "power", exact_points)
+    left = None
+    if p.denominator == 1 and p < 0:
+        left = -INF if p.numerator % 2 else INF
+    extra = None
+    delta = abs(p - Fraction(pf))
+    if delta != 0:
+        # x**float(p) = x**p * x**(float(p) - p): off by a relative |ln x| * |float(p) - p|
+        bound = float(delta) * 1.0001 + 1e-300
+
+        def extra(x: np.ndarray, v: np.ndarray, bound=bound) -> np.ndarray:
+            ln = np.abs(np.log(np.where(x > 0, x, 1.0)))
+            return np.abs(v) * (ln * bound * 2.0) + 1e-320
+
+    from dataclasses import replace
+
+    if p < 0:
+        limits = (0.0, 0.0)
+    elif p.denominator == 1:
+        limits = (INF if p.numerator % 2 == 0 else -INF, INF)
+    else:
+        limits = (math.nan, INF)
+    return replace(facts, left_of_zero=left, extra_error=extra, limits=limits)
 
 
 def _huber_fn(m: float) -> Callable[[np.ndarray], np.ndarray]:
@@ -282,6 +326,8 @@ XEXP = Elementwise(
     limits=(0.0, INF),
     exact_points=((0.0, 0.0),),
     cvxpy="xexp",
+    # where exp(x) is subnormal its absolute error is up to a few 2**-1074, times |x|
+    extra_error=lambda x, v: np.where(x < -700, (np.abs(x) + 1.0) * 16 * 5e-324, 0.0),
 )
 
 ELEMENTWISE: dict[str, Elementwise] = {
