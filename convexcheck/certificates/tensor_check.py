@@ -269,6 +269,38 @@ class _PSDJudge:
         return ok
 
 
+def _extended_ranges(row, atom: TExpr, kids: list[_Derived], ranges: list[IArray]) -> list[IArray] | None:
+    """CVXPY's extended-value convention, re-derived: an atom with a domain is +inf (convex)
+    or -inf (concave) outside it. Where an argument may leave the domain the composition is
+    still a DCP one on the set where it is finite if that argument is affine, or concave with
+    the domain a half-line [a, oo) (the extension is then monotone in the direction the usual
+    premises, checked on the clipped ranges, require). Anything else stays undefined."""
+    if row.arg_domain is None:
+        return None
+    out: list[IArray] = []
+    for i, (kid, r) in enumerate(zip(kids, ranges)):
+        dom = row.arg_domain(atom, i)
+        if dom is None:
+            out.append(r)
+        elif dom in ("psd", "other"):
+            if kid.curvature != "affine":
+                return None
+            out.append(r)
+        else:
+            lo, lo_open = dom
+            below = (r.lo < lo) | ((r.lo == lo) & lo_open & ~r.lo_open)
+            if not np.any(below):
+                out.append(r)
+                continue
+            if kid.curvature not in ("affine", "concave"):
+                return None
+            never = (r.hi < lo) | ((r.hi == lo) & (lo_open | r.hi_open))
+            if np.any(never):
+                return None
+            out.append(IArray(np.where(below, lo, r.lo), r.hi, np.where(below, lo_open, r.lo_open), r.hi_open))
+    return out
+
+
 def _compose(atom: TExpr, kids: list[_Derived], psd: _PSDJudge, written: bool) -> _Derived:
     """The DCP composition rule, per entry: ``f(g_1..g_k)`` is convex if ``f`` is convex on the
     argument ranges and each ``g_i`` is affine, or convex with ``f`` nondecreasing in every
@@ -279,7 +311,10 @@ def _compose(atom: TExpr, kids: list[_Derived], psd: _PSDJudge, written: bool) -
     if not all(k.defined for k in kids):
         return _Derived("unknown", _everything(atom.shape), False)
     if row.domain(atom, ranges) or (written and strict_domain(atom, ranges)):
-        return _Derived("unknown", _everything(atom.shape), False)
+        extended = _extended_ranges(row, atom, kids, ranges)
+        if extended is None:
+            return _Derived("unknown", _everything(atom.shape), False)
+        ranges = extended
     rng = row.interval(atom, ranges)
     require(tuple(rng.shape) == tuple(atom.shape), f"{atom.op}: an enclosure of the wrong shape")
     if atom.op == "quad_form":

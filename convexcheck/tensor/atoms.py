@@ -48,6 +48,11 @@ class Row:
     domain: Callable[[TExpr, list[IArray]], str | None] = lambda node, ranges: None
     cvxpy: str = ""
     description: str = ""
+    # CVXPY's convention for atoms with a domain (log, sqrt, entr, quad_over_lin, log_det...):
+    # the domain is part of the function, which is +inf (convex atom) or -inf (concave atom)
+    # outside it. ``arg_domain(node, i)`` is argument i's domain: ``(lo, open)`` for the
+    # half-line above lo, "psd" for the PSD cone, or None where argument i is unrestricted.
+    arg_domain: Callable[[TExpr, int], Any] | None = None
 
 
 ROWS: dict[str, Row] = {}

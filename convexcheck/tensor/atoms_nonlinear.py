@@ -110,6 +110,13 @@ def ew_fmt(v: float) -> str:
     return repr(int(v)) if v == int(v) else repr(v)
 
 
+def _ew_arg_domain(node: TExpr, i: int):
+    dom = _facts(node).domain
+    if len(dom) == 1 and dom[0][1] == np.inf and dom[0][0] > -np.inf:
+        return (dom[0][0], dom[0][2])
+    return None if dom == ((-np.inf, np.inf, True, True),) else "other"
+
+
 def _ew_row(name: str, cvxpy: str) -> Row:
     return register(
         Row(
@@ -122,6 +129,7 @@ def _ew_row(name: str, cvxpy: str) -> Row:
             lambda node, xs: _facts(node).fn(xs[0]),
             _ew_domain,
             cvxpy=cvxpy,
+            arg_domain=_ew_arg_domain,
         )
     )
 
@@ -229,6 +237,7 @@ for _name in ("kl_div", "rel_entr"):
             _entropy_numpy,
             _entropy_domain,
             cvxpy=_name,
+            arg_domain=lambda node, i: (0.0, i == 1),
         )
     )
 
@@ -425,6 +434,7 @@ register(
         _pnorm_numpy,
         _pnorm_domain,
         cvxpy="pnorm",
+        arg_domain=lambda node, i: None if (_p(node) == np.inf or _p(node) >= 1) else (0.0, bool(_p(node) < 0)),
     )
 )
 
@@ -455,6 +465,7 @@ register(
         lambda node, xs: np.sum(xs[0].reshape((xs[0].shape[0], -1)) ** 2, axis=1) / xs[1].reshape((xs[1].shape[0],)),
         _qol_domain,
         cvxpy="quad_over_lin",
+        arg_domain=lambda node, i: (0.0, True) if i == 1 else None,
     )
 )
 
@@ -503,6 +514,7 @@ register(
         _gm_numpy,
         lambda node, r: None if np.all(r[0].lo >= 0) else "geo_mean needs a nonnegative argument",
         cvxpy="geo_mean",
+        arg_domain=lambda node, i: (0.0, False),
     )
 )
 
@@ -702,6 +714,7 @@ register(
         _eig_numpy,
         lambda node, r: psd_argument_reason(node.args[0]),
         cvxpy="log_det",
+        arg_domain=lambda node, i: "psd",
         description="log det X on the PSD cone (-inf where singular)",
     )
 )
@@ -716,6 +729,7 @@ register(
         _eig_numpy,
         lambda node, r: psd_argument_reason(node.args[0]),
         cvxpy="tr_inv",
+        arg_domain=lambda node, i: "psd",
         description="trace of the inverse on the PSD cone (+inf where singular)",
     )
 )
@@ -760,6 +774,7 @@ register(
         _matrix_frac_numpy,
         lambda node, r: psd_argument_reason(node.args[1]),
         cvxpy="matrix_frac",
+        arg_domain=lambda node, i: "psd" if i == 1 else None,
         description="tr(X^T P^-1 X) for P in the PSD cone (+inf where singular)",
     )
 )

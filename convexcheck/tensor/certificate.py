@@ -32,6 +32,8 @@ def derivation_document(analysis: TensorAnalysis) -> dict[str, Any]:
     for node in postorder(analysis.root):
         step = analysis.steps[id(node)]
         entry: dict[str, Any] = {"rule": step.rule, "curvature": step.curvature, "range": _range_summary(step)}
+        if step.restricted:
+            entry["restricted"] = True  # finite only where its arguments are in its domain
         if step.as_atom is not None:
             atom = step.as_atom
             entry["as_atom"] = {

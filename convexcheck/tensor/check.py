@@ -187,6 +187,11 @@ def _proof_summary(analysis: TensorAnalysis, question: str) -> str:
     kind = step.curvature if step.curvature in ("affine", "constant") else question
     rule = step.rule.replace("pattern:", "pattern ")
     text = f"{kind} by the DCP rules ({len(analysis.steps)} derivation steps; top rule: {rule})"
+    if analysis.restricted:
+        text += (
+            "; on the set where it is finite (CVXPY's convention: an atom is +-inf outside its "
+            "domain, e.g. log needs a positive argument)"
+        )
     assumed = [d for d in analysis.psd.decisions.values() if getattr(d, "assumed", False)]
     if assumed:
         text += f"; assumes a matrix PSD within psd_tolerance ({assumed[0].reason})"

@@ -158,7 +158,6 @@ class TensorTranslator:
             "log": "log",
             "abs": "abs",
             "logistic": "logistic",
-            "xexp": "xexp",
             "maximum": "maximum",
             "minimum": "minimum",
             "kl_div": "kl_div",
@@ -174,6 +173,8 @@ class TensorTranslator:
         }
         if name in simple:
             return make(simple[name], args)
+        if name == "xexp":  # CVXPY's xexp is defined on x >= 0
+            return make("xexp", args, ("cvxpy",))
         if name == "multiply":
             return make("multiply", args)
         if name == "MulExpression":
@@ -221,7 +222,8 @@ class TensorTranslator:
                 return args[0]
             if p == 0:
                 return constant(np.ones(expr.shape))
-            return make("power", args, (p,))
+            # CVXPY's power is defined on x >= 0 (x > 0 for p < 0) unless p is an even integer
+            return make("power", args, (p, "cvxpy"))
         if name == "huber":
             m = float(np.asarray(expr.M.value))
             if not m > 0:

@@ -50,6 +50,8 @@ class Step:
     children: list[Step] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)  # question -> why the rule fails
     as_atom: TExpr | None = None  # the atom a pattern read this node as
+    # defined only on part of the domain (CVXPY's convention: +-inf outside an atom's domain)
+    restricted: bool = False
 
     def proves(self, question: str) -> bool:
         if not self.defined:
@@ -109,8 +111,13 @@ class TensorDCP:
         row = ROWS[atom.op]
         ranges = [k.range for k in kids]
         defined = all(k.defined for k in kids)
+        restricted = any(k.restricted for k in kids)
         reasons: dict[str, str] = {}
         why_undefined = row.domain(atom, ranges) if defined else None
+        if why_undefined and row.arg_domain is not None:
+            clipped = _extended(row, atom, kids, ranges)
+            if clipped is not None:
+                ranges, why_undefined, restricted = clipped, None, True
         if why_undefined:
             defined = False
         if not defined:
@@ -122,7 +129,7 @@ class TensorDCP:
             return Step(node, rule, "unknown", rng, False, kids, {q: msg for q in QUESTIONS})
         rng = row.interval(atom, ranges)
         if all(k.curvature == "constant" for k in kids):
-            return Step(node, rule, "constant", rng, True, kids)
+            return Step(node, rule, "constant", rng, True, kids, restricted=restricted)
         f_convex, f_concave, why_f = row.curvature(atom, ranges)
         ok = {"convex": f_convex, "concave": f_concave}
         for question in QUESTIONS:
@@ -148,7 +155,51 @@ class TensorDCP:
                     reasons[question] = _composition_reason(row.name, question, i, kid, incr, decr)
         curvature = _curvature_word(ok["convex"], ok["concave"])
         rng = _refine_range(atom, rng, curvature)
-        return Step(node, rule, curvature, rng, True, kids, reasons)
+        return Step(node, rule, curvature, rng, True, kids, reasons, restricted=restricted)
+
+
+def _extended(row, atom: TExpr, kids: list[Step], ranges: list[IArray]) -> list[IArray] | None:
+    """CVXPY's extended-value reading of an atom whose argument may leave its domain.
+
+    The atom is then ``+inf`` (convex) or ``-inf`` (concave) outside its domain, and the
+    composition is still convex (concave) on the set where it is finite when every argument
+    that may leave the domain is affine, or is concave with the domain a half-line ``[a, oo)``:
+    the extension of a concave nondecreasing atom (``log``, ``sqrt``) is nondecreasing, that of
+    a convex nonincreasing one (``inv_pos``) nonincreasing, so the usual monotonicity premises,
+    checked on the ranges clipped to the domain, carry over. Returns the clipped ranges, or
+    ``None`` if the reading does not apply (the node then stays undefined).
+    """
+    out = []
+    for i, (kid, r) in enumerate(zip(kids, ranges)):
+        dom = row.arg_domain(atom, i)
+        if dom is None:
+            out.append(r)
+            continue
+        if dom == "psd" or dom == "other":
+            if kid.curvature != "affine" and not _psd_ok(atom, i):
+                return None
+            out.append(r)
+            continue
+        lo, lo_open = dom
+        inside = (r.lo > lo) | ((r.lo == lo) & (r.lo_open | (not lo_open)))
+        if np.all(inside):
+            out.append(r)
+            continue
+        if kid.curvature not in ("affine", "concave"):
+            return None  # a constant or convex argument outside the domain: not a DCP reading
+        reach = (r.hi > lo) | ((r.hi == lo) & (not lo_open) & ~r.hi_open)
+        if not np.all(reach):
+            return None  # some entry is never in the domain
+        new_lo = np.where(inside, r.lo, lo)
+        new_open = np.where(inside, r.lo_open, lo_open)
+        out.append(IArray(new_lo, r.hi, new_open, r.hi_open))
+    return out
+
+
+def _psd_ok(atom: TExpr, i: int) -> bool:
+    from convexcheck.tensor.atoms_nonlinear import psd_argument_reason
+
+    return psd_argument_reason(atom.args[i]) is None
 
 
 def _composition_reason(name: str, question: str, i: int, kid: Step, incr: bool, decr: bool) -> str:
@@ -195,7 +246,8 @@ class Pattern:
 
 
 def _defined(steps: dict[int, Step], *nodes: TExpr) -> bool:
-    return all(steps[id(n)].defined for n in nodes)
+    """Defined on the whole domain (a pattern never reads an extended-value node)."""
+    return all(steps[id(n)].defined and not steps[id(n)].restricted for n in nodes)
 
 
 def _is_constant_value(node: TExpr, value: float) -> bool:
@@ -338,6 +390,11 @@ class TensorAnalysis:
 
     def proves(self, question: str) -> bool:
         return self.root_step.proves(question)
+
+    @property
+    def restricted(self) -> bool:
+        """Whether the proof is about CVXPY's extended-value function (finite on a subset)."""
+        return self.root_step.restricted
 
     @property
     def proved(self) -> bool:

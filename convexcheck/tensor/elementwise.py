@@ -340,10 +340,62 @@ ELEMENTWISE: dict[str, Elementwise] = {
 }
 
 
+def restricted(e: Elementwise, lo: float, lo_open: bool) -> Elementwise:
+    """``e`` on the half-line ``[lo, oo)`` (``(lo, oo)``) only: CVXPY defines ``power(x, 3)``,
+    ``sqrt``, ``inv_pos`` and ``xexp`` there, whatever the formula gives elsewhere. Pieces are
+    clipped to the half-line and the evaluation is NaN (undefined) outside it, so a witness can
+    never use a point CVXPY's function does not have."""
+
+    def clip(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
+        return tuple(Piece(max(p.lo, lo), p.hi, p.bits) for p in pieces if p.hi > lo)
+
+    def fn(x: np.ndarray, base=e.fn) -> np.ndarray:
+        inside = (x > lo) | ((x == lo) & (not lo_open))
+        with np.errstate(all="ignore"):
+            return np.where(inside, base(np.where(inside, x, lo + 1.0)), np.nan)
+
+    from dataclasses import replace
+
+    return replace(
+        e,
+        name=f"{e.name} on {'(' if lo_open else '['}{lo:g}, oo)",
+        fn=fn,
+        domain=((lo, INF, lo_open, True),),
+        curvature=clip(e.curvature),
+        monotonicity=clip(e.monotonicity),
+        left_of_zero=None,
+    )
+
+
+def cvxpy_domain(name: str, p: Fraction | None = None) -> tuple[float, bool] | None:
+    """CVXPY's own domain of an atom where it is smaller than the formula's: ``(lo, open)``."""
+    if name == "power" and p is not None:
+        if p > 0 and p.denominator == 1 and p.numerator % 2 == 0:
+            return None
+        return (0.0, bool(p < 0))
+    if name == "xexp":
+        return (0.0, False)
+    return None
+
+
 def facts(name: str, params: tuple = ()) -> Elementwise:
-    """The row for ``name`` (``power`` and ``huber`` take their parameter)."""
+    """The row for ``name`` (``power`` and ``huber`` take their parameter; a trailing
+    ``"cvxpy"`` parameter restricts the atom to CVXPY's domain of it)."""
+    cvxpy = bool(params) and params[-1] == "cvxpy"
     if name == "power":
-        return power(Fraction(params[0]))
-    if name == "huber":
-        return huber(float(params[0]))
-    return ELEMENTWISE[name]
+        e = power(Fraction(params[0]))
+    elif name == "huber":
+        e = huber(float(params[0]))
+    else:
+        e = ELEMENTWISE[name]
+    if cvxpy:
+        dom = cvxpy_domain(name, Fraction(params[0]) if name == "power" else None)
+        if dom is not None:
+            return _restricted_cached(name, params, dom)
+    return e
+
+
+@lru_cache(maxsize=256)
+def _restricted_cached(name: str, params: tuple, dom: tuple[float, bool]) -> Elementwise:
+    base = facts(name, params[:-1])
+    return restricted(base, dom[0], dom[1])
