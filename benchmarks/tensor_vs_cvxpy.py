@@ -60,14 +60,11 @@ def run(n: int, repeat: int) -> list[dict]:
         exprs = [build(cp.Variable(n)) for _ in range(repeat + 2)]
         cvx = statistics.median(_median_time(e.is_dcp, 1) for e in exprs[:repeat])
         cc.check(exprs[-1], stages=["dcp"])  # imports and first-call work outside the timing
-        dcp = _median_time(lambda: cc.check(exprs[0], stages=["dcp"]), repeat)
-        result = None
-
-        def whole():
-            nonlocal result
-            result = cc.check(exprs[1])
-
-        total = _median_time(whole, repeat)
+        first, second = exprs[0], exprs[1]
+        dcp = _median_time(lambda e=first: cc.check(e, stages=["dcp"]), repeat)
+        results = []
+        total = _median_time(lambda e=second, out=results: out.append(cc.check(e)), repeat)
+        result = results[-1]
         rows.append(
             {
                 "problem": name,

@@ -92,7 +92,6 @@ def test_cvxpy_values_agree():
 
 
 def test_cvxpy_errors():
-    v = cp.Variable(3, name="v")
     with pytest.raises(ConvexcheckInputError):
         cc.check(cp.upper_tri(cp.Variable((2, 2))))  # an atom the tensor engine does not know
     with pytest.raises(ConvexcheckInputError):

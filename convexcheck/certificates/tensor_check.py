@@ -269,7 +269,9 @@ class _PSDJudge:
         return ok
 
 
-def _extended_ranges(row, atom: TExpr, kids: list[_Derived], ranges: list[IArray]) -> list[IArray] | None:
+def _extended_ranges(
+    row, atom: TExpr, kids: list[_Derived], ranges: list[IArray]
+) -> list[IArray] | None:
     """CVXPY's extended-value convention, re-derived: an atom with a domain is +inf (convex)
     or -inf (concave) outside it. Where an argument may leave the domain the composition is
     still a DCP one on the set where it is finite if that argument is affine, or concave with
@@ -297,7 +299,11 @@ def _extended_ranges(row, atom: TExpr, kids: list[_Derived], ranges: list[IArray
             never = (r.hi < lo) | ((r.hi == lo) & (lo_open | r.hi_open))
             if np.any(never):
                 return None
-            out.append(IArray(np.where(below, lo, r.lo), r.hi, np.where(below, lo_open, r.lo_open), r.hi_open))
+            out.append(
+                IArray(
+                    np.where(below, lo, r.lo), r.hi, np.where(below, lo_open, r.lo_open), r.hi_open
+                )
+            )
     return out
 
 

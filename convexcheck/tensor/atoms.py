@@ -340,8 +340,12 @@ def interval_matmul(a: IArray, b: IArray) -> IArray:
     m, k = a.shape
     _, n = b.shape
     if m * k * n > 5_000_000:
-        raise ConvexcheckInputError("a product of two non-constant matrices this large is not supported")
-    prod = iv.mul(a.reshape((m, k, 1)).broadcast_to((m, k, n)), b.reshape((1, k, n)).broadcast_to((m, k, n)))
+        raise ConvexcheckInputError(
+            "a product of two non-constant matrices this large is not supported"
+        )
+    prod = iv.mul(
+        a.reshape((m, k, 1)).broadcast_to((m, k, n)), b.reshape((1, k, n)).broadcast_to((m, k, n))
+    )
     return iv.sum(prod, axis=1)
 
 
@@ -374,7 +378,9 @@ register(
         affine_curvature,
         _matmul_mono,
         _matmul_interval,
-        lambda node, xs: batched_matmul(xs[0], xs[1], len(node.args[0].shape), len(node.args[1].shape)),
+        lambda node, xs: batched_matmul(
+            xs[0], xs[1], len(node.args[0].shape), len(node.args[1].shape)
+        ),
         cvxpy="@",
     )
 )
@@ -391,7 +397,9 @@ register(
         lambda shapes, params: reduced_shape(shapes[0], *_sum_params(params)),
         affine_curvature,
         increasing,
-        lambda node, r: iv.sum(r[0], axis=_sum_params(node.params)[0], keepdims=_sum_params(node.params)[1]),
+        lambda node, r: iv.sum(
+            r[0], axis=_sum_params(node.params)[0], keepdims=_sum_params(node.params)[1]
+        ),
         lambda node, xs: np.sum(
             xs[0],
             axis=batch_axis(_sum_params(node.params)[0], len(node.args[0].shape)),
@@ -423,7 +431,8 @@ register(
         increasing,
         _cumsum_interval,
         lambda node, xs: np.cumsum(
-            xs[0], axis=((node.params[0] if node.params else 0) % max(1, len(node.args[0].shape))) + 1
+            xs[0],
+            axis=((node.params[0] if node.params else 0) % max(1, len(node.args[0].shape))) + 1,
         ),
         cvxpy="cumsum",
     )
@@ -530,7 +539,9 @@ register(
         increasing,
         lambda node, r: r[0].broadcast_to(node.shape),
         lambda node, xs: np.broadcast_to(
-            xs[0].reshape((xs[0].shape[0],) + (1,) * (len(node.shape) - xs[0].ndim + 1) + xs[0].shape[1:]),
+            xs[0].reshape(
+                (xs[0].shape[0],) + (1,) * (len(node.shape) - xs[0].ndim + 1) + xs[0].shape[1:]
+            ),
             (xs[0].shape[0],) + node.shape,
         ),
         cvxpy="promote",
@@ -636,7 +647,7 @@ register(
     Row(
         "trace",
         "affine",
-        lambda shapes, params: (_square_shape(shapes[0]) and ()),
+        lambda shapes, params: _square_shape(shapes[0]) and (),
         affine_curvature,
         _diag_mat_mono,
         lambda node, r: iv.sum(_diag_mat_interval(node, r)),

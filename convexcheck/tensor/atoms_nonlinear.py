@@ -77,7 +77,11 @@ def _ew_curvature(node: TExpr, r: list[IArray]) -> Curvature:
     bits = _facts(node).curvature_bits(r[0])
     cvx = bool(np.all(bits & CVX))
     ccv = bool(np.all(bits & CCV))
-    why = "" if cvx and ccv else f"{_facts(node).name} is not convex and not concave on its argument's range"
+    why = (
+        ""
+        if cvx and ccv
+        else f"{_facts(node).name} is not convex and not concave on its argument's range"
+    )
     return (cvx, ccv, why)
 
 
@@ -91,7 +95,10 @@ def _ew_domain(node: TExpr, r: list[IArray]) -> str | None:
     if np.all(ok):
         return None
     bad = int(np.size(ok) - np.count_nonzero(ok))
-    return f"{facts.name} needs its argument in {_domain_text(facts)}, which {bad} entr{'y' if bad == 1 else 'ies'} may leave"
+    entries = "entry" if bad == 1 else "entries"
+    return (
+        f"{facts.name} needs its argument in {_domain_text(facts)}, which {bad} {entries} may leave"
+    )
 
 
 def _domain_text(facts: ew.Elementwise) -> str:
@@ -100,7 +107,9 @@ def _domain_text(facts: ew.Elementwise) -> str:
         if lo == -np.inf and hi == np.inf:
             parts.append("the reals")
         else:
-            parts.append(f"{'(' if lo_open else '['}{ew_fmt(lo)}, {ew_fmt(hi)}{')' if hi_open else ']'}")
+            parts.append(
+                f"{'(' if lo_open else '['}{ew_fmt(lo)}, {ew_fmt(hi)}{')' if hi_open else ']'}"
+            )
     return " or ".join(parts)
 
 
@@ -196,7 +205,12 @@ def _entropy_interval(node: TExpr, r: list[IArray]) -> IArray:
     out = iv.sub(xlogx, xlogy)
     if node.op == "kl_div":
         out = iv.add(iv.sub(out, x), y)
-        out = IArray(np.maximum(out.lo, 0.0), np.maximum(out.hi, 0.0), out.lo_open & (out.lo > 0), out.hi_open)
+        out = IArray(
+            np.maximum(out.lo, 0.0),
+            np.maximum(out.hi, 0.0),
+            out.lo_open & (out.lo > 0),
+            out.hi_open,
+        )
     return out
 
 
@@ -205,7 +219,9 @@ def _entropy_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
 
     x, y = np.broadcast_arrays(*align(node, xs))
     with np.errstate(all="ignore"):
-        core = np.where(x == 0, 0.0, x * np.log(np.where(x > 0, x, 1.0) / np.where(y > 0, y, np.nan)))
+        core = np.where(
+            x == 0, 0.0, x * np.log(np.where(x > 0, x, 1.0) / np.where(y > 0, y, np.nan))
+        )
         core = np.where((x < 0) | (y <= 0), np.nan, core)
     return core - x + y if node.op == "kl_div" else core
 
@@ -252,7 +268,9 @@ def _keep(node: TExpr) -> bool:
 
 
 def _reduce_shape(shapes, params):
-    return reduced_shape(shapes[0], params[0] if params else None, bool(params[1]) if len(params) > 1 else False)
+    return reduced_shape(
+        shapes[0], params[0] if params else None, bool(params[1]) if len(params) > 1 else False
+    )
 
 
 def _monotone_enclosure(node: TExpr, r: IArray, at_point) -> IArray:
@@ -351,7 +369,8 @@ register(
         increasing,
         lambda node, r: _monotone_enclosure(node, r[0], lambda p: _sum_largest_point(node, p)),
         lambda node, xs: np.sum(
-            np.sort(xs[0].reshape((xs[0].shape[0], -1)), axis=1)[:, ::-1][:, : int(node.params[0])], axis=1
+            np.sort(xs[0].reshape((xs[0].shape[0], -1)), axis=1)[:, ::-1][:, : int(node.params[0])],
+            axis=1,
         ),
         cvxpy="sum_largest",
     )
@@ -434,7 +453,9 @@ register(
         _pnorm_numpy,
         _pnorm_domain,
         cvxpy="pnorm",
-        arg_domain=lambda node, i: None if (_p(node) == np.inf or _p(node) >= 1) else (0.0, bool(_p(node) < 0)),
+        arg_domain=lambda node, i: (
+            None if (_p(node) == np.inf or _p(node) >= 1) else (0.0, bool(_p(node) < 0))
+        ),
     )
 )
 
@@ -462,7 +483,10 @@ register(
         lambda node, r: CONVEX,
         _qol_mono,
         _qol_interval,
-        lambda node, xs: np.sum(xs[0].reshape((xs[0].shape[0], -1)) ** 2, axis=1) / xs[1].reshape((xs[1].shape[0],)),
+        lambda node, xs: (
+            np.sum(xs[0].reshape((xs[0].shape[0], -1)) ** 2, axis=1)
+            / xs[1].reshape((xs[1].shape[0],))
+        ),
         _qol_domain,
         cvxpy="quad_over_lin",
         arg_domain=lambda node, i: (0.0, True) if i == 1 else None,
@@ -601,9 +625,13 @@ def psd_argument_reason(node: TExpr, *, strict: bool = False) -> str | None:
         return bad[0] if bad else None
     if node.op == "promote":
         return "a promoted scalar is not a PSD matrix"
-    if node.op == "multiply" and node.args[0].op == "constant" and node.args[0].size == 1:
-        if float(np.ravel(node.args[0].value)[0]) >= 0:
-            return psd_argument_reason(node.args[1], strict=strict)
+    if (
+        node.op == "multiply"
+        and node.args[0].op == "constant"
+        and node.args[0].size == 1
+        and float(np.ravel(node.args[0].value)[0]) >= 0
+    ):
+        return psd_argument_reason(node.args[1], strict=strict)
     return "its argument is not provably PSD (declare the matrix variable PSD=True)"
 
 
@@ -646,7 +674,9 @@ def _gershgorin(r: IArray) -> IArray:
     cols = iv.sum(a, axis=0).hi
     hi = float(np.max(np.maximum(rows, cols)))
     lo = float(np.max(diag_lo))
-    return IArray(np.asarray(lo), np.asarray(max(hi, lo)), np.asarray(np.isinf(lo)), np.asarray(np.isinf(hi)))
+    return IArray(
+        np.asarray(lo), np.asarray(max(hi, lo)), np.asarray(np.isinf(lo)), np.asarray(np.isinf(hi))
+    )
 
 
 def _unbounded_above_zero(node: TExpr, r: list[IArray]) -> IArray:
@@ -683,6 +713,8 @@ register(
         description="largest eigenvalue of the symmetric part (X + X^T)/2",
     )
 )
+
+
 def _lambda_sum_largest_range(node: TExpr, r: list[IArray]) -> IArray:
     """Each of the k largest eigenvalues is at most lambda_max: the sum is <= k * lambda_max."""
     g = _gershgorin(r[0])
@@ -752,7 +784,9 @@ def _matrix_frac_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
     x, p = xs
     b = max(x.shape[0], p.shape[0])
     n = node.args[1].shape[0]
-    xm = np.broadcast_to(x.reshape((x.shape[0], n, -1)), (b, n, x.reshape((x.shape[0], n, -1)).shape[2]))
+    xm = np.broadcast_to(
+        x.reshape((x.shape[0], n, -1)), (b, n, x.reshape((x.shape[0], n, -1)).shape[2])
+    )
     pm = np.broadcast_to(_sym(p), (b, n, n))
     with np.errstate(all="ignore"):
         w = np.linalg.eigvalsh(pm)
@@ -779,4 +813,11 @@ register(
     )
 )
 
-__all__ = ["AFFINE", "PSD_CONTEXT", "PSDContext", "psd_argument_reason", "psd_decision", "reduce_bits"]
+__all__ = [
+    "AFFINE",
+    "PSD_CONTEXT",
+    "PSDContext",
+    "psd_argument_reason",
+    "psd_decision",
+    "reduce_bits",
+]

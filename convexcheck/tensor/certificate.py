@@ -23,7 +23,10 @@ def _range_summary(step) -> dict[str, str]:
     r = step.range
     lo = float(np.min(r.lo)) if r.lo.size else 0.0
     hi = float(np.max(r.hi)) if r.hi.size else 0.0
-    return {"lo": exact_float_text(lo) if np.isfinite(lo) else "-inf", "hi": exact_float_text(hi) if np.isfinite(hi) else "inf"}
+    return {
+        "lo": exact_float_text(lo) if np.isfinite(lo) else "-inf",
+        "hi": exact_float_text(hi) if np.isfinite(hi) else "inf",
+    }
 
 
 def derivation_document(analysis: TensorAnalysis) -> dict[str, Any]:
@@ -31,7 +34,11 @@ def derivation_document(analysis: TensorAnalysis) -> dict[str, Any]:
     extra: dict[int, dict[str, Any]] = {}
     for node in postorder(analysis.root):
         step = analysis.steps[id(node)]
-        entry: dict[str, Any] = {"rule": step.rule, "curvature": step.curvature, "range": _range_summary(step)}
+        entry: dict[str, Any] = {
+            "rule": step.rule,
+            "curvature": step.curvature,
+            "range": _range_summary(step),
+        }
         if step.restricted:
             entry["restricted"] = True  # finite only where its arguments are in its domain
         if step.as_atom is not None:

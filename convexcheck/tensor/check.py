@@ -78,7 +78,9 @@ def check_tensor(
                 program = Program(root)
                 settled = []
                 for q in open_q:
-                    report = search_tensor_witness(root, q, seed=seed, program=program, deadline=budget)
+                    report = search_tensor_witness(
+                        root, q, seed=seed, program=program, deadline=budget
+                    )
                     if report.witness is not None:
                         w = report.witness
                         verdicts[q] = Verdict.refuted(
@@ -115,7 +117,11 @@ def check_tensor(
                     scalar = None
                 if scalar is not None:
                     tensor_proved = analysis is not None and analysis.proved
-                    if not tensor_proved and scalar.derivation is not None and scalar.derivation.proved:
+                    if (
+                        not tensor_proved
+                        and scalar.derivation is not None
+                        and scalar.derivation.proved
+                    ):
                         analysis = scalar.derivation  # the proof to explain and to_cvxpy()
                     for q in open_q:
                         v = getattr(scalar, q)
@@ -123,7 +129,10 @@ def check_tensor(
                             verdicts[q] = v
                             settled.append(q)
                         else:
-                            evidence[q]["scalarised"] = {"result": "not settled", "summary": v.summary}
+                            evidence[q]["scalarised"] = {
+                                "result": "not settled",
+                                "summary": v.summary,
+                            }
                     if settled:
                         scalarised = {
                             "expression": scalar.expression,
@@ -132,7 +141,9 @@ def check_tensor(
                         }
                 stages_run.append(_stage("scalarised", start, settled))
     except BudgetSpent:
-        stages_run.append({"stage": current, "seconds": None, "settled": [], "stopped_by": "budget"})
+        stages_run.append(
+            {"stage": current, "seconds": None, "settled": [], "stopped_by": "budget"}
+        )
         for q in QUESTIONS:
             evidence[q]["stopped_by"] = "budget"
     finally:
@@ -168,7 +179,11 @@ def _clear_caches() -> None:
 
 
 def _stage(name: str, start: float, settled: list[str]) -> dict[str, Any]:
-    return {"stage": name, "seconds": round(time.perf_counter() - start, 6), "settled": sorted(settled)}
+    return {
+        "stage": name,
+        "seconds": round(time.perf_counter() - start, 6),
+        "settled": sorted(settled),
+    }
 
 
 def variable_descriptions(root: TExpr) -> dict[str, Any]:

@@ -28,7 +28,9 @@ from convexcheck.tensor.expr import TExpr, constant, variable
 
 # operations whose float evaluation of constants is exact (data movement and negation), so a
 # constant subtree made of them is folded into one constant node
-_EXACT_FOLDS = frozenset({"neg", "transpose", "reshape", "promote", "index", "concatenate", "diag_vec", "diag_mat"})
+_EXACT_FOLDS = frozenset(
+    {"neg", "transpose", "reshape", "promote", "index", "concatenate", "diag_vec", "diag_mat"}
+)
 
 _UNSUPPORTED_ATTRIBUTES = ("complex", "imag", "hermitian", "boolean", "integer", "diag", "sparsity")
 
@@ -50,7 +52,11 @@ def _p_value(expr: Any) -> Fraction:
     value = float(np.asarray(raw))
     if not np.isfinite(value):
         raise ConvexcheckInputError(f"the exponent {raw!r} is not finite")
-    return Fraction(value).limit_denominator(10**6) if Fraction(value).denominator > 10**6 else Fraction(value)
+    return (
+        Fraction(value).limit_denominator(10**6)
+        if Fraction(value).denominator > 10**6
+        else Fraction(value)
+    )
 
 
 class TensorTranslator:
@@ -84,7 +90,9 @@ class TensorTranslator:
         attrs = var.attributes
         for a in _UNSUPPORTED_ATTRIBUTES:
             if attrs.get(a):
-                raise ConvexcheckInputError(f"CVXPY variable {var.name()} with {a}=True is not supported")
+                raise ConvexcheckInputError(
+                    f"CVXPY variable {var.name()} with {a}=True is not supported"
+                )
         name = var.name()
         base = name if name.isidentifier() else "var"
         candidate, k = base, 1
@@ -131,7 +139,9 @@ class TensorTranslator:
             )
         if hasattr(value, "toarray"):  # a SciPy sparse matrix
             if value.shape[0] * value.shape[1] > 10**8:
-                raise ConvexcheckInputError("a sparse constant with more than 10^8 entries is not supported")
+                raise ConvexcheckInputError(
+                    "a sparse constant with more than 10^8 entries is not supported"
+                )
             value = value.toarray()
         # CVXPY's Constant holds its own copy of the data; a Parameter's value may change
         owned = type(expr).__name__ == "Constant"
@@ -197,7 +207,9 @@ class TensorTranslator:
         if name in ("Hstack", "Vstack", "Concatenate", "concatenate"):
             return self._stack(name, expr, args)
         if name in ("Sum", "sum"):
-            return make("sum", args, (getattr(expr, "axis", None), bool(getattr(expr, "keepdims", False))))
+            return make(
+                "sum", args, (getattr(expr, "axis", None), bool(getattr(expr, "keepdims", False)))
+            )
         if name == "cumsum":
             axis = getattr(expr, "axis", 0)
             arg = args[0]
@@ -235,11 +247,15 @@ class TensorTranslator:
             one = constant(np.ones(args[0].shape))
             return make("log", [make("add", [one, args[0]])])
         if name in ("max", "min", "log_sum_exp"):
-            return make(name, args, (getattr(expr, "axis", None), bool(getattr(expr, "keepdims", False))))
+            return make(
+                name, args, (getattr(expr, "axis", None), bool(getattr(expr, "keepdims", False)))
+            )
         if name == "lambda_sum_largest":
             k = expr.k
             if int(k) != k or k < 1:
-                raise ConvexcheckInputError(f"lambda_sum_largest needs a positive integer k, got {k}")
+                raise ConvexcheckInputError(
+                    f"lambda_sum_largest needs a positive integer k, got {k}"
+                )
             return make("lambda_sum_largest", args, (min(int(k), args[0].shape[0]),))
         if name == "sum_largest":
             k = expr.k
@@ -250,8 +266,18 @@ class TensorTranslator:
             p: Any = {"norm1": Fraction(1), "norm_inf": np.inf}.get(name)
             if p is None:
                 raw = expr.p
-                p = np.inf if raw in ("inf", np.inf) else Fraction(raw) if isinstance(raw, Fraction) else Fraction(float(raw))
-            return make("pnorm", args, (getattr(expr, "axis", None), bool(getattr(expr, "keepdims", False)), p))
+                p = (
+                    np.inf
+                    if raw in ("inf", np.inf)
+                    else Fraction(raw)
+                    if isinstance(raw, Fraction)
+                    else Fraction(float(raw))
+                )
+            return make(
+                "pnorm",
+                args,
+                (getattr(expr, "axis", None), bool(getattr(expr, "keepdims", False)), p),
+            )
         if name == "quad_over_lin":
             if getattr(expr, "axis", None) is not None:
                 raise ConvexcheckInputError("quad_over_lin with an axis is not supported")
@@ -276,7 +302,9 @@ class TensorTranslator:
     @staticmethod
     def _stack(name: str, expr: Any, args: list[TExpr]) -> TExpr:
         if name == "Vstack":
-            parts = [a if len(a.shape) >= 2 else make("reshape", [a], ((1, a.size), "C")) for a in args]
+            parts = [
+                a if len(a.shape) >= 2 else make("reshape", [a], ((1, a.size), "C")) for a in args
+            ]
             return make("concatenate", parts, (0,))
         if name == "Hstack":
             axis = 0 if len(args[0].shape) <= 1 else 1
@@ -291,7 +319,13 @@ def _numpy_key(key: Any) -> Any:
     negative-step slice as ``stop = -1``, which NumPy reads as "the last entry"."""
 
     def fix(k: Any) -> Any:
-        if isinstance(k, slice) and k.step is not None and k.step < 0 and k.stop is not None and k.stop < 0:
+        if (
+            isinstance(k, slice)
+            and k.step is not None
+            and k.step < 0
+            and k.stop is not None
+            and k.stop < 0
+        ):
             return slice(k.start, None, k.step)
         return k
 

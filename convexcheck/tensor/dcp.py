@@ -224,9 +224,19 @@ def _refine_range(atom: TExpr, rng: IArray, curvature: str) -> IArray:
         from convexcheck.tensor.atoms_nonlinear import psd_decision
 
         if psd_decision(atom.args[1].value).accepted:
-            return IArray(np.maximum(rng.lo, 0.0), np.maximum(rng.hi, 0.0), rng.lo_open & (rng.lo > 0), rng.hi_open)
+            return IArray(
+                np.maximum(rng.lo, 0.0),
+                np.maximum(rng.hi, 0.0),
+                rng.lo_open & (rng.lo > 0),
+                rng.hi_open,
+            )
         if psd_decision(atom.args[1].value, negate=True).accepted:
-            return IArray(np.minimum(rng.lo, 0.0), np.minimum(rng.hi, 0.0), rng.lo_open, rng.hi_open & (rng.hi < 0))
+            return IArray(
+                np.minimum(rng.lo, 0.0),
+                np.minimum(rng.hi, 0.0),
+                rng.lo_open,
+                rng.hi_open & (rng.hi < 0),
+            )
     return rng
 
 
@@ -445,7 +455,11 @@ class TensorAnalysis:
             if id(step) in seen:
                 continue
             seen.add(id(step))
-            broken = [k for k in step.children if not k.proves(question) and k.curvature != _opposite(question)]
+            broken = [
+                k
+                for k in step.children
+                if not k.proves(question) and k.curvature != _opposite(question)
+            ]
             if question in step.reasons and not any(k.reasons.get(question) for k in broken):
                 out.append(f"{describe(step.node)}: {step.reasons[question]}")
             stack.extend(broken)
@@ -463,7 +477,9 @@ def describe(node: TExpr) -> str:
     if node.op == "constant":
         return f"constant{list(node.shape) if node.shape else ''}"
     shape = f" -> {list(node.shape)}" if node.shape else ""
-    args = ", ".join(describe(a) if a.op in ("variable", "constant") else a.op + "(...)" for a in node.args)
+    args = ", ".join(
+        describe(a) if a.op in ("variable", "constant") else a.op + "(...)" for a in node.args
+    )
     return f"{node.op}({args}){shape}"
 
 

@@ -88,7 +88,11 @@ def encode_param(p: Any) -> Any:
     if isinstance(p, Fraction):
         return {"fraction": str(p)}
     if isinstance(p, (float, np.floating)):
-        return {"float": exact_float_text(float(p))} if np.isfinite(p) else {"float": "inf" if p > 0 else "-inf"}
+        return (
+            {"float": exact_float_text(float(p))}
+            if np.isfinite(p)
+            else {"float": "inf" if p > 0 else "-inf"}
+        )
     if isinstance(p, str):
         return {"str": p}
     if isinstance(p, slice):
@@ -174,7 +178,9 @@ def encode_tree(root: TExpr, extra: dict[int, dict[str, Any]] | None = None) -> 
     return {"variables": variables, "constants": constants, "nodes": nodes, "root": index[id(root)]}
 
 
-def decode_tree(doc: dict[str, Any], data: dict[str, np.ndarray] | None = None) -> tuple[list[TExpr], TExpr]:
+def decode_tree(
+    doc: dict[str, Any], data: dict[str, np.ndarray] | None = None
+) -> tuple[list[TExpr], TExpr]:
     """Rebuild every node (in document order) and the root; shapes are recomputed by the
     atom table's rules and compared with the stored ones."""
     from convexcheck.tensor import atoms_nonlinear  # noqa: F401
@@ -187,7 +193,11 @@ def decode_tree(doc: dict[str, Any], data: dict[str, np.ndarray] | None = None) 
 
         def arr(x, dtype=float, shape=shape):
             if isinstance(x, list):
-                return decode_values(x, shape) if dtype is float else np.array(x, dtype=bool).reshape(shape)
+                return (
+                    decode_values(x, shape)
+                    if dtype is float
+                    else np.array(x, dtype=bool).reshape(shape)
+                )
             return parse_float_text(x) if dtype is float else bool(x)
 
         variables[name] = variable(
@@ -217,7 +227,9 @@ def decode_tree(doc: dict[str, Any], data: dict[str, np.ndarray] | None = None) 
                 elif data is not None and ref in data:
                     value = np.asarray(data[ref], dtype=np.float64)
                 else:
-                    raise ConvexcheckInputError(f"constant {ref} is referenced by hash only; its data is needed")
+                    raise ConvexcheckInputError(
+                        f"constant {ref} is referenced by hash only; its data is needed"
+                    )
                 if content_hash(value) != ref:
                     raise ConvexcheckInputError(f"constant data does not match its hash {ref}")
                 consts[ref] = constant(value)
@@ -227,6 +239,9 @@ def decode_tree(doc: dict[str, Any], data: dict[str, np.ndarray] | None = None) 
             params = decode_param(entry["params"]) if "params" in entry else ()
             node = make(op, args, tuple(params))
         if list(node.shape) != list(entry["shape"]):
-            raise ConvexcheckInputError(f"node {len(built)} ({op}) has shape {list(node.shape)}, the document says {entry['shape']}")
+            raise ConvexcheckInputError(
+                f"node {len(built)} ({op}) has shape {list(node.shape)}, "
+                f"the document says {entry['shape']}"
+            )
         built.append(node)
     return built, built[int(doc["root"])]

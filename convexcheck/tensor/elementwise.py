@@ -110,9 +110,7 @@ class Elementwise:
             a = np.maximum(r.lo, p.lo)
             b = np.minimum(r.hi, p.hi)
             # a piece touching the range only at an open end does not meet it
-            meets = (a < b) | (
-                (a == b) & ~((a == r.hi) & r.hi_open) & ~((a == r.lo) & r.lo_open)
-            )
+            meets = (a < b) | ((a == b) & ~((a == r.hi) & r.hi_open) & ~((a == r.lo) & r.lo_open))
             if not np.any(meets):
                 continue
             left = (b == 0) & (p.hi <= 0) if self.left_of_zero is not None else None
@@ -221,7 +219,9 @@ def from_scalar_atom(atom: scalar_atoms.UnaryAtom, fn, cvxpy: str, exact_points=
 
 def _xlogx(x: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return np.where(x == 0, 0.0, x * np.log(np.where(x > 0, x, 1.0)) + np.where(x < 0, np.nan, 0))
+        return np.where(
+            x == 0, 0.0, x * np.log(np.where(x > 0, x, 1.0)) + np.where(x < 0, np.nan, 0)
+        )
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:

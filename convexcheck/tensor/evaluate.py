@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convexcheck.tensor import atoms_nonlinear  # noqa: F401  (registers the nonlinear rows)
-from convexcheck.tensor.atoms import ROWS, constant_range, Row
+from convexcheck.tensor.atoms import ROWS, Row, constant_range
 from convexcheck.tensor.expr import TExpr, postorder
 from convexcheck.tensor.intervals import IArray
 
@@ -46,10 +46,14 @@ class Program:
             for n in order
         ]
         self.constants = {
-            i: np.asarray(ins.node.value)[None] for i, ins in enumerate(self.code) if ins.node.op == "constant"
+            i: np.asarray(ins.node.value)[None]
+            for i, ins in enumerate(self.code)
+            if ins.node.op == "constant"
         }
         self.variables = {
-            ins.node.variable.name: i for i, ins in enumerate(self.code) if ins.node.op == "variable"  # type: ignore[union-attr]
+            ins.node.variable.name: i
+            for i, ins in enumerate(self.code)
+            if ins.node.op == "variable"  # type: ignore[union-attr]
         }
         self.evaluations = 0  # points evaluated, for the effort counts in the evidence
 

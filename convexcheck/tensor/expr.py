@@ -140,7 +140,9 @@ def constant(value: Any, *, owned: bool = False) -> TExpr:
         raise ConvexcheckInputError("constant data must be numeric, got an object array")
     if np.iscomplexobj(arr):
         if np.any(np.imag(arr) != 0):
-            raise ConvexcheckInputError("complex data is not supported (convexity is for real functions)")
+            raise ConvexcheckInputError(
+                "complex data is not supported (convexity is for real functions)"
+            )
         arr = np.real(arr)
     if arr.size > MAX_CONSTANT_ENTRIES:
         raise ConvexcheckInputError(
@@ -276,6 +278,6 @@ def short_text(root: TExpr, limit: int = 2000) -> str:
                 text[id(node)] = "const[" + "x".join(str(s) for s in node.shape) + "]"
         else:
             inner = ", ".join(text[id(a)] for a in node.args)
-            text[id(node)] = f"{node.op}({inner[: limit]})"
+            text[id(node)] = f"{node.op}({inner[:limit]})"
     out = text[id(root)]
     return out if len(out) <= limit else out[:limit] + " ..."

@@ -26,7 +26,9 @@ import numpy as np
 from convexcheck.tensor.expr import TExpr
 from convexcheck.tensor.intervals import IArray
 
-MATRIX_ROWS = frozenset({"lambda_max", "lambda_sum_largest", "log_det", "tr_inv", "sigma_max", "normNuc", "matrix_frac"})
+MATRIX_ROWS = frozenset(
+    {"lambda_max", "lambda_sum_largest", "log_det", "tr_inv", "sigma_max", "normNuc", "matrix_frac"}
+)
 MAX_N = 40
 DIGITS = 50
 RELATIVE_TRUST = 1e-30
@@ -61,7 +63,10 @@ def enclose_matrix_atom(node: TExpr, args: list[IArray]) -> tuple[IArray | None,
         return None, f"{node.op}: an argument is unbounded"
     n = node.args[-1].shape[0] if node.op == "matrix_frac" else node.args[0].shape[0]
     if n > MAX_N:
-        return None, f"{node.op} of a {n} x {n} matrix is beyond the verified-evaluation size {MAX_N}"
+        return (
+            None,
+            f"{node.op} of a {n} x {n} matrix is beyond the verified-evaluation size {MAX_N}",
+        )
     with mpmath.workdps(DIGITS):
         if node.op == "matrix_frac":
             return _matrix_frac(args)
@@ -88,7 +93,9 @@ def enclose_matrix_atom(node: TExpr, args: list[IArray]) -> tuple[IArray | None,
         if pairs[0][0] <= 0:
             return None, f"{node.op}: the matrix is not provably positive definite at this point"
         if node.op == "log_det":
-            return _interval(sum(mpmath.log(p[0]) for p in pairs), sum(mpmath.log(p[1]) for p in pairs)), ""
+            return _interval(
+                sum(mpmath.log(p[0]) for p in pairs), sum(mpmath.log(p[1]) for p in pairs)
+            ), ""
         return _interval(sum(1 / p[1] for p in pairs), sum(1 / p[0] for p in pairs)), ""
 
 

@@ -103,13 +103,19 @@ def _atom(cp: Any, op: str, node: TExpr, a: list[Any]) -> Any:
         axis = p[0] if p else None
         keep = bool(p[1]) if len(p) > 1 else False
         power = p[2]
-        return cp.pnorm(a[0], "inf" if power == np.inf else float(Fraction(power)), axis=axis, keepdims=keep)
+        return cp.pnorm(
+            a[0], "inf" if power == np.inf else float(Fraction(power)), axis=axis, keepdims=keep
+        )
     if op == "index":
         return a[0][p[0]]
     if op == "reshape":
         return cp.reshape(a[0], tuple(p[0]), order=p[1])
     if op == "promote":
-        return cp.broadcast_to(a[0], tuple(p[0])) if hasattr(cp, "broadcast_to") else a[0] + np.zeros(p[0])
+        return (
+            cp.broadcast_to(a[0], tuple(p[0]))
+            if hasattr(cp, "broadcast_to")
+            else a[0] + np.zeros(p[0])
+        )
     if op == "concatenate":
         return cp.concatenate(a, axis=p[0])
     raise NotExpressibleError(f"the tensor operation {op} has no CVXPY counterpart here")

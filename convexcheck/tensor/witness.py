@@ -181,14 +181,20 @@ def _gaps(program: Program, infos: list[VariableInfo], a, b, sign: float):
         rel = gap / (1.0 + np.abs(fa) + np.abs(fb) + np.abs(fm))
     rel = np.where(np.isnan(rel), -np.inf, rel)
     if rel.ndim > 1:  # a vector-valued function: Jensen per entry, the worst entry counts
-        undefined = np.any(np.isnan(fa) | np.isnan(fb) | np.isnan(fm), axis=tuple(range(1, rel.ndim)))
+        undefined = np.any(
+            np.isnan(fa) | np.isnan(fb) | np.isnan(fm), axis=tuple(range(1, rel.ndim))
+        )
         rel = np.max(rel.reshape((rel.shape[0], -1)), axis=1)
         rel = np.where(undefined, -np.inf, rel)
     return rel, a, b
 
 
 def verify_pair(
-    root: TExpr, infos: list[VariableInfo], pa: dict[str, np.ndarray], pb: dict[str, np.ndarray], question: str
+    root: TExpr,
+    infos: list[VariableInfo],
+    pa: dict[str, np.ndarray],
+    pb: dict[str, np.ndarray],
+    question: str,
 ) -> tuple[dict[str, Any] | None, str]:
     """A witness dict if the strict Jensen violation at t = 1/2 is proved, else the reason."""
     pm = {}
@@ -210,7 +216,10 @@ def verify_pair(
         return None, "the gap is not proved by the rigorous evaluation"
     gap_bound = float(flat[k])
     entry = [int(i) for i in np.unravel_index(k, diff.shape)] if diff.shape else None
-    pick = (lambda r: _entry(r, k))
+
+    def pick(r):
+        return _entry(r, k)
+
     return {
         "t": "1/2",
         **({"entry": entry} if entry is not None else {}),
@@ -231,7 +240,9 @@ def encode_array(v: np.ndarray) -> Any:
     if arr.ndim == 0:
         return _exact_text(float(arr))
     if arr.size > 256:
-        flat = [str(int(x)) if x == int(x) and abs(x) < 2**53 else x.hex() for x in arr.ravel().tolist()]
+        flat = [
+            str(int(x)) if x == int(x) and abs(x) < 2**53 else x.hex() for x in arr.ravel().tolist()
+        ]
         return np.array(flat, dtype=object).reshape(arr.shape).tolist()
     return [encode_array(x) for x in arr]
 
