@@ -206,6 +206,9 @@ class _Derived:
     curvature: str
     range: IArray
     defined: bool
+    # defined on the whole domain, not only in CVXPY's extended-value reading (+-inf outside
+    # an atom's domain); a pattern may only replace nodes that are
+    whole: bool = True
 
 
 def _everything(shape: tuple[int, ...]) -> IArray:
@@ -315,12 +318,13 @@ def _compose(atom: TExpr, kids: list[_Derived], psd: _PSDJudge, written: bool) -
     row = ROWS[atom.op]
     ranges = [k.range for k in kids]
     if not all(k.defined for k in kids):
-        return _Derived("unknown", _everything(atom.shape), False)
+        return _Derived("unknown", _everything(atom.shape), False, False)
+    whole = all(k.whole for k in kids)
     if row.domain(atom, ranges) or (written and strict_domain(atom, ranges)):
         extended = _extended_ranges(row, atom, kids, ranges)
         if extended is None:
-            return _Derived("unknown", _everything(atom.shape), False)
-        ranges = extended
+            return _Derived("unknown", _everything(atom.shape), False, False)
+        ranges, whole = extended, False
     rng = row.interval(atom, ranges)
     require(tuple(rng.shape) == tuple(atom.shape), f"{atom.op}: an enclosure of the wrong shape")
     if atom.op == "quad_form":
@@ -345,7 +349,7 @@ def _compose(atom: TExpr, kids: list[_Derived], psd: _PSDJudge, written: bool) -
     else:
         convex, concave, _ = row.curvature(atom, ranges)
     if all(k.curvature == "constant" for k in kids):
-        return _Derived("constant", rng, True)
+        return _Derived("constant", rng, True, whole)
     ok = {"convex": bool(convex), "concave": bool(concave)}
     for i, kid in enumerate(kids):
         if kid.curvature in ("constant", "affine"):
@@ -367,7 +371,7 @@ def _compose(atom: TExpr, kids: list[_Derived], psd: _PSDJudge, written: bool) -
     word = {(True, True): "affine", (True, False): "convex", (False, True): "concave"}.get(
         (ok["convex"], ok["concave"]), "unknown"
     )
-    return _Derived(word, rng, True)
+    return _Derived(word, rng, True, whole)
 
 
 def check_tensor_dcp(
@@ -455,7 +459,7 @@ def _derive(
         f"node {k} ({node.op}): {spec.get('op')} is not a reading of it by pattern {name!r}",
     )
     require(
-        written.defined,
+        written.defined and written.whole,
         f"node {k} ({node.op}): pattern {name} replaces nodes not defined on the whole domain",
     )
     atom = make(str(spec["op"]), list(args), params)
