@@ -17,8 +17,14 @@ with the engine:
   box: no output entry decreases (increases) beyond rounding;
 * ``domain`` returning ``None`` means NumPy values at points of the boxes are finite.
 
-Cases that exercise a known engine bug are kept apart (:data:`KNOWN_BUGS`, strict xfail), so a
-fix turns them into failures that ask for the mark to be removed.
+Cases that once exercised an engine bug (now fixed) carry a one-line note naming it
+(:data:`REGRESSIONS`): they run through every check like any other case, and once more through
+the check that used to fail. A newly found engine bug would be a case with ``bug`` set (strict
+xfail, :data:`KNOWN_BUGS`), so a fix turns it into a failure that asks for the mark to go.
+
+The rows with CVXPY's domains (``power`` with params ``(p, "cvxpy")``, ``xexp`` with
+``("cvxpy",)``: defined on x >= 0, x > 0 for p < 0, unless p is an even integer) are checked on
+their domain, and ``domain`` must reject boxes leaving it (their NumPy evaluation is NaN there).
 """
 
 from __future__ import annotations
@@ -165,6 +171,7 @@ class Case:
     node: TExpr
     label: str
     bug: tuple[str, str] | None = None  # (check, reason): the check fails because of an engine bug
+    fixed: tuple[str, str] | None = None  # (check, bug): a regression case for a fixed engine bug
 
 
 @dataclass
@@ -218,27 +225,18 @@ def _mp_power(x: Any, p: Fraction) -> Any:
     return mpmath.power(x, mpmath.mpf(p.numerator) / p.denominator)
 
 
-def _mixed_ndim_bug(op: str, kinds: tuple[str, ...]) -> Callable[[Maker], list[Case]]:
-    how = (
-        "np.broadcast_arrays"
-        if op in ("maximum", "minimum", "kl_div", "rel_entr")
-        else "plain NumPy operators"
-    )
-    reason = (
-        f"BUG: the {op} row broadcasts batched arguments with {how}, so a variable "
-        "argument with fewer dimensions has its batch axis aligned with an entry axis: batch "
-        "shapes (B, 2, 3) and (B, 3) raise, and (B, 3) with (B,) at B == 3 pair wrong entries"
+def _mixed_ndim(op: str, kinds: tuple[str, ...]) -> Callable[[Maker], list[Case]]:
+    fixed = (
+        "numpy",
+        f"fixed: the {op} row broadcast batched arguments of different rank with plain NumPy "
+        "broadcasting, aligning the batch axis of the lower-rank argument with an entry axis",
     )
     return lambda m: [
-        Case(
-            make(op, [m.var((3,), kinds), m.var((), kinds)]),
-            f"{op} (3,) with ()",
-            ("numpy", reason),
-        ),
+        Case(make(op, [m.var((3,), kinds), m.var((), kinds)]), f"{op} (3,) with ()", fixed=fixed),
         Case(
             make(op, [m.var((2, 3), kinds), m.var((3,), kinds)]),
             f"{op} (2,3) with (3,)",
-            ("numpy", reason),
+            fixed=fixed,
         ),
     ]
 
@@ -257,12 +255,17 @@ def _same_ndim(m: Maker, out: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _add_case(m: Maker) -> Case:
-    # variables of a lower ndim than the result are the known bug below (_mixed_ndim_bug)
+    # variables of a lower ndim than the result too (the fixed bug of _mixed_ndim)
     out = m.shape()
     args = []
     for i in range(int(m.rng.integers(2, 4))):
         if i == 0 or m.rng.random() < 0.5:
-            args.append(m.var(out if i == 0 else _same_ndim(m, out)))
+            shape = (
+                out
+                if i == 0
+                else (_same_ndim if m.rng.random() < 0.5 else _broadcast_shapes_for)(m, out)
+            )
+            args.append(m.var(shape))
         else:
             args.append(m.const(_broadcast_shapes_for(m, out)))
     return Case(make("add", args), "add")
@@ -274,7 +277,7 @@ spec(
     ref=lambda n, v: sum(v[1:], start=np.asarray(v[0])),
     cvxpy=lambda n, v: sum((C(x) for x in v[1:]), start=C(v[0])),
     mp=lambda n, v: sum((_mp(x) for x in v[1:]), start=_mp(v[0])),
-    fixed=_mixed_ndim_bug("add", ANY),
+    fixed=_mixed_ndim("add", ANY),
 )
 spec(
     "neg",
@@ -293,9 +296,8 @@ def _multiply_case(m: Maker) -> Case:
     if kind == 0:
         y = m.const(other, str(m.rng.choice(["mixed", "nonneg", "nonpos", "pos"])))
     elif kind == 1:
-        y = m.var(
-            _same_ndim(m, out)
-        )  # a product of two variables (not affine; monotone by the other's sign)
+        # a product of two variables (not affine; monotone by the other's sign), of any rank
+        y = m.var((_same_ndim if m.rng.random() < 0.5 else _broadcast_shapes_for)(m, out))
     else:
         y = m.const(())
     args = [x, y] if m.rng.random() < 0.5 else [y, x]
@@ -308,7 +310,7 @@ spec(
     ref=lambda n, v: np.multiply(v[0], v[1]),
     cvxpy=lambda n, v: cp.multiply(C(v[0]), C(v[1])),
     mp=lambda n, v: _mp(v[0]) * _mp(v[1]),
-    fixed=_mixed_ndim_bug("multiply", ANY),
+    fixed=_mixed_ndim("multiply", ANY),
 )
 
 
@@ -321,8 +323,12 @@ def _divide_case(m: Maker) -> Case:
             den = constant(-den.value)
         return Case(make("divide", [m.var(out), den]), "var / const")
     if kind == 1:
+        den_shape = out if m.rng.random() < 0.5 else _broadcast_shapes_for(m, out)
         return Case(
-            make("divide", [m.var(out), m.var(out, POS if m.rng.random() < 0.5 else NEGATIVE)]),
+            make(
+                "divide",
+                [m.var(out), m.var(den_shape, POS if m.rng.random() < 0.5 else NEGATIVE)],
+            ),
             "var / var",
         )
     return Case(
@@ -337,7 +343,7 @@ spec(
     ref=lambda n, v: np.divide(v[0], v[1]),
     cvxpy=lambda n, v: C(v[0]) / C(v[1]),
     mp=lambda n, v: _mp(v[0]) / _mp(v[1]),
-    fixed=_mixed_ndim_bug("divide", POS),
+    fixed=_mixed_ndim("divide", POS),
 )
 
 
@@ -389,7 +395,7 @@ spec(
 
 def _cumsum_case(m: Maker) -> Case:
     shape = m.shape((1, 2))
-    axis = int(m.rng.integers(len(shape)))
+    axis = int(m.rng.integers(-len(shape), len(shape)))  # negative axes too
     return Case(make("cumsum", [m.var(shape)], (axis,)), f"cumsum axis {axis}")
 
 
@@ -403,11 +409,8 @@ spec(
         Case(
             make("cumsum", [m.var((2, 3))], (-1,)),
             "cumsum axis -1",
-            (
-                "numpy",
-                "BUG: the cumsum row evaluates axis -1 as np.cumsum(x, axis=-1 + 1), i.e. "
-                "over the batch axis 0, not the last entry axis",
-            ),
+            # fixed: axis -1 was evaluated as np.cumsum(x, axis=-1 + 1), over the batch axis
+            fixed=("numpy", "fixed: cumsum axis -1 summed over the batch axis"),
         )
     ],
 )
@@ -499,21 +502,24 @@ spec(
 
 def _concat_case(m: Maker, axis: int | None = None) -> Case:
     ndim = int(m.rng.integers(1, 3))
-    axis = int(m.rng.integers(ndim)) if axis is None else axis
+    axis = int(m.rng.integers(-ndim, ndim)) if axis is None else axis  # negative axes too
     base = [int(s) for s in m.rng.integers(1, 4, size=ndim)]
     args = []
-    for _ in range(int(m.rng.integers(1, 4))):
+    for i in range(int(m.rng.integers(1, 4))):
         shape = list(base)
         shape[axis] = int(m.rng.integers(1, 3))
-        args.append(m.var(tuple(shape)))  # constant parts are the known bug below
+        # constant parts too (the fixed bug CONCAT_CONSTANT), never only constants
+        if i > 0 and m.rng.random() < 0.3:
+            args.append(m.const(tuple(shape)))
+        else:
+            args.append(m.var(tuple(shape)))
+    if m.rng.random() < 0.5:
+        args.reverse()
     return Case(make("concatenate", args, (axis,)), f"concatenate axis {axis}")
 
 
-CONCAT_CONSTANT = (
-    "BUG: the concatenate row calls np.concatenate on the batched arguments, and a constant "
-    "argument has batch size 1, so any batch of B > 1 points raises ValueError (end to end: "
-    "check(cp.sum_squares(cp.hstack([x, np.ones(2)]))) crashes in the witness search)"
-)
+# fixed: np.concatenate on batched arguments where a constant has batch size 1 raised
+CONCAT_CONSTANT = ("numpy", "fixed: concatenate with a constant part raised for batches B > 1")
 
 
 spec(
@@ -526,21 +532,18 @@ spec(
         Case(
             make("concatenate", [m.var((2, 2)), m.var((2, 1))], (-1,)),
             "concatenate axis -1",
-            (
-                "numpy",
-                "BUG: the concatenate row evaluates axis -1 as np.concatenate(xs, axis=-1 + 1), "
-                "i.e. along the batch axis 0 (B points become 2B rows)",
-            ),
+            # fixed: axis -1 was evaluated as np.concatenate(xs, axis=-1 + 1), the batch axis
+            fixed=("numpy", "fixed: concatenate axis -1 joined along the batch axis"),
         ),
         Case(
             make("concatenate", [m.var((3,)), m.const((2,))], (0,)),
             "concatenate var, const",
-            ("numpy", CONCAT_CONSTANT),
+            fixed=CONCAT_CONSTANT,
         ),
         Case(
             make("concatenate", [m.const((1, 2)), m.var((2, 2))], (0,)),
             "concatenate const, var",
-            ("numpy", CONCAT_CONSTANT),
+            fixed=CONCAT_CONSTANT,
         ),
     ],
 )
@@ -677,19 +680,26 @@ spec(
     cvxpy=lambda n, v: -cp.entr(C(v[0])),
     mp=lambda n, v: _mpmap(lambda t: mpmath.mpf(0) if t == 0 else t * mpmath.log(t), v[0]),
 )
+
+
+def _xexp_fixed(m: Maker) -> list[Case]:
+    boxes = [(-2.0, -1.0), (-1.0, 0.0), (-INF, -2.0), (-2.0, 3.0), (-INF, -1.0), (-3.0, -2.0)]
+    cvxpy = [  # CVXPY's xexp (params ("cvxpy",)) on its domain x >= 0
+        Case(make("xexp", [m.var(m.shape(), NONNEG)], ("cvxpy",)), "cvxpy xexp") for _ in range(8)
+    ]
+    return _boundary_cases("xexp", boxes)(m) + cvxpy
+
+
 spec(
     "xexp",
-    fixed=_boundary_cases(
-        "xexp", [(-2.0, -1.0), (-1.0, 0.0), (-INF, -2.0), (-2.0, 3.0), (-INF, -1.0), (-3.0, -2.0)]
-    ),
+    fixed=_xexp_fixed,
     cases=_unary("xexp", ANY),
     ref=lambda n, v: v[0] * np.exp(v[0]),
     cvxpy=lambda n, v: cp.xexp(C(v[0])),
     mp=lambda n, v: _mpmap(lambda t: t * mpmath.exp(t), v[0]),
 )
 
-# Exponents that are binary fractions (exact in float64). 1/3, 2/3, -1/3 are the known bug
-# NON_DYADIC below; put them back here once it is fixed.
+# Exponents, binary fractions or not: 1/3, 2/3 and -1/3 are back (the fixed bug NON_DYADIC).
 EXPONENTS = [Fraction(p) for p in (2, 3, 4, 5, -1, -2, -3)] + [
     Fraction(1, 2),
     Fraction(3, 2),
@@ -697,44 +707,30 @@ EXPONENTS = [Fraction(p) for p in (2, 3, 4, 5, -1, -2, -3)] + [
     Fraction(-1, 2),
     Fraction(7, 4),
     Fraction(-3, 4),
+    Fraction(1, 3),
+    Fraction(2, 3),
+    Fraction(-1, 3),
 ]
-NON_DYADIC = (
-    "BUG: u**p for a rational p that is not a binary fraction (1/3, 2/3, -1/3; and the 1/p root "
-    "of pnorm for p = 3 or 3/2) is enclosed from np.power(u, float(p)), but float(p) != p: "
-    "the relative error |p - float(p)| * |log u| reaches about 1e-14 for u near 1e-300 or "
-    "1e300 (and exceeds the 4-ulp widening already near u = 1e-7), so the one-point enclosure "
-    "excludes the true value: power(1e-300, 1/3) is enclosed in [1.0000000000000123e-100, "
-    "1.0000000000000133e-100], true 1.0000000000000000084e-100; pnorm([1e-100, 0], 3) in "
-    "[1.0000000000000116e-100, 1.000000000000014e-100], true 1.00000000000000002e-100"
-)
+# fixed: u**p for p not a binary fraction was enclosed from np.power(u, float(p)), float(p) != p
+NON_DYADIC = ("enclosure", "fixed: p or 1/p not a binary fraction enclosed from float(p)")
 
 
-def _non_dyadic_bug(m: Maker) -> list[Case]:
+def _non_dyadic(m: Maker) -> list[Case]:
     out = []
     for p in (Fraction(1, 3), Fraction(2, 3), Fraction(-1, 3)):
         m.count += 1
         x = variable(f"nd{m.count}", (3,), lo=[1e-300, 1.1e-7, 1e299], hi=[2e-300, 1.2e-7, 1e300])
         out.append(
-            Case(
-                make("power", [x], (p,)),
-                f"power {p} at extreme magnitudes",
-                ("enclosure", NON_DYADIC),
-            )
+            Case(make("power", [x], (p,)), f"power {p} at extreme magnitudes", fixed=NON_DYADIC)
         )
     return out
 
 
-POLE_LEFT = ("neg", "to_zero_open")
-POWER_POLE = (
-    "BUG: Elementwise.image_of for u**p with a negative odd p on a box ending at the pole 0 from "
-    "the left evaluates the piece end 0 as np.power(0.0, p) = +inf, the limit from the right: "
-    "power(-1) on (-inf, 0) and power(-3) on [-3, 0) get the enclosure [1.797e308, inf) "
-    "though every value is negative (end to end: cp.power(cp.power(x, -3), -1) = x**3 with "
-    "x neg=True is proved convex AND concave by DCP)"
-)
+# fixed: a negative odd power on a box ending at 0 from the left was enclosed in [1.8e308, inf)
+POWER_POLE = ("enclosure", "fixed: negative odd power at the pole 0 from the left")
 
 
-def _power_pole_bug(m: Maker) -> list[Case]:
+def _power_pole(m: Maker) -> list[Case]:
     boundary = [
         c
         for p, boxes in (
@@ -747,36 +743,50 @@ def _power_pole_bug(m: Maker) -> list[Case]:
         for c in _boundary_cases("power", boxes, (p,))(m)
     ]
     return (
-        _non_dyadic_bug(m)
+        _non_dyadic(m)
         + boundary
         + [
             Case(
                 make("power", [variable("pn1", (), hi=0.0, hi_open=True)], (Fraction(-1),)),
                 "power -1 on (-oo, 0)",
-                ("enclosure", POWER_POLE),
+                fixed=POWER_POLE,
             ),
             Case(
                 make(
                     "power", [variable("pn3", (2,), lo=-3.0, hi=0.0, hi_open=True)], (Fraction(-3),)
                 ),
                 "power -3 on [-3, 0)",
-                ("enclosure", POWER_POLE),
+                fixed=POWER_POLE,
             ),
         ]
+        + _cvxpy_power_cases(m)
     )
+
+
+def _power_kinds(m: Maker, p: Fraction) -> tuple[str, ...]:
+    if p.denominator == 1 and p > 0:
+        return ANY
+    if p.denominator == 1:  # boxes ending at the pole 0 from the left too (POWER_POLE)
+        return NONZERO if m.rng.random() < 0.5 else NEGATIVE
+    return NONNEG if p > 0 else POS
 
 
 def _power_case(m: Maker) -> Case:
     p = EXPONENTS[int(m.rng.integers(len(EXPONENTS)))]
-    if p.denominator == 1 and p > 0:
-        kinds: tuple[str, ...] = ANY
-    elif p.denominator == 1:  # boxes ending at the pole 0 from the left are the known bug below
-        kinds = tuple(
-            k for k in (NONZERO if m.rng.random() < 0.5 else NEGATIVE) if k not in POLE_LEFT
-        )
-    else:
-        kinds = NONNEG if p > 0 else POS
-    return Case(make("power", [m.var(m.shape(), kinds)], (p,)), f"power {p}")
+    return Case(make("power", [m.var(m.shape(), _power_kinds(m, p))], (p,)), f"power {p}")
+
+
+def _cvxpy_power_cases(m: Maker) -> list[Case]:
+    """CVXPY's power (params ``(p, "cvxpy")``) on its domain: x >= 0 (x > 0 for p < 0), all
+    reals for an even integer p."""
+    out = []
+    for p in EXPONENTS:
+        even = p.denominator == 1 and p > 0 and p.numerator % 2 == 0
+        for _ in range(2):
+            kinds = ANY if even else (NONNEG if p > 0 else POS)
+            x = m.var(m.shape(), kinds)
+            out.append(Case(make("power", [x], (p, "cvxpy")), f"cvxpy power {p}"))
+    return out
 
 
 def _power_ref(x: np.ndarray, p: Fraction) -> np.ndarray:
@@ -794,7 +804,7 @@ spec(
     ref=lambda n, v: _power_ref(v[0], Fraction(n.params[0])),
     cvxpy=lambda n, v: cp.power(C(v[0]), float(Fraction(n.params[0]))),
     mp=lambda n, v: _mpmap(lambda t: _mp_power(t, Fraction(n.params[0])), v[0]),
-    fixed=_power_pole_bug,
+    fixed=_power_pole,
 )
 spec(
     "huber",
@@ -824,8 +834,9 @@ def _nary_same_shape(
         out = m.shape()
         args = []
         for i in range(int(m.rng.integers(*count))):
-            if i == 0 or m.rng.random() < 0.6:
-                args.append(m.var(out, kinds_of(i)))
+            if i == 0 or m.rng.random() < 0.6:  # later variables may have a lower rank
+                shape = out if i == 0 or m.rng.random() < 0.5 else _broadcast_shapes_for(m, out)
+                args.append(m.var(shape, kinds_of(i)))
             else:
                 c = m.const(_broadcast_shapes_for(m, out), "pos" if kinds_of(i) == POS else "mixed")
                 args.append(c)
@@ -840,7 +851,7 @@ spec(
     ref=lambda n, v: np.maximum.reduce(np.broadcast_arrays(*v)),
     cvxpy=lambda n, v: cp.maximum(*(C(x) for x in v)),
     mp=lambda n, v: _mp(np.maximum.reduce(np.broadcast_arrays(*v))),  # a selection: exact
-    fixed=_mixed_ndim_bug("maximum", ANY),
+    fixed=_mixed_ndim("maximum", ANY),
 )
 spec(
     "minimum",
@@ -848,7 +859,7 @@ spec(
     ref=lambda n, v: np.minimum.reduce(np.broadcast_arrays(*v)),
     cvxpy=lambda n, v: cp.minimum(*(C(x) for x in v)),
     mp=lambda n, v: _mp(np.minimum.reduce(np.broadcast_arrays(*v))),
-    fixed=_mixed_ndim_bug("minimum", ANY),
+    fixed=_mixed_ndim("minimum", ANY),
 )
 
 
@@ -864,7 +875,7 @@ for _op, _sp, _cp in (("kl_div", sp.kl_div, cp.kl_div), ("rel_entr", sp.rel_entr
         ref=lambda n, v, f=_sp: f(*np.broadcast_arrays(v[0], v[1])),
         cvxpy=lambda n, v, f=_cp: f(C(v[0]), C(v[1])),
         mp=lambda n, v, kl=_op == "kl_div": _mpmap(lambda a, b: _mp_kl(a, b, kl), v[0], v[1]),
-        fixed=_mixed_ndim_bug(_op, POS),
+        fixed=_mixed_ndim(_op, POS),
     )
 
 
@@ -923,8 +934,7 @@ spec(
     ),
 )
 
-# p with p or 1/p not a binary fraction (3, 3/2, 1/3, 4/3) belongs to the known bug NON_DYADIC
-# (see _pnorm_bug); put them back here once it is fixed.
+# p with p or 1/p not a binary fraction (3, 3/2, 1/3, 4/3) too: the fixed bug NON_DYADIC
 P_VALUES: list[Any] = [
     Fraction(1),
     Fraction(2),
@@ -933,10 +943,14 @@ P_VALUES: list[Any] = [
     Fraction(-1),
     Fraction(4),
     Fraction(1, 4),
+    Fraction(3),
+    Fraction(3, 2),
+    Fraction(1, 3),
+    Fraction(4, 3),
 ]
 
 
-def _pnorm_bug(m: Maker) -> list[Case]:
+def _pnorm_fixed(m: Maker) -> list[Case]:
     out = []
     for p in (Fraction(3), Fraction(3, 2), Fraction(1, 3)):
         m.count += 1
@@ -945,7 +959,7 @@ def _pnorm_bug(m: Maker) -> list[Case]:
             Case(
                 make("pnorm", [x], (None, False, p)),
                 f"pnorm p={p} at [1e-100, 0]",
-                ("enclosure", NON_DYADIC),
+                fixed=NON_DYADIC,
             )
         )
     x = variable("pb43", (2,), lo=1e154, hi=1e154)
@@ -953,7 +967,7 @@ def _pnorm_bug(m: Maker) -> list[Case]:
         Case(
             make("pnorm", [x], (None, False, Fraction(4, 3))),
             "pnorm p=4/3 at [1e154, 1e154]",
-            ("enclosure", NON_DYADIC),
+            fixed=NON_DYADIC,
         )
     )
     return out
@@ -1000,7 +1014,7 @@ spec(
     ref=lambda n, v: _pnorm_ref(v[0], n.params[2], n.params[0], n.params[1]),
     cvxpy=_pnorm_cvxpy,
     mp=lambda n, v: _mp_pnorm(v[0], n.params[2], n.params[0], n.params[1]),
-    fixed=_pnorm_bug,
+    fixed=_pnorm_fixed,
 )
 
 
@@ -1073,9 +1087,8 @@ def _quad_form_case(m: Maker) -> Case:
         p = (g.T @ g).astype(float)
     else:
         p = np.diag(m.rng.integers(-2, 3, size=k).astype(float))
-    # an entrywise nonnegative P with entries of x of both signs: the known bug 'quad_form nonneg P'
-    one_sign = NONNEG if m.rng.random() < 0.5 else NEGATIVE
-    x = m.var((k,), one_sign if np.all(p >= 0) else ANY)
+    # x of any signs, also for an entrywise nonnegative P (the fixed bug of 'quad_form nonneg P')
+    x = m.var((k,), ANY)
     return Case(make("quad_form", [x, constant(p)]), f"quad_form kind {kind}")
 
 
@@ -1093,15 +1106,8 @@ spec(
                 [variable("qx", (2,), lo=[0.0, -5.0], hi=[1.0, -4.0]), constant(np.ones((2, 2)))],
             ),
             "quad_form nonneg P, x0 >= 0 but x1 < 0",
-            (
-                "monotonicity",
-                "BUG: quad_form with an entrywise nonnegative P declares INC for "
-                "every entry x_j with x_j >= 0 (sign_bits of x alone), but d/dx_j x'Px = "
-                "2 (P x)_j also depends on the other entries: P = ones(2, 2), x0 in [0, 1], "
-                "x1 in [-5, -4] gives (x0 + x1)**2, decreasing in x0. Latent (dcp ANDs the "
-                "bits over the whole argument, so all entries must then be >= 0), but the row's "
-                "per-entry contract is wrong",
-            ),
+            # fixed: INC was declared for x_j >= 0 from x's signs alone, but (x0 + x1)**2 isn't
+            fixed=("monotonicity", "fixed: quad_form monotone in x only when x has one sign"),
         ),
     ],
 )
@@ -1342,6 +1348,7 @@ def _all_cases() -> dict[str, list[Case]]:
 
 CASES = _all_cases()
 KNOWN_BUGS = [(name, c) for name, cases in CASES.items() for c in cases if c.bug is not None]
+REGRESSIONS = [(name, c) for name, cases in CASES.items() for c in cases if c.fixed is not None]
 
 
 def _cases_for(name: str) -> list[Case]:
@@ -1384,6 +1391,19 @@ def _undefined_cases() -> list[tuple[str, TExpr]]:
         ("power -1 on [-1, 1]", make("power", [v(-1.0, 1.0)], (Fraction(-1),))),
         ("power -1/2 on [0, 1]", make("power", [v(0.0, 1.0)], (Fraction(-1, 2),))),
         ("power 3/2 on [-1, 0]", make("power", [v(-1.0, 0.0)], (Fraction(3, 2),))),
+        # CVXPY's power and xexp: x >= 0 (x > 0 for p < 0) whatever the formula gives elsewhere
+        ("cvxpy power 3 on [-1, 1]", make("power", [v(-1.0, 1.0)], (Fraction(3), "cvxpy"))),
+        ("cvxpy power 5 on [-1, -0.5]", make("power", [v(-1.0, -0.5)], (Fraction(5), "cvxpy"))),
+        ("cvxpy power 1 on [-1, 1]", make("power", [v(-1.0, 1.0)], (Fraction(1), "cvxpy"))),
+        (
+            "cvxpy power 1/3 on [-1e-300, 1]",
+            make("power", [v(-1e-300, 1.0)], (Fraction(1, 3), "cvxpy")),
+        ),
+        ("cvxpy power -1 on [0, 1]", make("power", [v(0.0, 1.0)], (Fraction(-1), "cvxpy"))),
+        ("cvxpy power -2 on [-2, -1]", make("power", [v(-2.0, -1.0)], (Fraction(-2), "cvxpy"))),
+        ("cvxpy power -3 on [-2, -1]", make("power", [v(-2.0, -1.0)], (Fraction(-3), "cvxpy"))),
+        ("cvxpy xexp on [-1, 1]", make("xexp", [v(-1.0, 1.0)], ("cvxpy",))),
+        ("cvxpy xexp on [-2, -1]", make("xexp", [v(-2.0, -1.0)], ("cvxpy",))),
         ("kl_div x on [-1, 1]", make("kl_div", [v(-1.0, 1.0), w(1.0, 2.0)])),
         ("kl_div y on [0, 1]", make("kl_div", [v(0.0, 1.0), w(0.0, 1.0)])),
         ("rel_entr y on [-1, 1]", make("rel_entr", [v(0.0, 1.0), w(-1.0, 1.0)])),
@@ -1412,6 +1432,50 @@ def _undefined_cases() -> list[tuple[str, TExpr]]:
 )
 def test_domain_rejects_boxes_with_undefined_points(label, node):
     assert ROWS[node.op].domain(node, _ranges(node)) is not None, label
+
+
+@pytest.mark.parametrize(
+    ("op", "params", "strict"),
+    [
+        ("power", (Fraction(3), "cvxpy"), False),
+        ("power", (Fraction(5), "cvxpy"), False),
+        ("power", (Fraction(1, 3), "cvxpy"), False),
+        ("power", (Fraction(3, 2), "cvxpy"), False),
+        ("power", (Fraction(-1), "cvxpy"), True),
+        ("power", (Fraction(-2), "cvxpy"), True),
+        ("power", (Fraction(-1, 3), "cvxpy"), True),
+        ("xexp", ("cvxpy",), False),
+    ],
+    ids=str,
+)
+def test_cvxpy_rows_are_undefined_outside_cvxpys_domain(op, params, strict):
+    """NaN below the domain (so no witness can use such a point), the formula inside it, and a
+    box reaching below the domain is undefined for ``domain``."""
+    pts = np.array([-1e300, -3.0, -1.0, -1e-300, 0.0, 1e-100, 0.5, 2.0, 50.0])
+    node = make(op, [variable("x", pts.shape)], params)
+    plain = make(op, [node.args[0]], params[:-1])  # the formula's row on all reals
+    with np.errstate(all="ignore"):
+        got = np.asarray(ROWS[op].numpy(node, [pts[None]]))[0]
+        formula = np.asarray(ROWS[op].numpy(plain, [pts[None]]))[0]
+    inside = pts > 0 if strict else pts >= 0
+    assert np.all(np.isnan(got[~inside])), got
+    assert np.all(np.isfinite(got[inside])), got
+    assert np.array_equal(got[inside], formula[inside]), (got, formula)
+    node_in = make(op, [variable("x", (int(inside.sum()),))], params)
+    assert ROWS[op].domain(node_in, [IArray.point(pts[inside])]) is None
+    assert ROWS[op].domain(node, [IArray.point(pts)]) is not None
+    for bad in pts[~inside]:
+        one = make(op, [variable("x", (1,))], params)
+        assert ROWS[op].domain(one, [IArray.point(np.array([bad]))]) is not None, bad
+
+
+@pytest.mark.parametrize("p", [Fraction(2), Fraction(4)], ids=str)
+def test_cvxpy_even_powers_are_defined_on_all_reals(p):
+    node = make("power", [variable("x", (2,), lo=-INF, hi=INF)], (p, "cvxpy"))
+    assert ROWS["power"].domain(node, _ranges(node)) is None
+    with np.errstate(all="ignore"):
+        got = np.asarray(ROWS["power"].numpy(node, [np.array([[-3.0, 2.0]])]))[0]
+    assert np.array_equal(got, np.array([-3.0, 2.0]) ** int(p)), got
 
 
 # ---- checks (one function per check; a known-bug case runs the same function, xfailed) -------
@@ -1641,17 +1705,28 @@ def test_row(name, check):
         assert done > 0, f"no monotone entry of {name} was exercised"
 
 
+def test_regressions_are_kept():
+    """The cases of the fixed engine bugs stay in the table (a guard against losing them)."""
+    assert len(REGRESSIONS) >= 28
+    assert not KNOWN_BUGS, "a known engine bug needs a strict xfail test of its own"
+
+
 @pytest.mark.parametrize(
-    ("name", "case"),
-    [
-        pytest.param(
-            n, c, id=f"{n}-{c.label}", marks=pytest.mark.xfail(strict=True, reason=c.bug[1])
-        )
-        for n, c in KNOWN_BUGS
-    ],
+    ("name", "case"), [pytest.param(n, c, id=f"{n}-{c.label}") for n, c in REGRESSIONS]
 )
-def test_known_row_bug(name, case):
-    CHECKS[case.bug[0]](case, _rng_for(name, case.bug[0]))
+def test_fixed_row_bug(name, case):
+    """Each fixed bug's case passes the check that used to fail (and, in test_row, all others)."""
+    done = CHECKS[case.fixed[0]](case, _rng_for(name, case.fixed[0]))
+    if case.fixed[0] != "monotonicity":  # a fixed monotonicity claim may be no claim at all
+        assert done > 0, case.fixed[1]
+
+
+def test_quad_form_nonneg_p_with_mixed_signs_claims_no_monotonicity():
+    # fixed: quad_form with P >= 0 declared INC in x0 >= 0 although x1 < 0 ((x0 + x1)**2)
+    x = variable("qx", (2,), lo=[0.0, -5.0], hi=[1.0, -4.0])
+    node = make("quad_form", [x, constant(np.ones((2, 2)))])
+    bits = np.asarray(ROWS["quad_form"].monotonicity(node, 0, _ranges(node)))
+    assert not bits[0] & INC, bits
 
 
 # ---- one-point enclosures far from 1: subnormals, overflow edges, poles ------------------------
@@ -1660,7 +1735,8 @@ EXTREME_POINTS = {
     "log": [5e-324, 1e-300, 1 - 2**-53, 1.0, 1 + 2**-52, 1e300, 1.7e308],
     "logistic": [-1e300, -745.5, -40.0, -1e-300, 0.0, 36.0, 40.0, 1e300],
     "xlogx": [0.0, 5e-324, 1e-300, 1 - 2**-53, 1.0, 1 + 2**-52, 1e300],
-    "xexp": [-1e300, -1e4, -40.0, -2.0, -1.0, -1e-300, 0.0, 700.0],  # -745: the known bug below
+    # -745, -740, -720: subnormal exp(x) (the fixed bug of the test below)
+    "xexp": [-1e300, -1e4, -745.0, -740.0, -720.0, -40.0, -2.0, -1.0, -1e-300, 0.0, 700.0],
     "abs": [-1e308, -5e-324, 0.0, 5e-324, 1e308],
     "huber": [-1e300, -1.0, -5e-324, 0.0, 1.0, 1e300],
 }
@@ -1681,13 +1757,7 @@ def test_elementwise_point_enclosures_at_extreme_magnitudes(op):
     assert not bad, bad
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: xexp is enclosed from x * np.exp(x) widened by 4 ulps of the result, but for x "
-    "below about -708 exp(x) is subnormal with a large relative error that the product by x "
-    "magnifies: xexp(-745) is enclosed in [-3.7e-321, -3.66e-321], true -2.1027e-321; "
-    "xexp(-740) in [-3.10787e-319, -3.10748e-319], true -3.09967e-319; xexp(-720) misses too",
-)
+# fixed: xexp was enclosed from x * np.exp(x) widened by 4 ulps, too little for subnormal exp(x)
 def test_xexp_point_enclosures_in_the_subnormal_range():
     pts = np.array([-745.0, -740.0, -720.0])
     node = make("xexp", [variable("x", pts.shape)])

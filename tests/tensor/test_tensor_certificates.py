@@ -15,6 +15,7 @@ import pytest
 from convexcheck import check
 from convexcheck.certificates import document, documents_of, tensor_eval, tensor_iv, verify_document
 from convexcheck.tensor.cvxpy_bridge import from_cvxpy_tensor
+from convexcheck.tensor.dcp import analyze
 from convexcheck.tensor.document import content_hash, encode_values
 from tests.corpus.tensor_corpus import build_corpus
 
@@ -114,19 +115,32 @@ def test_wrong_pattern_atoms_are_rejected():
     assert "the checker derives unknown" in _problems(bad)
 
 
-def test_pattern_over_nodes_undefined_on_the_domain_is_rejected():
-    """x*log(x) on x >= 0: log(x) is undefined at 0, so reading it as xlogx would judge another
-    function (xlogx(0) = 0). Widen the domain in both the tree and the variables' words."""
-    doc = _doc("neg_entropy_spelled_pos_n10", "convex")
-    bad = copy.deepcopy(doc)
+def _entropy_on_nonneg() -> dict:
+    """The x*log(x) document with x >= 0 written into both the tree and the variables' words."""
+    bad = copy.deepcopy(_doc("neg_entropy_spelled_pos_n10", "convex"))
     bad["certificate"]["variables"]["x"]["domain"]["lo_open"] = False
     bad["variables"]["x"]["domain"] = "nonnegative"
-    # log(x) on x >= 0 is concave only in CVXPY's extended-value reading (-inf at 0), which a
-    # pattern may never replace
-    assert "not defined on the whole domain" in _problems(bad)
-    for node in _nodes(bad):
-        if node["op"] == "log":
-            node["curvature"] = "unknown"
+    return bad
+
+
+def test_the_engine_reads_no_pattern_over_an_extended_value_node():
+    """x*log(x) on x >= 0: log(x) is -inf at 0 (CVXPY's convention), so the tensor DCP reads
+    log(x) as concave where it is finite, and the product is not read as xlogx (xlogx(0) = 0
+    would judge another function)."""
+    x = cp.Variable(10, nonneg=True, name="x")
+    analysis = analyze(from_cvxpy_tensor(cp.sum(cp.multiply(x, cp.log(x))))[0])
+    assert not analysis.proved
+    assert not any(st.rule.startswith("pattern:") for st in analysis.steps.values())
+    log_step = next(st for st in analysis.steps.values() if st.node.op == "log")
+    assert log_step.curvature == "concave" and log_step.restricted
+
+
+# fixed: the checker let a pattern replace a node finite only in the extended-value reading
+def test_pattern_over_nodes_undefined_on_the_domain_is_rejected():
+    """x*log(x) on x >= 0: log(x) is not finite at 0, so reading it as xlogx would judge another
+    function (xlogx(0) = 0). Widen the domain in both the tree and the variables' words: the
+    checker may derive log(x) concave where it is finite, but no pattern may read it."""
+    bad = _entropy_on_nonneg()
     assert "not defined on the whole domain" in _problems(bad)
 
 
@@ -231,15 +245,22 @@ def test_witness_strings_must_be_exact_float64():
 
 
 def test_witness_outside_cvxpy_power_domain_is_rejected():
-    """CVXPY's power(x, 3) and power(x, -1) are convex: defined for x >= 0 and x > 0 only. The
-    engine reads them as x**3 and 1/x on all reals and refutes convexity with negative points;
-    the checker does not accept such a witness."""
+    """CVXPY's power(x, 3) and power(x, -1) are convex: defined for x >= 0 and x > 0 only (and
+    +inf elsewhere). The engine proves it convex on a real x, and the checker accepts no witness
+    against convexity with points outside that domain (the formula x**3 + 1/x is not convex
+    there)."""
     x = cp.Variable(2, name="x")
     r = check(cp.power(x[0], 3) + cp.power(x[1], -1))
-    if r.convex.answer != "no":
-        pytest.skip("the engine no longer refutes it")
-    problems = _problems(document(r, "convex"))
-    assert "CVXPY's domain" in problems or "not certainly" in problems
+    assert r.convex.answer == "yes", r
+    assert verify_document(document(r, "convex")).ok
+    concave = document(r, "concave")  # a genuine witness, inside the domain
+    assert concave["answer"] == "no" and verify_document(concave).ok
+    for a, b in ((["-2", "1"], ["0", "1"]), (["-2", "-1"], ["1", "1"]), (["1", "-1"], ["1", "1"])):
+        bad = copy.deepcopy(concave)
+        bad["question"] = "convex"
+        bad["witness"]["a"]["x"], bad["witness"]["b"]["x"] = a, b
+        problems = _problems(bad)
+        assert "CVXPY's domain" in problems or "not certainly" in problems, problems
 
 
 def test_rows_fallback_above_the_work_cap(monkeypatch):
