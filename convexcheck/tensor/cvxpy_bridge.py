@@ -234,8 +234,11 @@ class TensorTranslator:
                 return args[0]
             if p == 0:
                 return constant(np.ones(expr.shape))
-            # CVXPY's power is defined on x >= 0 (x > 0 for p < 0) unless p is an even integer
-            return make("power", args, (p, "cvxpy"))
+            # CVXPY's power is defined on x >= 0 (x > 0 for p < 0) wherever its own .domain
+            # says so (every p but the powers of two)
+            if getattr(expr, "domain", None):
+                return make("power", args, (p, "cvxpy"))
+            return make("power", args, (p,))
         if name == "huber":
             m = float(np.asarray(expr.M.value))
             if not m > 0:

@@ -370,8 +370,8 @@ def restricted(e: Elementwise, lo: float, lo_open: bool) -> Elementwise:
 def cvxpy_domain(name: str, p: Fraction | None = None) -> tuple[float, bool] | None:
     """CVXPY's own domain of an atom where it is smaller than the formula's: ``(lo, open)``."""
     if name == "power" and p is not None:
-        if p > 0 and p.denominator == 1 and p.numerator % 2 == 0:
-            return None
+        # the bridge flags a power only where CVXPY's own .domain restricts it (every p but
+        # the powers of two 2, 4, 8...: CVXPY approximates p = 6 through x >= 0)
         return (0.0, bool(p < 0))
     if name == "xexp":
         return (0.0, False)

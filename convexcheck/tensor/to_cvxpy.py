@@ -142,7 +142,15 @@ def tensor_to_cvxpy(analysis: TensorAnalysis, variables: dict[str, Any] | None =
         atom = step.as_atom if step.as_atom is not None else node
         args = [built[id(x)] if id(x) in built else _missing(x) for x in atom.args]
         built[id(node)] = _atom(cp, atom.op, atom, args)
-    return built[id(analysis.root)]
+    out = built[id(analysis.root)]
+    if not out.is_dcp():
+        # e.g. xexp of an argument CVXPY cannot see is nonnegative: our proof stands, but
+        # CVXPY has no DCP spelling of it
+        raise NotExpressibleError(
+            "the proof has no DCP spelling CVXPY accepts (CVXPY rejects the rewritten "
+            f"{type(out).__name__})"
+        )
+    return out
 
 
 def _missing(node: TExpr) -> Any:
