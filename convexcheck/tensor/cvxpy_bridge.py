@@ -24,7 +24,7 @@ import numpy as np
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.tensor import atoms_nonlinear  # noqa: F401  (registers the nonlinear rows)
 from convexcheck.tensor.atoms import ROWS, make
-from convexcheck.tensor.expr import TExpr, constant, variable
+from convexcheck.tensor.expr import MAX_CONSTANT_ENTRIES, TExpr, constant, variable
 
 # operations whose float evaluation of constants is exact (data movement and negation), so a
 # constant subtree made of them is folded into one constant node
@@ -50,7 +50,9 @@ def _p_value(expr: Any) -> Fraction:
     value = float(np.asarray(raw))
     if not np.isfinite(value):
         raise ConvexcheckInputError(f"the exponent {raw!r} is not finite")
-    return Fraction(value).limit_denominator(10**6) if Fraction(value).denominator > 10**6 else Fraction(value)
+    # the exact value of the float64 CVXPY evaluates with: rounding it to a nearby simple
+    # fraction would judge another function (x**0.9999999 read as the affine x**1)
+    return Fraction(value)
 
 
 class TensorTranslator:
@@ -129,9 +131,13 @@ class TensorTranslator:
             raise ConvexcheckInputError(
                 f"the CVXPY Parameter {expr.name()} has no value; set .value before checking"
             )
-        if hasattr(value, "toarray"):  # a SciPy sparse matrix
-            if value.shape[0] * value.shape[1] > 10**8:
-                raise ConvexcheckInputError("a sparse constant with more than 10^8 entries is not supported")
+        if hasattr(value, "toarray"):  # a SciPy sparse matrix, made dense: check the size first
+            entries = int(np.prod(value.shape, dtype=np.int64))
+            if entries > MAX_CONSTANT_ENTRIES:
+                raise ConvexcheckInputError(
+                    f"a sparse constant with {entries:,} entries is too large "
+                    f"(at most {MAX_CONSTANT_ENTRIES:,})"
+                )
             value = value.toarray()
         return constant(np.asarray(value).reshape(expr.shape))
 
@@ -181,7 +187,9 @@ class TensorTranslator:
             return make("matmul", args)
         if name == "DivExpression":
             return make("divide", args)
-        if name in ("index", "special_index"):
+        if name == "index":
+            return make("index", args, (_numpy_key(expr.key),))
+        if name == "special_index":
             return make("index", args, (expr.key,))
         if name == "reshape":
             return make("reshape", args, (tuple(expr.shape), getattr(expr, "order", "F")))
@@ -277,13 +285,38 @@ class TensorTranslator:
         return make("concatenate", args, (axis if axis is not None else 0,))
 
 
+def _numpy_key(key: Any) -> Any:
+    """CVXPY's normalised basic-index key as NumPy reads it.
+
+    CVXPY writes a negative-step slice with absolute ends in ``[-1, dim - 1]``, where ``-1``
+    means "before entry 0" (``x[::-1]`` is ``slice(n - 1, -1, -1)``); NumPy would read that
+    ``-1`` as the last entry.
+    """
+
+    def one(k: Any) -> Any:
+        if not isinstance(k, slice) or k.step is None or k.step > 0:
+            return k
+        start = None if k.start is None else int(k.start)
+        stop = None if k.stop is None else int(k.stop)
+        if start is not None and start < 0:
+            return slice(0, 0, 1)  # starts before entry 0: empty
+        return slice(start, None if stop is None or stop < 0 else stop, int(k.step))
+
+    return tuple(one(k) for k in key) if isinstance(key, tuple) else one(key)
+
+
 def _bound_array(value: Any, shape: tuple[int, ...], default: float, name: str) -> np.ndarray:
     if value is None:
         return np.full(shape, default)
     arr = np.asarray(getattr(value, "value", value), dtype=float)
     if np.any(np.isnan(arr)):
         raise ConvexcheckInputError(f"the bounds of {name} contain NaN")
-    return np.broadcast_to(arr, shape).astype(float)
+    try:
+        return np.broadcast_to(arr, shape).astype(float)
+    except ValueError:
+        raise ConvexcheckInputError(
+            f"the bounds of {name} have shape {arr.shape}, not that of the variable {shape}"
+        ) from None
 
 
 def from_cvxpy_tensor(expr: Any) -> tuple[TExpr, list[str]]:

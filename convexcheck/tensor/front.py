@@ -6,6 +6,7 @@ CVXPY (a torch graph will feed the same ladder).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,8 @@ from convexcheck.tensor.check import check_tensor
 from convexcheck.tensor.cvxpy_bridge import from_cvxpy_tensor
 
 TENSOR_STAGES = ("dcp", "witness", "hessian", "sos")
+# a budget above this (about 30 years) is no limit: setitimer overflows on 1e300 seconds
+FOREVER_S = 1e9
 
 
 def check_cvxpy(
@@ -32,12 +35,12 @@ def check_cvxpy(
             "for a CVXPY expression, give domains as variable attributes (nonneg=True, "
             "bounds=[lo, hi], PSD=True), not as variables=..."
         )
+    if budget_s is not None and budget_s > FOREVER_S:
+        budget_s = math.inf  # the same in practice, and the interval timer cannot hold it
     root, notes = from_cvxpy_tensor(expression)
     if root.shape in ((1,), (1, 1)):
         root = make("reshape", [root], ((), "C"))
-    text = str(expression)
-    if len(text) > 2000:
-        text = text[:2000] + " ..."
+    text = _text_of(expression)
 
     def scalar_fallback(seconds: float) -> CheckResult:
         from convexcheck.symbolic.check import check as scalar_check
@@ -55,3 +58,14 @@ def check_cvxpy(
         psd_tolerance=psd_tolerance,
         scalar_fallback=scalar_fallback,
     )
+
+
+def _text_of(expression: Any) -> str:
+    """CVXPY's printed form, cut at 2,000 characters; CVXPY prints recursively, so a very deep
+    tree (a chain of thousands of negations) gets a short description instead."""
+    try:
+        text = str(expression)
+    except RecursionError:
+        shape = getattr(expression, "shape", "?")
+        return f"<a CVXPY {type(expression).__name__} of shape {shape}, too deep to print>"
+    return text[:2000] + " ..." if len(text) > 2000 else text
