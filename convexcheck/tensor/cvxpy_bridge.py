@@ -155,6 +155,8 @@ class TensorTranslator:
         return _fold(out)
 
     def _atom(self, name: str, expr: Any, args: list[TExpr]) -> TExpr:
+        if name in _BROADCASTING and len({a.shape for a in args}) > 1:
+            args = _promoted(args)
         simple = {
             "AddExpression": "add",
             "NegExpression": "neg",
@@ -182,8 +184,8 @@ class TensorTranslator:
             return make("multiply", args)
         if name == "MulExpression":
             a, b = args
-            if not a.shape or not b.shape:
-                return make("multiply", args)
+            if not a.shape or not b.shape:  # a scaling
+                return make("multiply", _promoted(args) if a.shape != b.shape else args)
             return make("matmul", args)
         if name == "DivExpression":
             return make("divide", args)
@@ -283,6 +285,31 @@ class TensorTranslator:
             return make("concatenate", parts, (axis,))
         axis = getattr(expr, "axis", 0)
         return make("concatenate", args, (axis if axis is not None else 0,))
+
+
+# elementwise atoms of several arguments that CVXPY lets broadcast without a Promote node
+# (maximum(x, t), multiply(y, t), y / t for a scalar t; t * y is a MulExpression): their
+# arguments are promoted to the common shape here, which the batched evaluation of these rows
+# needs (it raised ValueError, or paired the wrong batch entries when a side had 512 entries)
+_BROADCASTING = frozenset(
+    {
+        "AddExpression",
+        "multiply",
+        "DivExpression",
+        "maximum",
+        "minimum",
+        "kl_div",
+        "rel_entr",
+    }
+)
+
+
+def _promoted(args: list[TExpr]) -> list[TExpr]:
+    try:
+        shape = tuple(np.broadcast_shapes(*(a.shape for a in args)))
+    except ValueError:
+        return args  # a matrix product, or a misfit make() will name
+    return [a if a.shape == shape else _fold(make("promote", [a], (shape,))) for a in args]
 
 
 def _numpy_key(key: Any) -> Any:

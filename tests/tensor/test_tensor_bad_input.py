@@ -203,6 +203,57 @@ def test_misfit_arguments_are_refused_by_make(case):
     _input_error(build)
 
 
+_Y3, _S = variable("y", (3,)), variable("s", ())
+_P3, _Q = variable("p", (3,), lo=0.0, lo_open=True), variable("q", (), lo=0.0, lo_open=True)
+SCALAR_BROADCASTS = {
+    "multiply": [_Y3, _S],
+    "divide": [_Y3, _S],
+    "maximum": [_Y3, _S],
+    "minimum": [_Y3, _S],
+    "kl_div": [_P3, _Q],
+    "rel_entr": [_P3, _Q],
+}
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        pytest.param(
+            op,
+            marks=_bug(
+                "the batched numpy evaluation of this row (convexcheck/tensor/atoms*.py) does "
+                "not align a scalar argument's batch axis: (B, 3) with (B,) raises ValueError "
+                "(or pairs the wrong batch entries when the other side has B entries); the "
+                "CVXPY bridge now promotes such arguments, a tree built with make() is not"
+            ),
+        )
+        for op in sorted(SCALAR_BROADCASTS)
+    ],
+)
+def test_a_scalar_broadcast_in_a_made_tree_is_evaluated(op):
+    root = make("sum", [make(op, SCALAR_BROADCASTS[op])], (None, False))
+    r = check_tensor(root, text=op, budget_s=5)
+    assert r.convex.answer in ("yes", "no", "unknown")
+
+
+def test_cvxpy_scalar_broadcasts_are_evaluated():
+    # maximum(x, t), multiply(y, t), y / t with a scalar t carry no Promote node in CVXPY
+    x = cp.Variable(3, name="x")
+    y = cp.Variable(1, name="y")
+    t = cp.Variable(name="t")
+    X = cp.Variable((2, 4), neg=True, name="X")
+    expect = {
+        "maximum": (cp.sum(cp.maximum(x, t)), ("yes", "no")),
+        "minimum": (cp.sum(cp.minimum(X, t)), ("no", "yes")),
+        "divide": (y / t, ("no", "no")),
+        "multiply": (cp.multiply(y, t) - cp.exp(y), ("no", "no")),
+        "scale": (t * y, ("no", "no")),
+    }
+    for name, (expr, answers) in expect.items():
+        r = _check(expr)
+        assert (r.convex.answer, r.concave.answer) == answers, (name, r)
+
+
 def test_a_tree_that_bypasses_make_does_not_get_an_answer():
     # a node built without its shape rule: an error is fine, a verdict would not be
     from convexcheck.tensor.expr import TExpr
