@@ -156,6 +156,9 @@ class CheckResult:
     # variables: {"expression": ..., "variables": ..., "questions": [...]} (their documents are
     # scalar documents about it)
     scalarised: dict[str, Any] | None = None
+    # for a CVXPY expression proved on its scalarised form: the scalar names (x_0, x_1_2...)
+    # as entries of the user's own variables, so that to_cvxpy() speaks about them
+    cvxpy_entries: dict[str, Any] | None = None
 
     @property
     def curvature(self) -> str:
@@ -193,6 +196,8 @@ class CheckResult:
             raise NotExpressibleError(
                 "to_cvxpy() needs a DCP proof of convexity or concavity; this result has none"
             )
+        if variables is None and self.cvxpy_entries:
+            variables = dict(self.cvxpy_entries)
         if hasattr(self.derivation, "derivation_lines"):  # a tensor derivation
             from convexcheck.tensor.to_cvxpy import tensor_to_cvxpy
 

@@ -48,6 +48,7 @@ IDENTITIES = {
     "u*(log u - log v) = u*log(u/v) = rel_entr(u, v) for u, v > 0",
     "quad_over_lin": "(sum of u_i**2)/t = quad_over_lin(u, t) for t > 0",
     "quad_form": "x . (P x) = (x P) . x = sum(x * (P x)) = quad_form(x, P)",
+    "sum_squares": "u . u = sum of u_i**2 (one vector with itself)",
 }
 
 
@@ -192,6 +193,15 @@ def quad_form(node: TExpr, canon: Canon) -> list[Reading]:
     return out
 
 
+def sum_squares(node: TExpr, canon: Canon) -> list[Reading]:
+    """The inner product of a vector with itself (the same node on both sides)."""
+    if node.op != "matmul" or len(node.args) != 2 or len(node.args[0].shape) != 1:
+        return []
+    if not canon.same(node.args[0], node.args[1]):
+        return []
+    return [("sum_squares", (node.args[0],), ())]
+
+
 MATCHERS = {
     "softplus": softplus,
     "log_sum_exp": log_sum_exp,
@@ -199,6 +209,7 @@ MATCHERS = {
     "entropy": entropy,
     "quad_over_lin": quad_over_lin,
     "quad_form": quad_form,
+    "sum_squares": sum_squares,
 }
 
 

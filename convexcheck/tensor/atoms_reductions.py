@@ -304,3 +304,24 @@ register(
         arg_domain=lambda node, i: (0.0, False),
     )
 )
+
+
+# sum_squares(u): what a pattern reads u @ u (one vector with itself) as; convex, monotone in
+# each entry by that entry's sign, never negative
+def _sum_squares_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
+    x = xs[0].reshape((xs[0].shape[0], -1))
+    return np.sum(x * x, axis=1)
+
+
+register(
+    Row(
+        "sum_squares",
+        "reduction",
+        lambda shapes, params: (),
+        lambda node, r: CONVEX,
+        lambda node, i, r: sign_bits(r[0]),
+        lambda node, r: iv.sum(ew.power(Fraction(2)).image_of(r[0])),
+        _sum_squares_numpy,
+        cvxpy="sum_squares",
+    )
+)

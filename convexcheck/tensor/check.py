@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from convexcheck.budget import Budget, BudgetSpent, time_limit
+from convexcheck.errors import ConvexcheckError
 from convexcheck.result import CheckResult, Verdict
 from convexcheck.tensor.dcp import QUESTIONS, TensorAnalysis, analyze, describe
 from convexcheck.tensor.evaluate import Program
@@ -111,10 +112,19 @@ def check_tensor(
                 settled = []
                 try:
                     scalar = scalar_fallback(max(budget.remaining(), 0.1))
-                except Exception as exc:  # the scalar bridge lacks some tensor atoms
+                except ConvexcheckError as exc:  # the scalar bridge lacks some tensor atoms
                     for q in open_q:
                         evidence[q]["scalarised"] = {"result": "not run", "reason": str(exc)[:200]}
                     scalar = None
+                else:
+                    if scalar is None:
+                        for q in open_q:
+                            evidence[q]["scalarised"] = {
+                                "result": "not run",
+                                "reason": "an atom is CVXPY's restriction of its formula to a "
+                                "smaller domain (power, xexp), which the scalar bridge does "
+                                "not read",
+                            }
                 if scalar is not None:
                     tensor_proved = analysis is not None and analysis.proved
                     if (

@@ -24,7 +24,7 @@ import numpy as np
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.tensor import atoms_nonlinear  # noqa: F401  (registers the nonlinear rows)
 from convexcheck.tensor.atoms import ROWS, make
-from convexcheck.tensor.expr import TExpr, constant, variable
+from convexcheck.tensor.expr import MAX_CONSTANT_ENTRIES, TExpr, constant, variable
 
 # operations whose float evaluation of constants is exact (data movement and negation), so a
 # constant subtree made of them is folded into one constant node
@@ -52,11 +52,9 @@ def _p_value(expr: Any) -> Fraction:
     value = float(np.asarray(raw))
     if not np.isfinite(value):
         raise ConvexcheckInputError(f"the exponent {raw!r} is not finite")
-    return (
-        Fraction(value).limit_denominator(10**6)
-        if Fraction(value).denominator > 10**6
-        else Fraction(value)
-    )
+    # the exact value of the float64 CVXPY evaluates with: rounding it to a nearby simple
+    # fraction would judge another function (x**0.9999999 read as the affine x**1)
+    return Fraction(value)
 
 
 class TensorTranslator:
@@ -65,6 +63,7 @@ class TensorTranslator:
     def __init__(self) -> None:
         self.memo: dict[int, TExpr] = {}
         self.variables: dict[int, TExpr] = {}
+        self.originals: dict[str, Any] = {}  # tree variable name -> the user's CVXPY variable
         self.names: set[str] = set()
         self.notes: list[str] = []
 
@@ -128,6 +127,7 @@ class TensorTranslator:
             nsd=bool(attrs.get("NSD")),
         )
         self.variables[var.id] = node
+        self.originals[candidate] = var
         return node
 
     @staticmethod
@@ -137,10 +137,12 @@ class TensorTranslator:
             raise ConvexcheckInputError(
                 f"the CVXPY Parameter {expr.name()} has no value; set .value before checking"
             )
-        if hasattr(value, "toarray"):  # a SciPy sparse matrix
-            if value.shape[0] * value.shape[1] > 10**8:
+        if hasattr(value, "toarray"):  # a SciPy sparse matrix, made dense: check the size first
+            entries = int(np.prod(value.shape, dtype=np.int64))
+            if entries > MAX_CONSTANT_ENTRIES:
                 raise ConvexcheckInputError(
-                    "a sparse constant with more than 10^8 entries is not supported"
+                    f"a sparse constant with {entries:,} entries is too large "
+                    f"(at most {MAX_CONSTANT_ENTRIES:,})"
                 )
             value = value.toarray()
         # CVXPY's Constant holds its own copy of the data; a Parameter's value may change
@@ -161,6 +163,8 @@ class TensorTranslator:
         return _fold(out)
 
     def _atom(self, name: str, expr: Any, args: list[TExpr]) -> TExpr:
+        if name in _BROADCASTING and len({a.shape for a in args}) > 1:
+            args = _promoted(args)
         simple = {
             "AddExpression": "add",
             "NegExpression": "neg",
@@ -189,13 +193,15 @@ class TensorTranslator:
             return make("multiply", args)
         if name == "MulExpression":
             a, b = args
-            if not a.shape or not b.shape:
-                return make("multiply", args)
+            if not a.shape or not b.shape:  # a scaling
+                return make("multiply", _promoted(args) if a.shape != b.shape else args)
             return make("matmul", args)
         if name == "DivExpression":
             return make("divide", args)
-        if name in ("index", "special_index"):
+        if name == "index":
             return make("index", args, (_numpy_key(expr.key),))
+        if name == "special_index":
+            return make("index", args, (expr.key,))
         if name == "reshape":
             return make("reshape", args, (tuple(expr.shape), getattr(expr, "order", "F")))
         if name == "vec":
@@ -317,22 +323,49 @@ class TensorTranslator:
         return make("concatenate", args, (axis if axis is not None else 0,))
 
 
+# elementwise atoms of several arguments that CVXPY lets broadcast without a Promote node
+# (maximum(x, t), multiply(y, t), y / t for a scalar t; t * y is a MulExpression): their
+# arguments are promoted to the common shape here, which the batched evaluation of these rows
+# needs (it raised ValueError, or paired the wrong batch entries when a side had 512 entries)
+_BROADCASTING = frozenset(
+    {
+        "AddExpression",
+        "multiply",
+        "DivExpression",
+        "maximum",
+        "minimum",
+        "kl_div",
+        "rel_entr",
+    }
+)
+
+
+def _promoted(args: list[TExpr]) -> list[TExpr]:
+    try:
+        shape = tuple(np.broadcast_shapes(*(a.shape for a in args)))
+    except ValueError:
+        return args  # a matrix product, or a misfit make() will name
+    return [a if a.shape == shape else _fold(make("promote", [a], (shape,))) for a in args]
+
+
 def _numpy_key(key: Any) -> Any:
-    """CVXPY's normalised index key in NumPy's reading: CVXPY writes "down to index 0" in a
-    negative-step slice as ``stop = -1``, which NumPy reads as "the last entry"."""
+    """CVXPY's normalised basic-index key as NumPy reads it.
 
-    def fix(k: Any) -> Any:
-        if (
-            isinstance(k, slice)
-            and k.step is not None
-            and k.step < 0
-            and k.stop is not None
-            and k.stop < 0
-        ):
-            return slice(k.start, None, k.step)
-        return k
+    CVXPY writes a negative-step slice with absolute ends in ``[-1, dim - 1]``, where ``-1``
+    means "before entry 0" (``x[::-1]`` is ``slice(n - 1, -1, -1)``); NumPy would read that
+    ``-1`` as the last entry.
+    """
 
-    return tuple(fix(k) for k in key) if isinstance(key, tuple) else fix(key)
+    def one(k: Any) -> Any:
+        if not isinstance(k, slice) or k.step is None or k.step > 0:
+            return k
+        start = None if k.start is None else int(k.start)
+        stop = None if k.stop is None else int(k.stop)
+        if start is not None and start < 0:
+            return slice(0, 0, 1)  # starts before entry 0: empty
+        return slice(start, None if stop is None or stop < 0 else stop, int(k.step))
+
+    return tuple(one(k) for k in key) if isinstance(key, tuple) else one(key)
 
 
 def _bound_array(value: Any, shape: tuple[int, ...], default: float, name: str) -> np.ndarray:
@@ -341,10 +374,21 @@ def _bound_array(value: Any, shape: tuple[int, ...], default: float, name: str) 
     arr = np.asarray(getattr(value, "value", value), dtype=float)
     if np.any(np.isnan(arr)):
         raise ConvexcheckInputError(f"the bounds of {name} contain NaN")
-    return np.broadcast_to(arr, shape).astype(float)
+    try:
+        return np.broadcast_to(arr, shape).astype(float)
+    except ValueError:
+        raise ConvexcheckInputError(
+            f"the bounds of {name} have shape {arr.shape}, not that of the variable {shape}"
+        ) from None
 
 
 def from_cvxpy_tensor(expr: Any) -> tuple[TExpr, list[str]]:
     """``(tree, notes)`` for any CVXPY expression; raises a one-line input error."""
     t = TensorTranslator()
     return t.translate(expr), t.notes
+
+
+def translate_with_variables(expr: Any) -> tuple[TExpr, list[str], dict[str, Any]]:
+    """``(tree, notes, {tree variable name: the user's CVXPY variable})``."""
+    t = TensorTranslator()
+    return t.translate(expr), t.notes, t.originals

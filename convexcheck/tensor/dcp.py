@@ -350,6 +350,14 @@ def _log_ratio_of(u: TExpr, g: TExpr, steps: dict[int, Step]) -> TExpr | None:
     return None
 
 
+def _self_inner_product(node: TExpr, steps: dict[int, Step]) -> Match:
+    """u @ u (one vector with itself) -> sum_squares(u)."""
+    if node.op != "matmul" or node.args[0] is not node.args[1] or len(node.args[0].shape) != 1:
+        return None
+    u = node.args[0]
+    return make("sum_squares", [u]), [steps[id(u)]]
+
+
 def _quad_over_lin(node: TExpr, steps: dict[int, Step]) -> Match:
     """sum_squares(u) / t -> quad_over_lin(u, t) for a scalar t."""
     if node.op != "divide" or node.shape != ():
@@ -385,6 +393,7 @@ PATTERNS: list[Pattern] = [
     Pattern("norm2", _two_norm, "norm2"),
     Pattern("entropy", _entropy, "-entr / square / xexp"),
     Pattern("quad_over_lin", _quad_over_lin, "quad_over_lin"),
+    Pattern("sum_squares", _self_inner_product, "sum_squares"),
     Pattern("quad_form", _written_quad_form, "quad_form"),
 ]
 

@@ -172,9 +172,21 @@ def variable(
 ) -> TExpr:
     """A variable with elementwise bounds (broadcast to ``shape``)."""
     shape = tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ConvexcheckInputError(f"{name}: a shape cannot have negative entries, got {shape}")
+    entries = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if entries > MAX_CONSTANT_ENTRIES:
+        raise ConvexcheckInputError(
+            f"a variable with {entries:,} entries is too large (at most {MAX_CONSTANT_ENTRIES:,})"
+        )
     arrays = []
     for a, dtype in ((lo, float), (hi, float), (lo_open, bool), (hi_open, bool)):
-        b = np.array(np.broadcast_to(np.asarray(a, dtype=dtype), shape))
+        try:
+            b = np.array(np.broadcast_to(np.asarray(a, dtype=dtype), shape))
+        except (TypeError, ValueError):
+            raise ConvexcheckInputError(
+                f"the bounds of {name} do not fit its shape {shape}: {np.shape(a)}"
+            ) from None
         b.setflags(write=False)
         arrays.append(b)
     lo_a, hi_a, lo_o, hi_o = arrays

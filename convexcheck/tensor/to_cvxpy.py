@@ -82,6 +82,7 @@ def _atom(cp: Any, op: str, node: TExpr, a: list[Any]) -> Any:
         "matrix_frac": lambda: cp.matrix_frac(a[0], a[1]),
         "quad_form": lambda: cp.quad_form(a[0], a[1]),
         "quad_over_lin": lambda: cp.quad_over_lin(a[0], a[1]),
+        "sum_squares": lambda: cp.sum_squares(a[0]),
         "kron": lambda: cp.kron(a[0], a[1]),
         "conv": lambda: cp.convolve(a[0], a[1]),
         "cumsum": lambda: cp.cumsum(a[0], axis=p[0] if p else 0),
