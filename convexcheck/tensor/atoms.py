@@ -94,18 +94,39 @@ AFFINE: Curvature = (True, True, "")
 
 def affine_curvature(node: TExpr, ranges: list[IArray]) -> Curvature:
     """A linear map with constant coefficients is affine when at most one factor varies."""
+    if node.op in ("add", "concatenate"):
+        return AFFINE
     varying = [a for a in node.args if a.op != "constant" and not _constant_tree(a)]
-    if len(varying) <= 1 or node.op in ("add", "hstack", "vstack", "concatenate", "stack"):
+    if len(varying) <= 1:
         return AFFINE
     return (False, False, f"{node.op} of two non-constant expressions is not a DCP composition")
 
 
+_CONSTANT_TREES: dict[int, tuple[TExpr, bool]] = {}
+
+
 def _constant_tree(node: TExpr) -> bool:
-    if node.op == "constant":
-        return True
-    if node.op == "variable":
-        return False
-    return all(_constant_tree(a) for a in node.args)
+    """Whether no variable occurs below ``node``: iterative (a chain of 1,000 negations is a
+    deep tree) and memoised (cleared when a check ends)."""
+    hit = _CONSTANT_TREES.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    stack, seen, found = [node], set(), False
+    while stack and not found:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        known = _CONSTANT_TREES.get(id(n))
+        if known is not None and known[0] is n:
+            found = not known[1]
+            continue
+        found = n.op == "variable"
+        stack.extend(n.args)
+    if len(_CONSTANT_TREES) > 1_000_000:
+        _CONSTANT_TREES.clear()
+    _CONSTANT_TREES[id(node)] = (node, not found)
+    return not found
 
 
 def increasing(node: TExpr, i: int, ranges: list[IArray]) -> np.ndarray:

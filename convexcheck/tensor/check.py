@@ -112,7 +112,8 @@ def check_tensor(
                 settled = []
                 try:
                     scalar = scalar_fallback(max(budget.remaining(), 0.1))
-                except ConvexcheckError as exc:  # the scalar bridge lacks some tensor atoms
+                except (ConvexcheckError, RecursionError) as exc:
+                    # the scalar bridge lacks some tensor atoms, and recurses on deep trees
                     for q in open_q:
                         evidence[q]["scalarised"] = {"result": "not run", "reason": str(exc)[:200]}
                     scalar = None
@@ -186,6 +187,7 @@ def _clear_caches() -> None:
 
     intervals.clear_caches()
     atoms._SIGN_CACHE.clear()
+    atoms._CONSTANT_TREES.clear()
 
 
 def _stage(name: str, start: float, settled: list[str]) -> dict[str, Any]:

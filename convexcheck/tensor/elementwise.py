@@ -370,8 +370,15 @@ def restricted(e: Elementwise, lo: float, lo_open: bool) -> Elementwise:
 def cvxpy_domain(name: str, p: Fraction | None = None) -> tuple[float, bool] | None:
     """CVXPY's own domain of an atom where it is smaller than the formula's: ``(lo, open)``."""
     if name == "power" and p is not None:
-        # the bridge flags a power only where CVXPY's own .domain restricts it (every p but
-        # the powers of two 2, 4, 8...: CVXPY approximates p = 6 through x >= 0)
+        # CVXPY restricts every power to x >= 0 (x > 0 for p < 0) but the powers of two
+        # 2, 4, 8...: it approximates p = 6 through x >= 0 (the bridge reads its .domain)
+        if (
+            p > 0
+            and p.denominator == 1
+            and p.numerator & (p.numerator - 1) == 0
+            and p.numerator > 1
+        ):
+            return None
         return (0.0, bool(p < 0))
     if name == "xexp":
         return (0.0, False)
@@ -381,7 +388,7 @@ def cvxpy_domain(name: str, p: Fraction | None = None) -> tuple[float, bool] | N
 def facts(name: str, params: tuple = ()) -> Elementwise:
     """The row for ``name`` (``power`` and ``huber`` take their parameter; a trailing
     ``"cvxpy"`` parameter restricts the atom to CVXPY's domain of it)."""
-    cvxpy = bool(params) and params[-1] == "cvxpy"
+    cvxpy = bool(params) and isinstance(params[-1], str) and params[-1] == "cvxpy"
     if name == "power":
         e = power(Fraction(params[0]))
     elif name == "huber":

@@ -57,6 +57,10 @@ class Program:
         }
         self.evaluations = 0  # points evaluated, for the effort counts in the evidence
 
+    def root_nodes(self) -> list[TExpr]:
+        """Every node of the program (for sizing batches by the largest value)."""
+        return [ins.node for ins in self.code]
+
     def __call__(self, points: Mapping[str, np.ndarray]) -> np.ndarray:
         """``f`` at a batch: ``points[name]`` has shape ``(B, *shape)``; returns shape
         ``(B, *f.shape)`` (NaN where the value is undefined or not finite)."""

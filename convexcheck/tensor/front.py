@@ -46,7 +46,7 @@ def check_cvxpy(
         root = make("reshape", [root], ((), "C"))
     text = short_text(root)
 
-    faithful = _scalar_bridge_reads_the_domain(expression)
+    faithful = _scalar_bridge_reads_the_domain(originals.values())
     restricted = _has_cvxpy_domains(root)
 
     def scalar_fallback(seconds: float) -> CheckResult | None:
@@ -69,7 +69,7 @@ def check_cvxpy(
                     "leave the symmetric/PSD domain"
                 ),
             )
-        return _withdraw_refutations(result, lambda w: _undefined_at(root, expression, w))
+        return _withdraw_refutations(result, lambda w: _undefined_at(root, originals, w))
 
     result = check_tensor(
         root,
@@ -82,13 +82,13 @@ def check_cvxpy(
         scalar_fallback=scalar_fallback,
     )
     if result.derivation is not None and not hasattr(result.derivation, "derivation_lines"):
-        result.cvxpy_entries = _scalar_entries(expression)
+        result.cvxpy_entries = _scalar_entries(originals.values())
     else:
         result.cvxpy_entries = dict(originals)  # to_cvxpy() speaks about the user's variables
     return result
 
 
-def _scalar_entries(expression: Any) -> dict[str, Any]:
+def _scalar_entries(variables: Any) -> dict[str, Any]:
     """The scalar bridge's name of every variable entry, mapped to that entry of the user's
     variable (``x_2`` -> ``x[2]``), named the way the bridge names them."""
     import numpy as np
@@ -97,7 +97,7 @@ def _scalar_entries(expression: Any) -> dict[str, Any]:
 
     t = _Translator()
     out: dict[str, Any] = {}
-    for var in expression.variables():
+    for var in variables:
         nodes = t.variable(var)
         for idx in np.ndindex(var.shape):
             node = nodes[idx] if idx else nodes[()]
@@ -114,7 +114,7 @@ def _has_cvxpy_domains(root: Any) -> bool:
     from convexcheck.tensor.expr import postorder
 
     for n in postorder(root):
-        if not (n.params and n.params[-1] == "cvxpy"):
+        if not (n.params and isinstance(n.params[-1], str) and n.params[-1] == "cvxpy"):
             continue
         if n.op == "xexp" or (n.op == "power" and _F(n.params[0]).denominator == 1):
             return True
@@ -138,11 +138,12 @@ def _text_of(expression: Any) -> str:
 _SCALAR_BRIDGE_ATTRIBUTES = frozenset({"nonneg", "pos", "nonpos", "neg", "bounds"})
 
 
-def _scalar_bridge_reads_the_domain(expression: Any) -> bool:
-    for var in expression.variables():
+def _scalar_bridge_reads_the_domain(variables: Any) -> bool:
+    for var in variables:
         for key, value in var.attributes.items():
-            if key not in _SCALAR_BRIDGE_ATTRIBUTES and value not in (False, None):
-                return False
+            if key in _SCALAR_BRIDGE_ATTRIBUTES or value is None or value is False:
+                continue
+            return False
     return True
 
 
@@ -171,7 +172,7 @@ def _withdraw_refutations(result: CheckResult, objection: Any) -> CheckResult:
     )
 
 
-def _undefined_at(root: Any, expression: Any, w: dict[str, Any]) -> str | None:
+def _undefined_at(root: Any, originals: dict[str, Any], w: dict[str, Any]) -> str | None:
     """Why the scalar ladder's witness is not a witness for the tensor reading, or ``None``.
 
     The scalar bridge reads some atoms as bare formulas (``quad_over_lin(x, y)`` as
@@ -183,7 +184,7 @@ def _undefined_at(root: Any, expression: Any, w: dict[str, Any]) -> str | None:
     from convexcheck.tensor.evaluate import enclose_at
     from convexcheck.tensor.expr import variables_of
 
-    cvxpy_vars = list(expression.variables())
+    cvxpy_vars = list(originals.values())
     names = [v.name() for v in cvxpy_vars]
     infos = {i.name: i for i in variables_of(root)}
     if len(set(names)) != len(names) or any(

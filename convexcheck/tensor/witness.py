@@ -105,15 +105,18 @@ def search_tensor_witness(
     # batches grow from 8 points: most non-convex functions show it in the first few pairs,
     # and on large data one evaluation is the unit of cost
     largest = int(max(8, min(512, budget // 24)))
-    batch = 8
+    # memory is batch x entries for every node's value: keep one batch of one array of the
+    # largest node under about 4 million floats (32 MB)
+    biggest = max([n.size for n in program.root_nodes()] + [1])
+    largest = int(max(2, min(largest, 4_000_000 // max(biggest, 1))))
+    batch = min(8, largest)
     sign = 1.0 if question == "convex" else -1.0
     rng = np.random.default_rng([seed, 0 if question == "convex" else 1])
     report = SearchReport(None, evaluation_budget=budget)
     best: list[tuple[float, dict[str, np.ndarray], dict[str, np.ndarray]]] = []
     spent = 0
     round_no = 0
-    while spent + 3 * min(batch, 8) <= budget:
-        batch = min(batch, max(8, (budget - spent) // 3))
+    while spent + 3 * batch <= budget:
         if deadline is not None and deadline.spent():
             report.stopped_by = "budget"
             break
@@ -147,7 +150,7 @@ def search_tensor_witness(
                 report.rejected.append(why)
         best.sort(key=lambda item: -item[0])
         best = best[:8]
-        batch = min(largest, batch * 2)
+        batch = min(largest, batch * 2, max(1, (budget - spent) // 3))
     report.evaluations = spent
     return report
 

@@ -1035,6 +1035,19 @@ spec(
 )
 
 
+def _sum_squares_case(m: Maker) -> Case:
+    return Case(make("sum_squares", [m.var(m.shape())]), "sum_squares")
+
+
+spec(
+    "sum_squares",
+    cases=_repeat(_sum_squares_case),
+    ref=lambda n, v: np.asarray(np.sum(np.square(v[0]))),
+    cvxpy=lambda n, v: cp.sum_squares(C(v[0])),
+    mp=lambda n, v: np.asarray(sum(t * t for t in np.ravel(_mp(v[0]))), dtype=object),
+)
+
+
 def _gm_case(m: Maker) -> Case:
     size = int(m.rng.integers(1, 5))
     raw = [int(w) for w in m.rng.integers(0, 4, size=size)]

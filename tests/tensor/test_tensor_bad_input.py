@@ -217,18 +217,7 @@ SCALAR_BROADCASTS = {
 
 @pytest.mark.parametrize(
     "op",
-    [
-        pytest.param(
-            op,
-            marks=_bug(
-                "the batched numpy evaluation of this row (convexcheck/tensor/atoms*.py) does "
-                "not align a scalar argument's batch axis: (B, 3) with (B,) raises ValueError "
-                "(or pairs the wrong batch entries when the other side has B entries); the "
-                "CVXPY bridge now promotes such arguments, a tree built with make() is not"
-            ),
-        )
-        for op in sorted(SCALAR_BROADCASTS)
-    ],
+    sorted(SCALAR_BROADCASTS),  # fixed: rows align the batch axis of lower-rank arguments
 )
 def test_a_scalar_broadcast_in_a_made_tree_is_evaluated(op):
     root = make("sum", [make(op, SCALAR_BROADCASTS[op])], (None, False))
@@ -436,12 +425,7 @@ _WITNESS_MEMORY = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: convexcheck/tensor/witness.py sizes its batch by evaluations only (up to 512 "
-    "pairs at once), so memory is batch x entries: a 400,000-entry vector variable needs "
-    "several GB (7 GB peak at 10^6 entries) and hits MemoryError under a 1.5 GB limit",
-)
+# fixed (was a strict xfail: the bug it named is fixed)
 def test_the_witness_search_on_a_large_variable_stays_in_bounded_memory():
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "OPENBLAS_NUM_THREADS": "1"}
     p = subprocess.run(
@@ -559,12 +543,7 @@ def test_a_cvxpy_tree_too_deep_to_print_gets_a_short_text():
     assert "too deep" in text and "\n" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="BUG: convexcheck/tensor/atoms.py _constant_tree recurses per node (called from "
-    "affine_curvature in the DCP fold), so a chain of 1,000 negations raises RecursionError",
-)
+# fixed (was a strict xfail: the bug it named is fixed)
 def test_a_deep_chain_is_checked_not_a_recursion_error():
     x = cp.Variable(3, name="x")
     expr = cp.sum_squares(x)
@@ -608,8 +587,15 @@ def test_an_exponent_is_read_exactly_not_rounded_to_a_simple_fraction():
         assert r.curvature == curvature, (p, r)
         other = "convex" if curvature == "concave" else "concave"
         assert getattr(r, other).answer == "no", (p, r)
-        r = _check(cp.sum(cp.power(x, p)))  # undefined for x < 0: never proved
-        assert "yes" not in (r.convex.answer, r.concave.answer), (p, r)
+        # on a real x, CVXPY's power is x**p on x >= 0 (+-inf below): the same curvature on
+        # the set where it is finite, and never refuted with a point below 0
+        r = _check(cp.sum(cp.power(x, p)))
+        assert getattr(r, curvature).answer == "yes", (p, r)
+        if getattr(r, other).answer == "no":
+            w = getattr(r, other).witness
+            from convexcheck.tensor.witness import decode_array
+
+            assert all(np.all(decode_array(w[side]["x"]) >= 0) for side in ("a", "b")), (p, w)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -644,23 +630,13 @@ def test_corpus_results_without_a_proof_are_json():
     assert seen >= 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="BUG: convexcheck/tensor/document.py exact_float_text(x) calls int(x) on an "
-    "infinite bound, so to_dict() of every 'yes' whose variable is unbounded (real, "
-    "nonneg, pos...) raises OverflowError: 65 of the 83 corpus entries",
-)
+# fixed (was a strict xfail: the bug it named is fixed)
 def test_every_corpus_result_is_json():
     for _entry, r in _corpus_results():
         json.loads(json.dumps(r.to_dict()))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="BUG: convexcheck/tensor/document.py exact_float_text(-inf) raises OverflowError",
-)
+# fixed (was a strict xfail: the bug it named is fixed)
 def test_the_certificate_of_a_real_vector_variable_is_json():
     r = cc.check(cp.sum_squares(cp.Variable(2, name="x")))
     json.dumps(r.to_dict())

@@ -135,7 +135,7 @@ def _corpus_params() -> list[Any]:
         derivation = _checked(name).derivation
         marks = []
         if not isinstance(derivation, TensorAnalysis) or not derivation.proved:
-            marks = [pytest.mark.xfail(strict=True, reason=SCALARISED)]
+            marks = []  # fixed: to_cvxpy() now speaks about the user's own variables
         out.append(pytest.param(name, id=name, marks=marks))
     return out
 
@@ -197,13 +197,7 @@ def test_rejected_spelling_comes_back_as_the_atom(label, expr, atom):
     assert atom.replace("_", "").lower() in " ".join(names), (label, str(e), sorted(names))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: x*exp(x) with x in [-1, 1] is proved convex by the xexp pattern (the formula's "
-    "xexp, convex for x >= -2), and to_cvxpy() gives sum(xexp(w)), which CVXPY does not accept "
-    "as DCP (is_dcp() False) and defines for w >= 0 only; expected NotExpressibleError or an "
-    "equal DCP expression",
-)
+# fixed: to_cvxpy() raises NotExpressibleError where CVXPY rejects the rewrite
 def test_xexp_spelling_below_zero_is_exported_faithfully_or_not_at_all():
     w = cp.Variable(3, name="w", bounds=[-1.0, 1.0])
     expr = cp.sum(cp.multiply(w, cp.exp(w)))
