@@ -15,14 +15,22 @@ by CVXPY alone, never by convexcheck's own evaluator:
     relative, entry by entry, is a wrong proof;
 (b) a ``no`` is replayed: the witness points ``a``, ``b`` (decoded exactly) must lie in the
     domain, CVXPY's values at ``a``, ``b`` and ``(a + b)/2`` must show the violation in float64,
-    consistent with ``gap_lower_bound``, and must lie in the witness's own enclosures;
-(c) when CVXPY's DCP analysis certifies a curvature we must not refute it, and must prove it
-    too, except where our reading of the formula is undefined on part of the declared domain
-    (CVXPY's implicit domains, ``log`` of a real variable, are not imported by design).
+    consistent with ``gap_lower_bound``, and must lie in the witness's own enclosures (a
+    witness of the scalarised last stage, one rational per entry and any ``t``, likewise);
+(c) when CVXPY's DCP analysis certifies a curvature we must not refute it inside CVXPY's own
+    domain (``expr.domain`` at the witness points), and must prove it too, except where our
+    reading of the formula is undefined on part of the declared domain (CVXPY's implicit
+    domains, ``log`` of a real variable, are not imported by design) or where CVXPY's claim
+    rests on its PSD tolerance (a quadratic form whose exact matrix is not semidefinite,
+    decided here by exact principal minors). A refutation at points outside CVXPY's domain
+    (``inv_pos(x)`` or ``x**3`` for a real ``x``: our formula, and CVXPY's own ``.value``,
+    is ``1/x`` and ``x**3`` there, CVXPY's atom is ``+oo``) is counted as a semantic
+    difference, not failed.
 
 Outcomes are counted; every failure is collected (not raised at once) so that one run reports
 all of them, each with a runnable source listing. ``TENSOR_SOUNDNESS_EXAMPLES`` sets the number
 of examples (default: what fits in about two minutes on a shared machine);
+``TENSOR_SOUNDNESS_SEED=n`` draws other examples than the fixed (derandomized) default ones;
 ``TENSOR_SOUNDNESS_REPORT=path.json`` writes the counts and failures.
 
 The counterexamples found by long runs are kept below as explicit regression cases.
@@ -44,15 +52,17 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 import convexcheck as cc
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.tensor.witness import decode_array
 
-EXAMPLES = int(os.environ.get("TENSOR_SOUNDNESS_EXAMPLES", "350"))
+EXAMPLES = int(os.environ.get("TENSOR_SOUNDNESS_EXAMPLES", "300"))
 REPORT = os.environ.get("TENSOR_SOUNDNESS_REPORT")
+_SEED = os.environ.get("TENSOR_SOUNDNESS_SEED")  # other examples than the fixed default ones
+SEED = int(_SEED) if _SEED else None
 BUDGET_S = 10
 REL_TOL = 1e-8  # Jensen gap, relative to 1 + |f(a)| + |f(b)| + |f(m)|
 N_RANDOM_PAIRS = 200
@@ -290,7 +300,26 @@ class Builder:
         shape = tuple(e.expr.shape)
         op = self.draw(
             st.sampled_from(
-                ["A@", "@B", "scale", "mul", "add", "neg", "sum", "cumsum", "T", "diff", "trace"]
+                [
+                    "A@",
+                    "@B",
+                    "scale",
+                    "mul",
+                    "add",
+                    "neg",
+                    "sum",
+                    "cumsum",
+                    "T",
+                    "diff",
+                    "trace",
+                    "hstack",
+                    "vstack",
+                    "reshape_C",
+                    "kron",
+                    "conv",
+                    "diag",
+                    "index",
+                ]
             )
         )
         k = self.draw(st.integers(1, 5))
@@ -322,6 +351,27 @@ class Builder:
             return self._named("cp.diff({0})", e)
         if op == "trace" and len(shape) == 2 and shape[0] == shape[1]:
             return self._named("cp.trace({0})", e)
+        if op == "hstack" and len(shape) == 1:
+            return self._named("cp.hstack([{0}, {1}, {0}])", e, self._d((k,)))
+        if op == "vstack" and shape:
+            row = shape if len(shape) == 2 else (1, shape[0])
+            return self._named("cp.vstack([{0}, {1}])", e, self._d(row))
+        if op == "reshape_C" and shape:
+            size = int(np.prod(shape))
+            target = "(" + str(size) + ",)" if len(shape) == 2 else "(1, " + str(size) + ")"
+            return self._named("cp.reshape({0}, " + target + ", order='C')", e)
+        if op == "kron" and len(shape) == 2:
+            return self._named("cp.kron({0}, {1})", self._d((2, 1)), e)
+        if op == "conv" and len(shape) == 1:
+            return self._named("cp.conv({0}, {1})", self._d((k,)), e)
+        if op == "diag" and len(shape) == 1:
+            return self._named("cp.diag({0})", e)
+        if op == "diag" and len(shape) == 2 and shape[0] == shape[1]:
+            return self._named("cp.diag({0})", e)
+        if op == "index" and shape and shape[0] > 1:
+            keys = ["[::-1]", "[1:]", "[::2]", "[[0, 0]]", "[-1]"]
+            key = self.draw(st.sampled_from(keys))
+            return self._named("{0}" + key, e)
         return self._named("{0} + {1}", e, self._d(shape))
 
     def elementwise(self, e: Node) -> Node:
@@ -698,6 +748,8 @@ def jensen_attack(case: Case, question: str, stats: Counter) -> str:
                 stats["attack_nonfinite_entries"] += 1
                 if np.any(np.isnan(fa) | np.isnan(fb) | np.isnan(fm)):
                     stats["attack_nan_at_domain_point"] += 1
+                    if len(NAN_NOTES) < 30 and case.listing() not in NAN_NOTES:
+                        NAN_NOTES.append(case.listing())
             gap = sign * (fm - (fa + fb) / 2)
             scale = 1.0 + np.abs(fa) + np.abs(fb) + np.abs(fm)
             bad = finite & (gap > REL_TOL * scale)
@@ -901,7 +953,8 @@ def _cvxpy_domain_holds(case: Case, point: dict[str, np.ndarray]) -> bool:
         for v in case.variables:
             if v.name in point:
                 v.var.value = np.reshape(point[v.name], v.shape)
-        return all(bool(np.all(c.value())) for c in case.expr.domain)
+        # exactly: CVXPY's default tolerance (1e-8) takes x - 1e-150 >= 0 at x = 0 as true
+        return all(bool(np.all(c.value(tolerance=0))) for c in case.expr.domain)
     except Exception:
         return False
 
@@ -911,6 +964,19 @@ def _where(exc: BaseException) -> str:
     mine = [f for f in tb if "/convexcheck/" in f.filename] or tb
     f = mine[-1]
     return f"{f.filename.rsplit('/', 2)[-2]}/{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
+
+
+# weaknesses with a strict-xfail regression (REGRESSION_BUGS): the random run counts them
+# instead of failing on every example of the class; the text is from our summary
+KNOWN_WEAKNESSES = {
+    "geo_mean_of_one_entry": "geo_mean is not convex",
+    "nsd_quad_form_of_a_positive_convex_argument": "quad_form is not monotone",
+}
+
+
+KNOWN_CRASHES = {
+    "hstack_of_a_variable_and_data": "except for the concatenation axis must match exactly",
+}
 
 
 def judge(case: Case, stats: Counter) -> list[str]:
@@ -926,7 +992,12 @@ def judge(case: Case, stats: Counter) -> list[str]:
         return []
     except Exception as exc:  # anything else escaping is a bug
         stats["crash"] += 1
-        return [f"CRASH: {type(exc).__name__}: {str(exc)[:300]} (at {_where(exc)})"]
+        message = f"CRASH: {type(exc).__name__}: {str(exc)[:300]} (at {_where(exc)})"
+        known = [k for k, text in KNOWN_CRASHES.items() if text in message]
+        if known:  # an engine bug with its strict-xfail regression below
+            stats[f"known_crash_{known[0]}"] += 1
+            return []
+        return [message]
     problems = []
     dcp = case.expr.is_dcp()
     cvxpy_proves = set()
@@ -963,7 +1034,13 @@ def judge(case: Case, stats: Counter) -> list[str]:
                 stats[f"cvxpy_{q}_rests_on_a_psd_tolerance"] += 1
             elif v.answer == "unknown":
                 stats[f"weaker_than_cvxpy_{q}"] += 1
-                problems.append(f"WEAKER: CVXPY's DCP proves {q}, we answer unknown: {v.summary}")
+                known = [k for k, text in KNOWN_WEAKNESSES.items() if text in v.summary]
+                if known:  # an engine bug with its strict-xfail regression below
+                    stats[f"known_weakness_{known[0]}"] += 1
+                else:
+                    problems.append(
+                        f"WEAKER: CVXPY's DCP proves {q}, we answer unknown: {v.summary}"
+                    )
     return problems
 
 
@@ -974,11 +1051,13 @@ def judge(case: Case, stats: Counter) -> list[str]:
 STATS: Counter = Counter()
 FAILURES: list[dict[str, Any]] = []
 SEMANTIC: list[dict[str, Any]] = []  # refutations of CVXPY's claims outside CVXPY's domains
+NAN_NOTES: list[str] = []  # a claim attacked where CVXPY's value is NaN at a domain point
 
 
+@seed(SEED or 0)
 @settings(
     max_examples=EXAMPLES,
-    derandomize=True,
+    derandomize=SEED is None,  # the same examples on every run unless a seed is asked for
     database=None,
     deadline=None,
     suppress_health_check=list(HealthCheck),
@@ -1000,12 +1079,14 @@ def test_no_wrong_answer_on_random_cvxpy_expressions():
     STATS.clear()
     FAILURES.clear()
     SEMANTIC.clear()
+    NAN_NOTES.clear()
     _property()
     summary = dict(sorted(STATS.items()))
     print(json.dumps(summary, indent=1))
     if REPORT:
         with open(REPORT, "w") as fh:
-            json.dump({"stats": summary, "failures": FAILURES, "semantic": SEMANTIC}, fh, indent=1)
+            report = {"stats": summary, "failures": FAILURES, "semantic": SEMANTIC}
+            json.dump({**report, "nan_at_domain_points": NAN_NOTES}, fh, indent=1)
     assert STATS["examples"] >= min(EXAMPLES, 20)
     text = "\n\n".join(f"{f['listing']}\n-> " + "\n-> ".join(f["problems"]) for f in FAILURES)
     assert not FAILURES, f"{len(FAILURES)} failing examples:\n\n{text}"
@@ -1086,6 +1167,14 @@ REGRESSIONS: dict[str, str] = {
     "one_entry_by_a_scalar": (
         "x0 = cp.Variable(1, name='x0')\nx1 = cp.Variable(name='x1')\nexpr = x0 / x1"
     ),
+    # a constant part of hstack/vstack has batch axis 1 in the batched search: ValueError
+    "hstack_of_a_variable_and_data": (
+        "x0 = cp.Variable(3, name='x0')\nexpr = cp.sum_squares(cp.hstack([x0, np.ones(2)]))"
+    ),
+    "vstack_of_a_variable_and_data": (
+        "x0 = cp.Variable((2, 2), name='x0')\n"
+        "expr = cp.sum(cp.exp(cp.vstack([x0, np.ones((1, 2))])))"
+    ),
     # strength: CVXPY proves these, we do not (WEAKER counts as a failure only here)
     "psd_diagonal_cubed": (
         "x0 = cp.Variable((2, 2), PSD=True, name='x0')\nexpr = cp.power(x0[0, 0], 3)"
@@ -1109,6 +1198,12 @@ REGRESSIONS: dict[str, str] = {
     # confirm the witness; counted as a semantic difference, see the module docstring
     "inv_pos_of_a_real_variable": "x0 = cp.Variable(3, name='x0')\nexpr = cp.sum(cp.inv_pos(x0))",
     "cube_of_a_real_variable": "x0 = cp.Variable(3, name='x0')\nexpr = cp.sum(cp.power(x0, 3))",
+    # (a 2000-example run) refuted at x0 = 0, where x0 - 1.3e-150 < 0 lies outside CVXPY's
+    # domain only without its 1e-8 tolerance
+    "inverse_just_left_of_zero": (
+        "x0 = cp.Variable((), nonneg=True, name='x0')\n"
+        "expr = cp.power(x0 - 1.3478713928788996e-150, -1) + cp.max(x0 - 1.6380408145515772)"
+    ),
     # the scalarised stage read quad_over_lin(x, y) as x'x/y for y < 0, where the tensor rows
     # (as CVXPY) need y > 0: "not convex" for two entries, "unknown" for twenty
     "quad_over_lin_real_denominator": (
@@ -1122,7 +1217,15 @@ STRENGTH = {
     "nsd_quad_form_of_a_positive_convex_argument",
     "gram_matrix_indefinite_by_rounding",
 }
+_CONCATENATE_BUG = (
+    "BUG: the concatenate row's batched evaluation (convexcheck/tensor/atoms.py, "
+    "np.concatenate of the parts) does not broadcast a constant part's batch axis of size 1 "
+    "against the variable parts' (512): ValueError from the witness search for every "
+    "hstack/vstack of a variable and data that DCP does not settle both ways"
+)
 REGRESSION_BUGS: dict[str, str] = {
+    "hstack_of_a_variable_and_data": _CONCATENATE_BUG,
+    "vstack_of_a_variable_and_data": _CONCATENATE_BUG,
     "nsd_quad_form_of_a_positive_convex_argument": (
         "BUG: weaker than CVXPY: quad_form(u, [[-1]]) = -u**2 is nonincreasing where u >= 0, "
         "but the quad_form row (convexcheck/tensor/atoms_nonlinear.py) declares no "
@@ -1159,6 +1262,7 @@ def test_regression(name):
     if name not in STRENGTH:  # soundness only; weakness is tested where it is the point
         problems = [p for p in problems if not p.startswith("WEAKER")]
     assert not problems, problems
+    assert not any(k.startswith(("known_weakness", "known_crash")) for k in stats), stats
 
 
 def test_the_oracle_catches_a_wrong_proof():
