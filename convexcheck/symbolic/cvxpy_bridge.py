@@ -156,7 +156,11 @@ class _Translator:
         if name == "DivExpression":
             return _elementwise(ir.div, args[0], args[1])
         if name in ("index", "special_index"):
-            return np.asarray(args[0][expr.key]).reshape(expr.shape)
+            from convexcheck.tensor.cvxpy_bridge import _numpy_key
+
+            # CVXPY's negative-step slices end at -1 ("before entry 0"), not NumPy's last entry
+            key = _numpy_key(expr.key) if name == "index" else expr.key
+            return np.asarray(args[0][key]).reshape(expr.shape)
         if name in ("reshape", "promote", "broadcast_to", "vec"):
             order = getattr(expr, "order", "F")
             return (
