@@ -163,11 +163,9 @@ class _Translator:
             return np.asarray(args[0][key]).reshape(expr.shape)
         if name in ("reshape", "promote", "broadcast_to", "vec"):
             order = getattr(expr, "order", "F")
-            return (
-                np.broadcast_to(args[0], expr.shape)
-                if args[0].size == 1
-                else np.reshape(args[0], expr.shape, order=order)
-            )
+            if args[0].size == 1:  # a single entry: broadcast (a (1, 1) operand has 2 axes)
+                return np.broadcast_to(np.asarray(args[0]).reshape(()), expr.shape)
+            return np.reshape(args[0], expr.shape, order=order)
         if name in ("Hstack", "Vstack"):
             parts = [np.atleast_1d(a) for a in args]
             return np.concatenate(parts, axis=0 if name == "Vstack" or parts[0].ndim == 1 else 1)

@@ -24,6 +24,7 @@ SOS-convex exist.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from fractions import Fraction
 from typing import Any
@@ -189,6 +190,8 @@ def sos_certificate(
         if time.perf_counter() - start > budget_s:
             return None, f"time budget of {budget_s:g} s spent while rounding"
         gram = _round_and_project(gram_float, groups, target, digits)
+        if gram is None:
+            return None, "the SDP's Gram matrix is not finite (coefficients too large)"
         psd, _, _, _ = ldl_psd(gram)
         if psd:
             names = [s.name for s in symbols]
@@ -227,8 +230,17 @@ def _solve_sdp(size: int, groups, target, budget_s: float):
     return None
 
 
-def _round_and_project(gram_float, groups, target, digits: int) -> list[list[Fraction]]:
+def _round_and_project(gram_float, groups, target, digits: int) -> list[list[Fraction]] | None:
+    """``None`` when the solver's Gram matrix is not finite (huge coefficients overflow it):
+    there is nothing to round, so no certificate."""
     size = len(gram_float)
+    denominator = 10**digits
+    if not all(
+        math.isfinite(float(gram_float[i][j]) * denominator)
+        for i in range(size)
+        for j in range(size)
+    ):
+        return None
     denominator = 10**digits
     gram = [
         [Fraction(round(float(gram_float[i][j]) * denominator), denominator) for j in range(size)]

@@ -1211,6 +1211,18 @@ REGRESSIONS: dict[str, str] = {
     ),
     # the scalarised stage read quad_over_lin(x, y) as x'x/y for y < 0, where the tensor rows
     # (as CVXPY) need y > 0: "not convex" for two entries, "unknown" for twenty
+    # (a 1000-example run, seed 7) crashed the scalarised stage: vec of a (1, 1) matrix in the
+    # scalar bridge, and the SOS rounding of a Gram matrix scaled by 1e300
+    "vec_of_a_one_by_one_matrix": (
+        "x0 = cp.Variable((1, 1), bounds=[np.array([[-1.1]]), np.array([[2.89]])], name='x0')\n"
+        "expr = cp.max(cp.vec(x0, order='F'))"
+    ),
+    "sos_of_huge_coefficients": (
+        "x0 = cp.Variable((), name='x0')\nD0 = np.array([[1.2967945326481105]])\n"
+        "D3 = np.array([[5.902659883409595e+149], [-0.5289031261864201], [0.9482364200025531]])\n"
+        "expr = cp.sum_squares(D3 @ cp.hstack([cp.hstack([x0]) @ (D0 @ cp.hstack([x0])) "
+        "- 2.144874674465788e-150]))"
+    ),
     "quad_over_lin_real_denominator": (
         "x0 = cp.Variable(2, name='x0')\nx1 = cp.Variable(name='x1')\n"
         "expr = cp.quad_over_lin(x0, x1)"
@@ -1233,11 +1245,6 @@ REGRESSION_BUGS: dict[str, str] = {
         "BUG: weaker than CVXPY: quad_form(u, [[-1]]) = -u**2 is nonincreasing where u >= 0, "
         "but the quad_form row (convexcheck/tensor/atoms_nonlinear.py) declares no "
         "monotonicity, so -(|x| + 1.17)**2 is not proved concave"
-    ),
-    "geo_mean_of_one_entry": (
-        "BUG: weaker than CVXPY: geo_mean of a single entry is that entry (affine), but the "
-        "geo_mean row in convexcheck/tensor/atoms_nonlinear.py only ever claims concave, so "
-        "convex stays unknown"
     ),
 }
 
