@@ -19,7 +19,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 import tracemalloc
 import warnings
 from fractions import Fraction
@@ -38,7 +37,6 @@ from convexcheck.tensor.expr import MAX_CONSTANT_ENTRIES, constant, variable
 from convexcheck.tensor.witness import decode_array
 from tests.corpus.tensor_corpus import build_corpus
 
-HANG_GUARD_S = 60.0  # a safety net against a regression that hangs, not a speed requirement
 MB = 2**20
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
@@ -56,12 +54,10 @@ def _input_error(fn, *words: str) -> str:
 
 
 def _check(expr, **kw):
-    """``cc.check`` with a hang guard; the result must explain itself (serialising it is
-    tested on its own, below, because of a bug outside this branch)."""
+    """``cc.check`` under a budget (the check's own cap is the hang guard: tests bound work,
+    not seconds); the result must explain itself."""
     kw.setdefault("budget_s", 10)
-    start = time.monotonic()
     r = cc.check(expr, **kw)
-    assert time.monotonic() - start < HANG_GUARD_S
     assert isinstance(r.explain(), str)
     return r
 
@@ -515,9 +511,7 @@ def test_bad_budget_is_an_error(budget):
 def test_a_tiny_budget_returns_promptly_with_unknown(budget):
     x = cp.Variable(3, name="x")
     expr = cp.sum(cp.multiply(x, x)) - cp.sum(cp.exp(x))  # provable by nothing, refutable
-    start = time.monotonic()
     r = cc.check(expr, budget_s=budget)
-    assert time.monotonic() - start < 5.0  # "promptly": a hang guard, generous on a busy box
     for q in ("convex", "concave"):
         _unknown_with_reason(r, q)
         assert getattr(r, q).evidence["stopped_by"] == "budget"
