@@ -12,8 +12,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import numpy as np
-
 from convexcheck.budget import Budget, BudgetSpent, time_limit
 from convexcheck.errors import ConvexcheckError
 from convexcheck.result import CheckResult, Verdict
@@ -247,10 +245,4 @@ def tensor_certificate(analysis: TensorAnalysis) -> dict[str, Any]:
     return derivation_document(analysis)
 
 
-def summarise_range(r: Any) -> str:
-    lo = float(np.min(r.lo)) if r.lo.size else 0.0
-    hi = float(np.max(r.hi)) if r.hi.size else 0.0
-    return f"[{lo:.3g}, {hi:.3g}]"
-
-
-__all__ = ["check_tensor", "describe", "summarise_range", "variable_descriptions"]
+__all__ = ["check_tensor", "describe", "variable_descriptions"]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from convexcheck.tensor import intervals as iv
+from convexcheck.tensor.document import exact_float_text, parse_float_text
 from convexcheck.tensor.evaluate import Program, enclose_at
 from convexcheck.tensor.expr import TExpr, VariableInfo, variables_of
 
@@ -241,7 +242,7 @@ def encode_array(v: np.ndarray) -> Any:
     exact short decimals when the array is small, else as C99 hex floats (always exact)."""
     arr = np.asarray(v, dtype=np.float64)
     if arr.ndim == 0:
-        return _exact_text(float(arr))
+        return exact_float_text(float(arr))
     if arr.size > 256:
         flat = [
             str(int(x)) if x == int(x) and abs(x) < 2**53 else x.hex() for x in arr.ravel().tolist()
@@ -250,29 +251,11 @@ def encode_array(v: np.ndarray) -> Any:
     return [encode_array(x) for x in arr]
 
 
-def _exact_text(x: float) -> str:
-    if x == int(x) and abs(x) < 2**53:
-        return str(int(x))
-    text = repr(x)
-    if float(text) == x and "e" not in text and len(text) < 20:
-        from fractions import Fraction
-
-        if Fraction(text) == Fraction(x):
-            return text
-    return x.hex()
-
-
 def decode_array(v: Any) -> np.ndarray:
+    """The inverse of :func:`encode_array` (strings read exactly, as the documents do)."""
     if isinstance(v, list):
         return np.array([decode_array(x) for x in v], dtype=np.float64)
-    text = str(v)
-    return np.float64(float.fromhex(text) if "0x" in text.lower() else float(_fraction(text)))
-
-
-def _fraction(text: str):
-    from fractions import Fraction
-
-    return Fraction(text)
+    return np.float64(parse_float_text(str(v)))
 
 
 def _entry(r, k: int) -> list[str]:
