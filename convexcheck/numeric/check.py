@@ -253,12 +253,11 @@ def _structural(
 ) -> Any:
     """Run the structural prover on the user's model (it restores what it evaluates); the
     traced graphs are compared with ``floss`` without its penalties. Fill ``reasons``."""
-    structure = _optional("convexcheck.numeric.structure")
-    if structure is None:
-        return None
+    from convexcheck.torchgraph import structural_proof
+
     reference = copy.copy(floss)
     reference.penalties = []
-    analysis = structure.structural_proof(model, loss_fn, data, reference=reference)
+    analysis = structural_proof(model, loss_fn, data, wrt="parameters", reference=reference)
     if analysis.proved and penalties:
         unknown = [p for p in penalties if not getattr(p, "convex", False)]
         if unknown:

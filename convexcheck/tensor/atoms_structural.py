@@ -142,6 +142,31 @@ register(
 )
 
 
+def _permute_shape(shapes, params):
+    axes = tuple(params[0])
+    if sorted(axes) != list(range(len(shapes[0]))):
+        raise ConvexcheckInputError(
+            f"permute: {axes} is not a permutation of the axes of {shapes[0]}"
+        )
+    return tuple(shapes[0][a] for a in axes)
+
+
+# torch's ``permute``/``transpose(d0, d1)`` on tensors of any rank (the ``transpose`` row above
+# reverses every axis, CVXPY's meaning); ``params[0]`` is the new order of the axes
+register(
+    Row(
+        "permute",
+        "affine",
+        _permute_shape,
+        affine_curvature,
+        increasing,
+        lambda node, r: r[0].transpose(tuple(node.params[0])),
+        lambda node, xs: np.transpose(xs[0], (0,) + tuple(a + 1 for a in node.params[0])),
+        cvxpy="transpose(axes)",
+    )
+)
+
+
 def _promote_shape(shapes, params):
     shape = tuple(params[0])
     broadcast_shapes(shapes[0], shape)
