@@ -31,7 +31,7 @@ from torch import Tensor
 
 from convexcheck.torchgraph import values as v
 from convexcheck.torchgraph.trace import model_output
-from convexcheck.torchgraph.values import Opaque, Refused, Sym, is_sym
+from convexcheck.torchgraph.values import Opaque, Refused, is_sym
 
 
 @dataclass(frozen=True)
@@ -150,8 +150,12 @@ def _is_floating_point(x: Any) -> bool:
     return True
 
 
-@row("model_output", kind="structural", functions=(model_output,),
-     note="marks the model's output in the graph")  # fmt: skip
+@row(
+    "model_output",
+    kind="structural",
+    functions=(model_output,),
+    note="marks the model's output in the graph",
+)
 def _model_output(x: Any) -> Any:
     return x
 
@@ -171,8 +175,18 @@ def _identity(x: Any, *args: Any, **kwargs: Any) -> Any:
     return x
 
 
-@row("dropout", kind="structural", functions=(F.dropout, F.alpha_dropout, F.dropout1d,
-     F.dropout2d, F.dropout3d, F.feature_alpha_dropout))  # fmt: skip
+@row(
+    "dropout",
+    kind="structural",
+    functions=(
+        F.dropout,
+        F.alpha_dropout,
+        F.dropout1d,
+        F.dropout2d,
+        F.dropout3d,
+        F.feature_alpha_dropout,
+    ),
+)
 def _dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
     if training and p > 0:
         raise Refused(
@@ -183,14 +197,22 @@ def _dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = Fals
 
 
 # ---- arithmetic ----------------------------------------------------------------------------
-@row("add", kind="arithmetic", functions=(operator.add, operator.iadd, torch.add),
-     methods=("add", "__add__", "__radd__", "add_"))  # fmt: skip
+@row(
+    "add",
+    kind="arithmetic",
+    functions=(operator.add, operator.iadd, torch.add),
+    methods=("add", "__add__", "__radd__", "add_"),
+)
 def _add(a: Any, b: Any, *, alpha: Any = 1, out: Any = None) -> Any:
     return v.add(a, v.mul(b, alpha) if alpha != 1 else b)
 
 
-@row("sub", kind="arithmetic", functions=(operator.sub, operator.isub, torch.sub, torch.subtract),
-     methods=("sub", "__sub__", "sub_", "subtract"))  # fmt: skip
+@row(
+    "sub",
+    kind="arithmetic",
+    functions=(operator.sub, operator.isub, torch.sub, torch.subtract),
+    methods=("sub", "__sub__", "sub_", "subtract"),
+)
 def _sub(a: Any, b: Any, *, alpha: Any = 1, out: Any = None) -> Any:
     return v.sub(a, v.mul(b, alpha) if alpha != 1 else b)
 
@@ -200,14 +222,22 @@ def _rsub(a: Any, b: Any, *, alpha: Any = 1) -> Any:
     return v.sub(b, v.mul(a, alpha) if alpha != 1 else a)
 
 
-@row("mul", kind="arithmetic", functions=(operator.mul, operator.imul, torch.mul, torch.multiply),
-     methods=("mul", "__mul__", "__rmul__", "mul_", "multiply"))  # fmt: skip
+@row(
+    "mul",
+    kind="arithmetic",
+    functions=(operator.mul, operator.imul, torch.mul, torch.multiply),
+    methods=("mul", "__mul__", "__rmul__", "mul_", "multiply"),
+)
 def _mul(a: Any, b: Any, *, out: Any = None) -> Any:
     return v.mul(a, b)
 
 
-@row("div", kind="arithmetic", functions=(operator.truediv, operator.itruediv, torch.div,
-     torch.true_divide), methods=("div", "__truediv__", "div_", "true_divide"))  # fmt: skip
+@row(
+    "div",
+    kind="arithmetic",
+    functions=(operator.truediv, operator.itruediv, torch.div, torch.true_divide),
+    methods=("div", "__truediv__", "div_", "true_divide"),
+)
 def _div(a: Any, b: Any, *, rounding_mode: Any = None, out: Any = None) -> Any:
     if rounding_mode is not None:
         raise Refused("unsupported_op", f"division with rounding_mode={rounding_mode!r}")
@@ -219,8 +249,12 @@ def _rdiv(a: Any, b: Any) -> Any:
     return v.div(b, a)
 
 
-@row("neg", kind="arithmetic", functions=(operator.neg, torch.neg, torch.negative),
-     methods=("neg", "__neg__", "negative"))  # fmt: skip
+@row(
+    "neg",
+    kind="arithmetic",
+    functions=(operator.neg, torch.neg, torch.negative),
+    methods=("neg", "__neg__", "negative"),
+)
 def _neg(a: Any) -> Any:
     return v.neg(a)
 
@@ -230,8 +264,12 @@ def _pos(a: Any) -> Any:
     return a
 
 
-@row("pow", kind="arithmetic", functions=(operator.pow, torch.pow),
-     methods=("pow", "__pow__", "pow_"))  # fmt: skip
+@row(
+    "pow",
+    kind="arithmetic",
+    functions=(operator.pow, torch.pow),
+    methods=("pow", "__pow__", "pow_"),
+)
 def _pow(a: Any, p: Any) -> Any:
     if is_sym(p):
         if is_sym(a):
@@ -256,8 +294,13 @@ def _square(a: Any) -> Any:
     return v.unary("power", a, (Fraction(2),))
 
 
-@row("sqrt", kind="arithmetic", functions=(torch.sqrt,), methods=("sqrt",),
-     note="NaN below 0 in torch: proofs hold where the loss is defined")  # fmt: skip
+@row(
+    "sqrt",
+    kind="arithmetic",
+    functions=(torch.sqrt,),
+    methods=("sqrt",),
+    note="NaN below 0 in torch: proofs hold where the loss is defined",
+)
 def _sqrt(a: Any) -> Any:
     return v.unary("power", a, (Fraction(1, 2),))
 
@@ -272,8 +315,12 @@ def _reciprocal(a: Any) -> Any:
     return v.unary("power", a, (Fraction(-1),))
 
 
-@row("abs", kind="arithmetic", functions=(torch.abs, torch.absolute, builtins.abs, operator.abs),
-     methods=("abs", "__abs__", "absolute"))  # fmt: skip
+@row(
+    "abs",
+    kind="arithmetic",
+    functions=(torch.abs, torch.absolute, builtins.abs, operator.abs),
+    methods=("abs", "__abs__", "absolute"),
+)
 def _abs(a: Any) -> Any:
     return v.unary("abs", a)
 
@@ -283,8 +330,13 @@ def _exp(a: Any) -> Any:
     return v.unary("exp", a)
 
 
-@row("log", kind="activation", functions=(torch.log,), methods=("log",),
-     note="NaN below 0 in torch: proofs hold where the loss is defined")  # fmt: skip
+@row(
+    "log",
+    kind="activation",
+    functions=(torch.log,),
+    methods=("log",),
+    note="NaN below 0 in torch: proofs hold where the loss is defined",
+)
 def _log(a: Any) -> Any:
     return v.unary("log", a)
 
@@ -307,9 +359,13 @@ def _leaky_relu(x: Any, negative_slope: float = 0.01, inplace: bool = False) -> 
     return v.maximum(x, v.mul(s, x)) if s <= 1 else v.minimum(x, v.mul(s, x))
 
 
-@row("softplus", kind="activation", functions=(F.softplus,),
-     note="torch returns x exactly once beta*x > threshold; the gap to log(1+exp) is below "
-          "float rounding (about 2e-9 at the default threshold 20)")  # fmt: skip
+@row(
+    "softplus",
+    kind="activation",
+    functions=(F.softplus,),
+    note="torch returns x exactly once beta*x > threshold; the gap to log(1+exp) is below "
+    "float rounding (about 2e-9 at the default threshold 20)",
+)
 def _softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     b = _number(beta, "softplus beta")
     if not b > 0:
@@ -323,8 +379,12 @@ def _logsigmoid(x: Any) -> Any:
     return v.neg(v.unary("logistic", v.neg(x)))
 
 
-@row("clamp", kind="activation", functions=(torch.clamp, torch.clip),
-     methods=("clamp", "clip", "clamp_"))  # fmt: skip
+@row(
+    "clamp",
+    kind="activation",
+    functions=(torch.clamp, torch.clip),
+    methods=("clamp", "clip", "clamp_"),
+)
 def _clamp(x: Any, min: Any = None, max: Any = None) -> Any:
     out = x
     if min is not None:
@@ -354,8 +414,13 @@ def _minimum(a: Any, b: Any) -> Any:
     return v.minimum(a, b)
 
 
-@row("where", kind="structural", functions=(torch.where,), methods=("where",),
-     note="the condition must be data (not computed from the variables)")  # fmt: skip
+@row(
+    "where",
+    kind="structural",
+    functions=(torch.where,),
+    methods=("where",),
+    note="the condition must be data (not computed from the variables)",
+)
 def _where(cond: Any, a: Any = None, b: Any = None) -> Any:
     if a is None or b is None:
         raise Refused("unsupported_op", "torch.where with one argument (indices)")
@@ -408,348 +473,3 @@ for _name, (_f1, _f2, _m) in _REFUSED_ACTIVATIONS.items():
         functions=tuple(f for f in (_f1, _f2) if f is not None),
         methods=(_m,) if _m else (),
     )(_refuse_activation(_name))
-
-
-# ---- reductions ----------------------------------------------------------------------------
-@row("sum", kind="reduction", functions=(torch.sum, builtins.sum), methods=("sum",))
-def _sum(x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
-    if isinstance(x, (list, tuple)):  # builtins.sum over a list of values
-        out: Any = dim if dim is not None else 0
-        for item in x:
-            out = v.add(out, item)
-        return out
-    return v.total(x, _dims(dim), keepdim)
-
-
-@row("mean", kind="reduction", functions=(torch.mean,), methods=("mean",))
-def _mean(x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
-    return v.mean(x, _dims(dim), keepdim)
-
-
-@row("logsumexp", kind="reduction", functions=(torch.logsumexp,), methods=("logsumexp",))
-def _logsumexp(x: Any, dim: Any, keepdim: bool = False) -> Any:
-    return lse(x, dim, keepdim)
-
-
-def lse(x: Any, dim: Any, keepdim: bool = False) -> Any:
-    dims = _dims(dim)
-    if isinstance(dims, tuple):
-        if len(dims) != 1:
-            raise Refused("unsupported_op", "logsumexp over several dimensions")
-        dims = dims[0]
-    return v.op("log_sum_exp", x, params=(int(dims) % max(len(v.shape_of(x)), 1), keepdim))
-
-
-@row("log_softmax", kind="activation", functions=(F.log_softmax, torch.log_softmax),
-     methods=("log_softmax",))  # fmt: skip
-def _log_softmax(x: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
-    if dim is None:
-        raise Refused("unsupported_op", "log_softmax without dim")
-    return log_softmax(x, int(dim))
-
-
-def log_softmax(x: Any, dim: int) -> Any:
-    return v.sub(x, lse(x, dim, keepdim=True))
-
-
-@row("amax", kind="reduction", functions=(torch.amax,), methods=("amax",))
-def _amax(x: Any, dim: Any = (), keepdim: bool = False) -> Any:
-    return _extreme("max", x, _dims(dim), keepdim)
-
-
-@row("amin", kind="reduction", functions=(torch.amin,), methods=("amin",))
-def _amin(x: Any, dim: Any = (), keepdim: bool = False) -> Any:
-    return _extreme("min", x, _dims(dim), keepdim)
-
-
-def _extreme(name: str, x: Any, dim: Any, keepdim: bool) -> Any:
-    if dim is None or dim == ():
-        out = v.op(name, x, params=(None, False))
-        return v.reshape(out, (1,) * len(v.shape_of(x))) if keepdim else out
-    dims = (dim,) if isinstance(dim, int) else dim
-    if len(dims) != 1:
-        raise Refused("unsupported_op", f"{name} over several dimensions")
-    return v.op(name, x, params=(int(dims[0]) % max(len(v.shape_of(x)), 1), keepdim))
-
-
-@row("max", kind="reduction", functions=(torch.max,), methods=("max",))
-def _max(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    return _max_or_min("max", x, dim, keepdim)
-
-
-@row("min", kind="reduction", functions=(torch.min,), methods=("min",))
-def _min(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    return _max_or_min("min", x, dim, keepdim)
-
-
-def _max_or_min(name: str, x: Any, dim: Any, keepdim: bool) -> Any:
-    if dim is None:
-        return _extreme(name, x, None, False)
-    if is_sym(dim) or isinstance(dim, Tensor):  # torch.max(a, b): elementwise
-        return v.maximum(x, dim) if name == "max" else v.minimum(x, dim)
-    values = _extreme(name, x, int(dim), keepdim)
-    return (values, Opaque(f"the indices of torch.{name}"))
-
-
-def _norm_p(p: Any) -> Fraction | float:
-    if p in (None, "fro", 2, 2.0):
-        return Fraction(2)
-    if p in (math.inf, float("inf"), "inf"):
-        return math.inf
-    if isinstance(p, str):
-        raise Refused("unsupported_op", f"a matrix norm ord={p!r}")
-    q = Fraction(float(p))
-    if q < 1:
-        raise Refused("unsupported_op", f"a {float(q)}-norm (not a norm below 1)")
-    return q
-
-
-def norm(x: Any, p: Any, dim: Any, keepdim: bool) -> Any:
-    q = _norm_p(p)
-    dims = _dims(dim)
-    if isinstance(dims, tuple):
-        if len(dims) != 1:
-            if tuple(sorted(d % x.dim() for d in dims)) != tuple(range(x.dim())):
-                raise Refused("unsupported_op", "a norm over some but not all dimensions")
-            dims = None
-        else:
-            dims = dims[0]
-    if dims is None:
-        out = v.op("pnorm", v.reshape(x, (-1,)), params=(None, False, q))
-        return v.reshape(out, (1,) * x.dim()) if keepdim else out
-    return v.op("pnorm", x, params=(int(dims) % x.dim(), keepdim, q))
-
-
-@row("norm", kind="reduction", functions=(torch.norm,), methods=("norm",))
-def _norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None,
-          out: Any = None) -> Any:  # fmt: skip
-    return norm(x, p, dim, keepdim)
-
-
-@row("vector_norm", kind="reduction", functions=(torch.linalg.vector_norm,))
-def _vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
-                 dtype: Any = None) -> Any:  # fmt: skip
-    return norm(x, ord, dim, keepdim)
-
-
-@row("linalg_norm", kind="reduction", functions=(torch.linalg.norm,))
-def _linalg_norm(x: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
-                 dtype: Any = None) -> Any:  # fmt: skip
-    if ord is not None and x.dim() == 2 and dim is None and ord != "fro":
-        raise Refused("unsupported_op", f"the matrix norm ord={ord!r}")
-    return norm(x, ord, dim, keepdim)
-
-
-# ---- shape and indexing --------------------------------------------------------------------
-def _shape_args(args: tuple) -> tuple[int, ...]:
-    if len(args) == 1 and isinstance(args[0], (tuple, list, torch.Size)):
-        args = tuple(args[0])
-    return tuple(int(a) for a in args)
-
-
-@row("view", kind="structural", methods=("view", "reshape"))
-def _view(x: Any, *shape: Any) -> Any:
-    if len(shape) == 1 and isinstance(shape[0], torch.dtype):
-        raise Refused("unsupported_op", "a view as another dtype")
-    return v.reshape(x, _shape_args(shape))
-
-
-@row("reshape", kind="structural", functions=(torch.reshape,))
-def _reshape(x: Any, shape: Any) -> Any:
-    return v.reshape(x, _shape_args((shape,)))
-
-
-@row("flatten", kind="structural", functions=(torch.flatten,), methods=("flatten",))
-def _flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
-    shape = list(v.shape_of(x))
-    if not shape:
-        return v.reshape(x, (1,))
-    s, e = start_dim % len(shape), end_dim % len(shape)
-    return v.reshape(x, tuple(shape[:s]) + (math.prod(shape[s : e + 1]),) + tuple(shape[e + 1 :]))
-
-
-@row("unflatten", kind="structural", functions=(torch.unflatten,), methods=("unflatten",))
-def _unflatten(x: Any, dim: int, sizes: Any) -> Any:
-    shape = list(v.shape_of(x))
-    d = dim % len(shape)
-    sizes = [int(s) for s in sizes]
-    if -1 in sizes:
-        known = math.prod(s for s in sizes if s != -1)
-        sizes = [shape[d] // known if s == -1 else s for s in sizes]
-    return v.reshape(x, tuple(shape[:d] + sizes + shape[d + 1 :]))
-
-
-@row("squeeze", kind="structural", functions=(torch.squeeze,), methods=("squeeze",))
-def _squeeze(x: Any, dim: Any = None) -> Any:
-    shape = list(v.shape_of(x))
-    if dim is None:
-        new = [s for s in shape if s != 1]
-    else:
-        dims = (
-            {d % len(shape) for d in ((dim,) if isinstance(dim, int) else dim)} if shape else set()
-        )
-        new = [s for i, s in enumerate(shape) if not (i in dims and s == 1)]
-    return v.reshape(x, tuple(new))
-
-
-@row("unsqueeze", kind="structural", functions=(torch.unsqueeze,), methods=("unsqueeze",))
-def _unsqueeze(x: Any, dim: int) -> Any:
-    shape = list(v.shape_of(x))
-    d = dim % (len(shape) + 1)
-    return v.reshape(x, tuple(shape[:d] + [1] + shape[d:]))
-
-
-@row("expand", kind="structural", methods=("expand",))
-def _expand(x: Any, *sizes: Any) -> Any:
-    sizes = _shape_args(sizes)
-    shape = v.shape_of(x)
-    full = tuple(
-        shape[i - (len(sizes) - len(shape))] if s == -1 else s for i, s in enumerate(sizes)
-    )
-    return v.broadcast_to(x, full)
-
-
-@row("expand_as", kind="structural", methods=("expand_as",))
-def _expand_as(x: Any, other: Any) -> Any:
-    return v.broadcast_to(x, v.shape_of(other))
-
-
-@row("broadcast_to", kind="structural", functions=(torch.broadcast_to,), methods=("broadcast_to",))
-def _broadcast_to(x: Any, shape: Any) -> Any:
-    return v.broadcast_to(x, _shape_args((shape,)))
-
-
-@row("permute", kind="structural", functions=(torch.permute,), methods=("permute",))
-def _permute(x: Any, *dims: Any) -> Any:
-    return v.permute(x, _shape_args(dims))
-
-
-@row("transpose", kind="structural", functions=(torch.transpose, torch.swapaxes, torch.swapdims),
-     methods=("transpose", "swapaxes", "swapdims"))  # fmt: skip
-def _transpose(x: Any, dim0: int, dim1: int) -> Any:
-    return v.swap(x, dim0, dim1)
-
-
-@row("t", kind="structural", functions=(torch.t,), methods=("t",))
-def _t(x: Any) -> Any:
-    return v.swap(x, 0, 1) if len(v.shape_of(x)) == 2 else x
-
-
-@row("getitem", kind="structural", functions=(operator.getitem,))
-def _getitem(x: Any, key: Any) -> Any:
-    if isinstance(x, (tuple, list)):
-        return x[key]
-    return v.index(x, key)
-
-
-@row("select", kind="structural", functions=(torch.select,), methods=("select",))
-def _select(x: Any, dim: int, i: int) -> Any:
-    key = (slice(None),) * (dim % x.dim()) + (int(i),)
-    return v.index(x, key)
-
-
-@row("narrow", kind="structural", functions=(torch.narrow,), methods=("narrow",))
-def _narrow(x: Any, dim: int, start: int, length: int) -> Any:
-    key = (slice(None),) * (dim % x.dim()) + (slice(int(start), int(start) + int(length)),)
-    return v.index(x, key)
-
-
-@row("index_select", kind="structural", functions=(torch.index_select,), methods=("index_select",))
-def _index_select(x: Any, dim: int, index: Any) -> Any:
-    key = (slice(None),) * (dim % x.dim()) + (v.numpy_key(index),)
-    return v.index(x, key)
-
-
-@row("gather", kind="structural", functions=(torch.gather,), methods=("gather",))
-def _gather(x: Any, dim: int, index: Any, *, sparse_grad: bool = False) -> Any:
-    idx = v.numpy_key(index)
-    import numpy as np
-
-    grids = list(np.indices(idx.shape, sparse=True))
-    grids[dim % x.dim()] = idx
-    return v.index(x, tuple(grids))
-
-
-@row("cat", kind="structural", functions=(torch.cat, torch.concat, torch.concatenate))
-def _cat(tensors: Any, dim: int = 0, *, out: Any = None) -> Any:
-    return v.concatenate(list(tensors), int(dim))
-
-
-@row("stack", kind="structural", functions=(torch.stack,))
-def _stack(tensors: Any, dim: int = 0, *, out: Any = None) -> Any:
-    parts = [_unsqueeze(t, dim) for t in tensors]
-    return v.concatenate(parts, int(dim) % (len(v.shape_of(parts[0]))))
-
-
-@row("split", kind="structural", functions=(torch.split,), methods=("split",))
-def _split(x: Any, split_size_or_sections: Any, dim: int = 0) -> Any:
-    n = v.shape_of(x)[dim]
-    if isinstance(split_size_or_sections, int):
-        sizes = [split_size_or_sections] * (n // split_size_or_sections)
-        if n % split_size_or_sections:
-            sizes.append(n % split_size_or_sections)
-    else:
-        sizes = [int(s) for s in split_size_or_sections]
-    out, start = [], 0
-    for s in sizes:
-        out.append(_narrow(x, dim, start, s))
-        start += s
-    return tuple(out)
-
-
-@row("chunk", kind="structural", functions=(torch.chunk,), methods=("chunk",))
-def _chunk(x: Any, chunks: int, dim: int = 0) -> Any:
-    n = v.shape_of(x)[dim]
-    size = -(-n // int(chunks))
-    return _split(x, size, dim)
-
-
-@row("diagonal", kind="structural", functions=(torch.diagonal,), methods=("diagonal",))
-def _diagonal(x: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
-    import numpy as np
-
-    if x.dim() != 2 or offset != 0:
-        raise Refused("unsupported_op", "diagonal of other than a matrix's main diagonal")
-    n = min(v.shape_of(x))
-    return v.index(x, (np.arange(n), np.arange(n)))
-
-
-@row("trace", kind="linear", functions=(torch.trace,), methods=("trace",))
-def _trace(x: Any) -> Any:
-    return v.total(_diagonal(x))
-
-
-# ---- products ------------------------------------------------------------------------------
-@row("matmul", kind="linear", functions=(operator.matmul, torch.matmul, torch.mm, torch.bmm,
-     torch.mv), methods=("matmul", "mm", "bmm", "mv", "__matmul__"))  # fmt: skip
-def _matmul(a: Any, b: Any, *, out: Any = None) -> Any:
-    return v.matmul(a, b)
-
-
-@row("rmatmul", kind="linear", methods=("__rmatmul__",))
-def _rmatmul(a: Any, b: Any) -> Any:
-    return v.matmul(b, a)
-
-
-@row("dot", kind="linear", functions=(torch.dot, torch.vdot), methods=("dot",))
-def _dot(a: Any, b: Any) -> Any:
-    return v.matmul(a, b)
-
-
-@row("addmm", kind="linear", functions=(torch.addmm,), methods=("addmm",))
-def _addmm(bias: Any, a: Any, b: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
-    return v.add(v.mul(bias, beta), v.mul(v.matmul(a, b), alpha))
-
-
-@row("einsum", kind="linear", functions=(torch.einsum,))
-def _einsum(equation: str, *operands: Any) -> Any:
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    spec = equation.replace(" ", "")
-    common = {"ij,jk->ik", "ij,kj->ik", "bi,ij->bj", "bi,ji->bj", "i,i->", "ij,j->i"}
-    if spec not in common or len(operands) != 2:
-        raise Refused("unsupported_op", f"einsum {equation!r}")
-    a, b = operands
-    if spec in ("ij,kj->ik", "bi,ji->bj"):
-        b = v.swap(b, 0, 1)
-    return v.matmul(a, b)

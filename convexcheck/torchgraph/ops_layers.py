@@ -91,8 +91,9 @@ def _conv_padding(padding: Any, kernel: tuple, dilation: tuple, n: int) -> tuple
     return _pair(padding, n)
 
 
-def conv(x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int,
-         dims: int) -> Any:  # fmt: skip
+def conv(
+    x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int, dims: int
+) -> Any:
     if groups != 1:
         raise Refused("unsupported_op", f"a grouped convolution (groups={groups})")
     sw = v.shape_of(weight)
@@ -125,21 +126,41 @@ def conv(x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: An
 
 
 @row("conv2d", kind="linear", functions=(F.conv2d, torch.conv2d))
-def _conv2d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-            dilation: Any = 1, groups: int = 1) -> Any:  # fmt: skip
+def _conv2d(
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Any:
     return conv(x, weight, bias, stride, padding, dilation, groups, 2)
 
 
 @row("conv1d", kind="linear", functions=(F.conv1d, torch.conv1d))
-def _conv1d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-            dilation: Any = 1, groups: int = 1) -> Any:  # fmt: skip
+def _conv1d(
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Any:
     return conv(x, weight, bias, stride, padding, dilation, groups, 1)
 
 
 @row("avg_pool2d", kind="linear", functions=(F.avg_pool2d,))
-def _avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                ceil_mode: bool = False, count_include_pad: bool = True,
-                divisor_override: Any = None) -> Any:  # fmt: skip
+def _avg_pool2d(
+    x: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: Any = None,
+) -> Any:
     kernel = _pair(kernel_size, 2)
     stride = kernel if stride in (None, []) else _pair(stride, 2)
     if ceil_mode or _pair(padding, 2) != (0, 0) or divisor_override is not None:
@@ -152,9 +173,15 @@ def _avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
 
 
 @row("max_pool2d", kind="activation", functions=(F.max_pool2d, torch.max_pool2d))
-def _max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                dilation: Any = 1, ceil_mode: bool = False,
-                return_indices: bool = False) -> Any:  # fmt: skip
+def _max_pool2d(
+    x: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
     kernel = _pair(kernel_size, 2)
     stride = kernel if stride in (None, []) else _pair(stride, 2)
     if ceil_mode or return_indices or _pair(padding, 2) != (0, 0) or _pair(dilation, 2) != (1, 1):
@@ -165,8 +192,7 @@ def _max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     return v.reshape(v.op("max", cols, params=(1, False)), (n, c, oh, ow))
 
 
-@row("adaptive_avg_pool", kind="linear", functions=(F.adaptive_avg_pool2d,
-     F.adaptive_avg_pool1d))  # fmt: skip
+@row("adaptive_avg_pool", kind="linear", functions=(F.adaptive_avg_pool2d, F.adaptive_avg_pool1d))
 def _adaptive_avg_pool(x: Any, output_size: Any) -> Any:
     if output_size not in (1, (1, 1), [1, 1], (1,)):
         raise Refused("unsupported_op", f"adaptive average pooling to {output_size}")
@@ -176,9 +202,15 @@ def _adaptive_avg_pool(x: Any, output_size: Any) -> Any:
 
 
 @row("embedding", kind="linear", functions=(F.embedding,))
-def _embedding(input: Any, weight: Any, padding_idx: Any = None, max_norm: Any = None,
-               norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-               sparse: bool = False) -> Any:  # fmt: skip
+def _embedding(
+    input: Any,
+    weight: Any,
+    padding_idx: Any = None,
+    max_norm: Any = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Any:
     if is_sym(input):
         raise Refused("unsupported_op", "embedding indices that depend on the variables")
     if max_norm is not None:
@@ -186,8 +218,15 @@ def _embedding(input: Any, weight: Any, padding_idx: Any = None, max_norm: Any =
     return v.index(weight, (v.numpy_key(input),))
 
 
-def _bag_matrix(input: Tensor, offsets: Tensor | None, vocab: int, mode: str,
-                weights: Tensor | None, include_last: bool, padding_idx: Any) -> Tensor:  # fmt: skip
+def _bag_matrix(
+    input: Tensor,
+    offsets: Tensor | None,
+    vocab: int,
+    mode: str,
+    weights: Tensor | None,
+    include_last: bool,
+    padding_idx: Any,
+) -> Tensor:
     """``M`` with ``embedding_bag(...) == M @ table``: per bag, the (weighted) counts of its
     indices, divided by the bag's size for ``mean``."""
     if input.dim() == 2:
@@ -217,10 +256,19 @@ def _bag_matrix(input: Tensor, offsets: Tensor | None, vocab: int, mode: str,
 
 
 @row("embedding_bag", kind="linear", functions=(F.embedding_bag,))
-def _embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = None,
-                   norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean",
-                   sparse: bool = False, per_sample_weights: Any = None,
-                   include_last_offset: bool = False, padding_idx: Any = None) -> Any:  # fmt: skip
+def _embedding_bag(
+    input: Any,
+    weight: Any,
+    offsets: Any = None,
+    max_norm: Any = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Any = None,
+    include_last_offset: bool = False,
+    padding_idx: Any = None,
+) -> Any:
     if is_sym(input) or is_sym(per_sample_weights) or is_sym(offsets):
         raise Refused("unsupported_op", "embedding_bag indices or weights that vary")
     if max_norm is not None:
@@ -228,8 +276,9 @@ def _embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any =
     if mode not in ("sum", "mean"):
         raise Refused("unsupported_op", f"embedding_bag mode={mode!r} (sum and mean are read)")
     vocab = v.shape_of(weight)[0]
-    m = _bag_matrix(input, offsets, vocab, mode, per_sample_weights, include_last_offset,
-                    padding_idx)  # fmt: skip
+    m = _bag_matrix(
+        input, offsets, vocab, mode, per_sample_weights, include_last_offset, padding_idx
+    )
     return v.matmul(m, weight)
 
 
@@ -243,10 +292,22 @@ def affine_after(x_hat: Any, weight: Any, bias: Any, shape: tuple[int, ...]) -> 
     return out
 
 
-@row("batch_norm", kind="linear", functions=(F.batch_norm,),
-     note="eval mode (running statistics) is affine; train mode on a variable is refused")  # fmt: skip
-def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None, bias: Any = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Any:  # fmt: skip
+@row(
+    "batch_norm",
+    kind="linear",
+    functions=(F.batch_norm,),
+    note="eval mode (running statistics) is affine; train mode on a variable is refused",
+)
+def batch_norm(
+    x: Any,
+    running_mean: Any,
+    running_var: Any,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Any:
     ndim = len(v.shape_of(x))
     c = v.shape_of(x)[1] if ndim >= 2 else v.shape_of(x)[0]
     shape = _channel_shape(ndim, c)
@@ -296,22 +357,32 @@ def _normalised(kind: str, fn: Any, x: Any, weight: Any, bias: Any, shape: tuple
 
 
 @row("layer_norm", kind="linear", functions=(F.layer_norm,))
-def _layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
-                eps: float = 1e-5) -> Any:  # fmt: skip
+def _layer_norm(
+    x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5
+) -> Any:
     return _normalised(
-        "layer_norm", lambda t: F.layer_norm(t, normalized_shape, None, None, eps), x, weight,
-        bias, (),
-    )  # fmt: skip
+        "layer_norm",
+        lambda t: F.layer_norm(t, normalized_shape, None, None, eps),
+        x,
+        weight,
+        bias,
+        (),
+    )
 
 
 @row("group_norm", kind="linear", functions=(F.group_norm,))
-def _group_norm(x: Any, num_groups: int, weight: Any = None, bias: Any = None,
-                eps: float = 1e-5) -> Any:  # fmt: skip
+def _group_norm(
+    x: Any, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5
+) -> Any:
     shape = _channel_shape(len(v.shape_of(x)), v.shape_of(x)[1])
     return _normalised(
-        "group_norm", lambda t: F.group_norm(t, num_groups, None, None, eps), x, weight, bias,
+        "group_norm",
+        lambda t: F.group_norm(t, num_groups, None, None, eps),
+        x,
+        weight,
+        bias,
         shape,
-    )  # fmt: skip
+    )
 
 
 @row("rms_norm", kind="refused", functions=(F.rms_norm,) if hasattr(F, "rms_norm") else ())

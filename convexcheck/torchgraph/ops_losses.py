@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from convexcheck.torchgraph import values as v
-from convexcheck.torchgraph.ops import lse, log_softmax, row
+from convexcheck.torchgraph.ops import row
+from convexcheck.torchgraph.ops_reductions import log_softmax, lse
 from convexcheck.torchgraph.values import Refused, is_sym
 
 
@@ -43,8 +44,14 @@ def _data(t: Any, what: str) -> Tensor:
 
 
 @row("mse_loss", kind="loss", functions=(F.mse_loss,))
-def _mse(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
-         reduction: str = "mean", weight: Any = None) -> Any:  # fmt: skip
+def _mse(
+    input: Any,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Any:
     diff = v.sub(input, target)
     sq = v.unary("power", diff, (2,))
     if weight is not None:
@@ -53,8 +60,14 @@ def _mse(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
 
 
 @row("l1_loss", kind="loss", functions=(F.l1_loss,))
-def _l1(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
-        reduction: str = "mean", weight: Any = None) -> Any:  # fmt: skip
+def _l1(
+    input: Any,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Any:
     out = v.unary("abs", v.sub(input, target))
     if weight is not None:
         out = v.mul(out, weight)
@@ -67,8 +80,9 @@ def _huber(diff: Any, delta: float) -> Any:
 
 
 @row("huber_loss", kind="loss", functions=(F.huber_loss,))
-def _huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0,
-                weight: Any = None) -> Any:  # fmt: skip
+def _huber_loss(
+    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None
+) -> Any:
     out = _huber(v.sub(input, target), float(delta))
     if weight is not None:
         out = v.mul(out, weight)
@@ -76,8 +90,14 @@ def _huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float =
 
 
 @row("smooth_l1_loss", kind="loss", functions=(F.smooth_l1_loss,))
-def _smooth_l1(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
-               reduction: str = "mean", beta: float = 1.0) -> Any:  # fmt: skip
+def _smooth_l1(
+    input: Any,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Any:
     diff = v.sub(input, target)
     if beta == 0:
         return reduce_loss(v.unary("abs", diff), reduction)
@@ -89,10 +109,18 @@ def _softplus(z: Any) -> Any:
     return v.unary("logistic", z)
 
 
-@row("binary_cross_entropy_with_logits", kind="loss",
-     functions=(F.binary_cross_entropy_with_logits,))  # fmt: skip
-def _bce_logits(input: Any, target: Any, weight: Any = None, size_average: Any = None,
-                reduce: Any = None, reduction: str = "mean", pos_weight: Any = None) -> Any:  # fmt: skip
+@row(
+    "binary_cross_entropy_with_logits", kind="loss", functions=(F.binary_cross_entropy_with_logits,)
+)
+def _bce_logits(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Any:
     y = _data(target, "the BCE target")
     pos = y if pos_weight is None else y * _data(pos_weight, "pos_weight")
     loss = v.add(v.mul(pos, _softplus(v.neg(input))), v.mul(1 - y, _softplus(input)))
@@ -111,15 +139,22 @@ def _bce(*args: Any, **kwargs: Any) -> Any:
 
 
 @row("soft_margin_loss", kind="loss", functions=(F.soft_margin_loss,))
-def _soft_margin(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
-                 reduction: str = "mean") -> Any:  # fmt: skip
+def _soft_margin(
+    input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean"
+) -> Any:
     y = _data(target, "the target")
     return reduce_loss(_softplus(v.neg(v.mul(y, input))), reduction)
 
 
 @row("multilabel_soft_margin_loss", kind="loss", functions=(F.multilabel_soft_margin_loss,))
-def _multilabel_soft_margin(input: Any, target: Any, weight: Any = None, size_average: Any = None,
-                            reduce: Any = None, reduction: str = "mean") -> Any:  # fmt: skip
+def _multilabel_soft_margin(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
     y = _data(target, "the target")
     loss = v.add(v.mul(y, _softplus(v.neg(input))), v.mul(1 - y, _softplus(input)))
     if weight is not None:
@@ -143,8 +178,15 @@ def _pick(logits: Any, target: Tensor, axis: int) -> Any:
 
 
 @row("nll_loss", kind="loss", functions=(F.nll_loss,))
-def _nll(input: Any, target: Any, weight: Any = None, size_average: Any = None,
-         ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Any:  # fmt: skip
+def _nll(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
     return _nll_of(input, _data(target, "the NLL target"), weight, ignore_index, reduction)
 
 
@@ -161,9 +203,16 @@ def _nll_of(logp: Any, target: Tensor, weight: Any, ignore_index: int, reduction
 
 
 @row("cross_entropy", kind="loss", functions=(F.cross_entropy,))
-def _cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any = None,
-                   ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
-                   label_smoothing: float = 0.0) -> Any:  # fmt: skip
+def _cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Any:
     y = _data(target, "the cross-entropy target")
     axis = _class_axis(input)
     logp = log_softmax(input, axis)
@@ -199,9 +248,16 @@ def _cross_entropy(input: Any, target: Any, weight: Any = None, size_average: An
 
 
 @row("poisson_nll_loss", kind="loss", functions=(F.poisson_nll_loss,))
-def _poisson(input: Any, target: Any, log_input: bool = True, full: bool = False,
-             size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
-             reduction: str = "mean") -> Any:  # fmt: skip
+def _poisson(
+    input: Any,
+    target: Any,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: Any = None,
+    eps: float = 1e-8,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
     y = _data(target, "the Poisson target").double()
     if log_input:
         loss = v.sub(v.unary("exp", input), v.mul(y, input))
@@ -214,8 +270,14 @@ def _poisson(input: Any, target: Any, log_input: bool = True, full: bool = False
 
 
 @row("kl_div", kind="loss", functions=(F.kl_div,))
-def _kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
-            reduction: str = "mean", log_target: bool = False) -> Any:  # fmt: skip
+def _kl_div(
+    input: Any,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Any:
     y = _data(target, "the KL target").double()
     if log_target:
         loss = v.mul(torch.exp(y), v.sub(y, input))
@@ -228,9 +290,16 @@ def _kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = Non
 
 
 @row("multi_margin_loss", kind="loss", functions=(F.multi_margin_loss,))
-def _multi_margin(input: Any, target: Any, p: int = 1, margin: float = 1.0, weight: Any = None,
-                  size_average: Any = None, reduce: Any = None,
-                  reduction: str = "mean") -> Any:  # fmt: skip
+def _multi_margin(
+    input: Any,
+    target: Any,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Any = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
     y = _data(target, "the target")
     if len(v.shape_of(input)) != 2 or p not in (1, 2):
         raise Refused("unsupported_op", "multi_margin_loss other than (N, C) with p in {1, 2}")
@@ -248,17 +317,29 @@ def _multi_margin(input: Any, target: Any, p: int = 1, margin: float = 1.0, weig
 
 
 @row("margin_ranking_loss", kind="loss", functions=(F.margin_ranking_loss,))
-def _margin_ranking(input1: Any, input2: Any, target: Any, margin: float = 0.0,
-                    size_average: Any = None, reduce: Any = None,
-                    reduction: str = "mean") -> Any:  # fmt: skip
+def _margin_ranking(
+    input1: Any,
+    input2: Any,
+    target: Any,
+    margin: float = 0.0,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
     y = _data(target, "the target")
     diff = v.sub(input1, input2)
     return reduce_loss(v.maximum(v.add(v.neg(v.mul(y, diff)), float(margin)), 0.0), reduction)
 
 
 @row("hinge_embedding_loss", kind="loss", functions=(F.hinge_embedding_loss,))
-def _hinge_embedding(input: Any, target: Any, margin: float = 1.0, size_average: Any = None,
-                     reduce: Any = None, reduction: str = "mean") -> Any:  # fmt: skip
+def _hinge_embedding(
+    input: Any,
+    target: Any,
+    margin: float = 1.0,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
     y = _data(target, "the target")
     pos = v.select(y == 1, input, 0.0)
     neg = v.select(y == -1, v.maximum(v.sub(float(margin), input), 0.0), 0.0)
@@ -266,11 +347,18 @@ def _hinge_embedding(input: Any, target: Any, margin: float = 1.0, size_average:
 
 
 @row("gaussian_nll_loss", kind="loss", functions=(F.gaussian_nll_loss,))
-def _gaussian_nll(input: Any, target: Any, var: Any, full: bool = False, eps: float = 1e-6,
-                  reduction: str = "mean") -> Any:  # fmt: skip
+def _gaussian_nll(
+    input: Any,
+    target: Any,
+    var: Any,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Any:
     var_t = _data(var, "the variance").double().clamp(min=eps)
-    loss = v.mul(0.5, v.add(torch.log(var_t), v.div(v.unary("power", v.sub(input, target),
-                                                                (2,)), var_t)))  # fmt: skip
+    loss = v.mul(
+        0.5, v.add(torch.log(var_t), v.div(v.unary("power", v.sub(input, target), (2,)), var_t))
+    )
     if full:
         loss = v.add(loss, 0.5 * math.log(2 * math.pi))
     return reduce_loss(loss, reduction)

@@ -38,9 +38,18 @@ from convexcheck.torchgraph.translate import Refusal, Translation, Translator
 
 RELATIVE_TOLERANCE_EPS = 1e3  # "to rounding": 1000 ulps of the program's dtype
 ACTIVATION_OPS = {
-    "F.relu", "torch.relu", "Tensor.relu", "F.leaky_relu", "F.softplus", "F.logsigmoid",
-    "torch.clamp", "Tensor.clamp", "torch.exp", "Tensor.exp", "F.max_pool2d",
-}  # fmt: skip
+    "F.relu",
+    "torch.relu",
+    "Tensor.relu",
+    "F.leaky_relu",
+    "F.softplus",
+    "F.logsigmoid",
+    "torch.clamp",
+    "Tensor.clamp",
+    "torch.exp",
+    "Tensor.exp",
+    "F.max_pool2d",
+}
 
 
 @dataclass
@@ -139,16 +148,26 @@ def structural_proof(
     if not analysis.proves("convex"):
         issues = _obstacles(analysis, translation, by_expr, out_curv)
         return _not_proved(
-            issues, trainable, steps=lines, frozen=frozen, output_curvature=out_curv,
-            loss_curvature=loss_curv, analysis=analysis,
-        )  # fmt: skip
+            issues,
+            trainable,
+            steps=lines,
+            frozen=frozen,
+            output_curvature=out_curv,
+            loss_curvature=loss_curv,
+            analysis=analysis,
+        )
     check = faithfulness(translation, model, loss_fn, data, wrt, reference)
     if check["mismatch"] is not None:
         issue = {"kind": "tracing_dependent", "node": "", "message": check["mismatch"]}
         return _not_proved(
-            [issue], trainable, steps=lines, frozen=frozen, output_curvature=out_curv,
-            loss_curvature=loss_curv, analysis=analysis,
-        )  # fmt: skip
+            [issue],
+            trainable,
+            steps=lines,
+            frozen=frozen,
+            output_curvature=out_curv,
+            loss_curvature=loss_curv,
+            analysis=analysis,
+        )
     certificate = _certificate(
         model, loss_fn, wrt, trainable, frozen, steps, analysis, out_curv, check
     )
@@ -224,14 +243,20 @@ def _obstacles(
     if not issues:
         if analysis.root_step.curvature == "concave":
             issues.append(
-                {"kind": "nonconvex_loss", "node": "output",
-                 "message": "the objective is concave (not affine) in the variables"}
-            )  # fmt: skip
+                {
+                    "kind": "nonconvex_loss",
+                    "node": "output",
+                    "message": "the objective is concave (not affine) in the variables",
+                }
+            )
         else:
             issues.append(
-                {"kind": "not_proved", "node": "output",
-                 "message": "the DCP rules do not prove the objective convex"}
-            )  # fmt: skip
+                {
+                    "kind": "not_proved",
+                    "node": "output",
+                    "message": "the DCP rules do not prove the objective convex",
+                }
+            )
     return issues
 
 

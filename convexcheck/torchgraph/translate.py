@@ -20,10 +20,14 @@ from typing import Any
 
 import torch
 import torch.fx as fx
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-import convexcheck.torchgraph.ops_layers  # noqa: F401  (the layer rows register on import)
-import convexcheck.torchgraph.ops_losses  # noqa: F401  (the loss rows register on import)
+# the rows register on import
+import convexcheck.torchgraph.ops_layers
+import convexcheck.torchgraph.ops_losses
+import convexcheck.torchgraph.ops_reductions
+import convexcheck.torchgraph.ops_structural
 from convexcheck.tensor.expr import TExpr, variable
 from convexcheck.torchgraph import ops
 from convexcheck.torchgraph.ops_layers import batch_norm_module
@@ -91,7 +95,7 @@ def _describe_target(node: fx.Node) -> str:
     target = node.target
     mod = getattr(target, "__module__", "") or ""
     name = getattr(target, "__name__", str(target))
-    if mod.startswith("torch.nn.functional"):
+    if mod.startswith("torch.nn.functional") or getattr(F, name, None) is target:
         return f"F.{name}"
     if mod.startswith("torch") or mod == "":
         return f"torch.{name}" if not mod.startswith("_operator") else name
@@ -284,13 +288,16 @@ class Translator:
         if not in_place or not node.args:
             return
         first = node.args[0]
-        if isinstance(first, fx.Node) and self.users.get(first, 0) > 1:
-            if isinstance(self.values.get(first), Sym):
-                raise Refused(
-                    "in_place",
-                    "an in-place update of a value that depends on the variables and is read "
-                    "elsewhere (aliasing is not modelled)",
-                )
+        if (
+            isinstance(first, fx.Node)
+            and self.users.get(first, 0) > 1
+            and isinstance(self.values.get(first), Sym)
+        ):
+            raise Refused(
+                "in_place",
+                "an in-place update of a value that depends on the variables and is read "
+                "elsewhere (aliasing is not modelled)",
+            )
 
 
 class _ModuleView:

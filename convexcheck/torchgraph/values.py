@@ -17,9 +17,9 @@ import torch
 from torch import Tensor
 
 # the tensor engine's rows register themselves on import
-import convexcheck.tensor.atoms_matrix  # noqa: F401
-import convexcheck.tensor.atoms_nonlinear  # noqa: F401
-import convexcheck.tensor.atoms_reductions  # noqa: F401
+import convexcheck.tensor.atoms_matrix
+import convexcheck.tensor.atoms_nonlinear
+import convexcheck.tensor.atoms_reductions
 import convexcheck.tensor.atoms_structural  # noqa: F401
 from convexcheck.tensor.atoms import make
 from convexcheck.tensor.expr import TExpr, constant
@@ -214,7 +214,7 @@ def numpy_key(key: Any) -> Any:
     """A torch indexing key as NumPy reads it (tensors become integer/boolean arrays)."""
     if isinstance(key, tuple):
         return tuple(numpy_key(k) for k in key)
-    if isinstance(key, Sym) or isinstance(key, Opaque):
+    if isinstance(key, (Sym, Opaque)):
         raise Refused("data_dependent", "an index that depends on the variables")
     if isinstance(key, Tensor):
         arr = key.detach().cpu().numpy()
