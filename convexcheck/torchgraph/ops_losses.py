@@ -122,8 +122,12 @@ def _bce_logits(
     pos_weight: Any = None,
 ) -> Any:
     y = _data(target, "the BCE target")
-    pos = y if pos_weight is None else y * _data(pos_weight, "pos_weight")
-    loss = v.add(v.mul(pos, _softplus(v.neg(input))), v.mul(1 - y, _softplus(input)))
+    p = 1.0 if pos_weight is None else _data(pos_weight, "pos_weight")
+    # torch's own form: (1 - y) z + (1 + (p - 1) y) softplus(-z), equal to p y softplus(-z) +
+    # (1 - y) softplus(z); convex exactly where the coefficient 1 + (p - 1) y is >= 0, which
+    # also covers soft targets outside [0, 1] with a large enough pos_weight
+    coef = 1 + (p - 1) * y
+    loss = v.add(v.mul(1 - y, input), v.mul(coef, _softplus(v.neg(input))))
     if weight is not None:
         loss = v.mul(loss, weight)
     return reduce_loss(loss, reduction)

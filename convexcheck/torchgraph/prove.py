@@ -109,9 +109,6 @@ def structural_proof(
     found = hooks(model, loss_fn)
     if found:
         return _not_proved(found, trainable)
-    if wrt != "inputs" and not judged:
-        issue = {"kind": "no_variables", "node": "", "message": "no parameter is judged"}
-        return _not_proved([issue], trainable)
     harness = ObjectiveHarness(model, loss_fn, sum_outputs=wrt == "inputs" and loss_fn is None)
     try:
         gm = trace_objective(harness, judged)
@@ -202,9 +199,18 @@ def _named_steps(translation: Translation, analysis: TensorAnalysis) -> list[dic
                 "shape": list(r.shape),
                 "curvature": step.curvature if step.defined else "undefined",
                 "rule": step.rule,
+                "why": _why(step),
             }
         )
     return out
+
+
+def _why(step: Step) -> str:
+    if step.rule in ("variable", "constant"):
+        return f"a {step.rule}"
+    rule = step.rule.replace("pattern:", "the pattern ")
+    kids = ", ".join(k.curvature for k in step.children)
+    return f"{rule} of ({kids}) is {step.curvature}" if kids else f"{rule}: {step.curvature}"
 
 
 def _output_curvature(translation: Translation, analysis: TensorAnalysis) -> str:
@@ -309,6 +315,8 @@ def faithfulness(
     ``None`` when they agree to rounding at every one, else a sentence."""
     from convexcheck.numeric.faithful import probe_points
 
+    if not translation.variables and wrt != "inputs" and not judged_parameters(model, wrt):
+        return {"mismatch": None, "points": 0, "note": "no variables: the objective is a constant"}
     if reference is None:
         if wrt != "parameters":
             return {"mismatch": "no evaluator of the user's program was given", "points": 0}
@@ -332,13 +340,16 @@ def faithfulness(
     except Exception as exc:
         return {"mismatch": f"the program could not be evaluated ({exc})", "points": 0}
     values = reference.unflatten(points.to(torch.float64))
-    program = Program(translation.root)
     batch = {
         n: values[n].detach().cpu().numpy().reshape((len(points),) + tuple(e.shape))
         for n, e in translation.variables.items()
     }
     try:
-        got = np.asarray(program(batch), dtype=np.float64).reshape(len(points))
+        if translation.root.op == "constant":
+            got = np.full(len(points), float(translation.root.value))  # type: ignore[arg-type]
+        else:
+            got = np.asarray(Program(translation.root)(batch), dtype=np.float64)
+        got = got.reshape(len(points))
     except Exception as exc:
         return {"mismatch": f"the expression could not be evaluated ({exc})", "points": 0}
     eps = float(torch.finfo(reference.dtype).eps)
@@ -418,6 +429,12 @@ def _certificate(
         "trainable": trainable,
         "frozen": frozen,
         "output_curvature": out_curv,
+        "loss": {
+            "name": _loss_name(loss_fn),
+            "curvature": analysis.root_step.curvature,
+            "why": f"{analysis.root_step.rule} at the root: "
+            f"{_why(analysis.root_step)} by the DCP composition rules",
+        },
         "steps": steps[-200:],
         "derivation": analysis.derivation_lines(max_lines=80),
         "restricted": bool(analysis.restricted),

@@ -27,8 +27,8 @@ from torch import Tensor, nn
 import convexcheck.torchgraph.ops_layers
 import convexcheck.torchgraph.ops_losses
 import convexcheck.torchgraph.ops_reductions
-import convexcheck.torchgraph.ops_structural
-from convexcheck.tensor.expr import TExpr, variable
+import convexcheck.torchgraph.ops_structural  # noqa: F401
+from convexcheck.tensor.expr import TExpr, constant, variable
 from convexcheck.torchgraph import ops
 from convexcheck.torchgraph.ops_layers import batch_norm_module
 from convexcheck.torchgraph.trace import module_path, resolve_attribute
@@ -144,12 +144,22 @@ class Translator:
         if isinstance(result, (tuple, list)) and len(result) == 1:
             result = result[0]
         if not isinstance(result, Sym):
-            raise Refusal(
-                "constant_objective",
-                "output",
-                "",
-                "the objective does not depend on the judged variables",
-            )
+            # the traced objective does not depend on the variables: a constant (the
+            # faithfulness check then compares it with the program at the probe points)
+            try:
+                value = torch.as_tensor(result, dtype=torch.float64).detach().cpu()
+            except (TypeError, ValueError, RuntimeError):
+                raise Refusal(
+                    "nonscalar_objective", "output", "", "the objective is not a number"
+                ) from None
+            if value.numel() != 1:
+                raise Refusal(
+                    "nonscalar_objective",
+                    "output",
+                    "",
+                    f"the objective has shape {list(value.shape)}, not a scalar",
+                )
+            result = Sym(constant(value.reshape(()).numpy()), torch.float64)
         if result.expr.size != 1:
             raise Refusal(
                 "nonscalar_objective",
@@ -288,16 +298,52 @@ class Translator:
         if not in_place or not node.args:
             return
         first = node.args[0]
-        if (
-            isinstance(first, fx.Node)
-            and self.users.get(first, 0) > 1
-            and isinstance(self.values.get(first), Sym)
-        ):
+        if not isinstance(first, fx.Node) or not isinstance(self.values.get(first), Sym):
+            return
+        if self.users.get(first, 0) > 1 or _is_view(first):
             raise Refused(
                 "in_place",
                 "an in-place update of a value that depends on the variables and is read "
                 "elsewhere (aliasing is not modelled)",
             )
+
+
+_VIEW_METHODS = {
+    "view",
+    "reshape",
+    "flatten",
+    "unflatten",
+    "squeeze",
+    "unsqueeze",
+    "transpose",
+    "permute",
+    "t",
+    "expand",
+    "expand_as",
+    "narrow",
+    "select",
+    "split",
+    "chunk",
+    "diagonal",
+    "as_strided",
+    "view_as",
+    "unfold",
+    "detach",
+    "contiguous",
+    "swapaxes",
+    "movedim",
+}
+
+
+def _is_view(node: fx.Node) -> bool:
+    """Whether ``node`` may share memory with another node's value (an in-place update of it
+    then changes that other value too, which the graph does not show)."""
+    if node.op == "call_method":
+        return str(node.target) in _VIEW_METHODS
+    if node.op == "call_function":
+        name = getattr(node.target, "__name__", "")
+        return name in _VIEW_METHODS or name == "getitem"
+    return node.op in ("placeholder", "get_attr")
 
 
 class _ModuleView:
