@@ -236,3 +236,44 @@ def _einsum(equation: str, *operands: Any) -> Any:
     if spec in ("ij,kj->ik", "bi,ji->bj"):
         b = v.swap(b, 0, 1)
     return v.matmul(a, b)
+
+
+@row("triu", kind="structural", functions=(torch.triu,), methods=("triu",))
+def _triu(x: Any, diagonal: int = 0) -> Any:
+    shape = v.shape_of(x)
+    mask = torch.ones(shape[-2:], dtype=torch.float64).triu(int(diagonal))
+    return v.mul(mask, x)
+
+
+@row("tril", kind="structural", functions=(torch.tril,), methods=("tril",))
+def _tril(x: Any, diagonal: int = 0) -> Any:
+    shape = v.shape_of(x)
+    mask = torch.ones(shape[-2:], dtype=torch.float64).tril(int(diagonal))
+    return v.mul(mask, x)
+
+
+def _refuse_comparison(name: str) -> Any:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise Refused(
+            "data_dependent",
+            f"a comparison ({name}) of a value that depends on the variables: what follows "
+            "switches with the variables (write max/min or clamp instead)",
+        )
+
+    return refuse
+
+
+for _name, _fns, _methods in (
+    ("gt", (operator.gt, torch.gt, torch.greater), ("gt", "__gt__", "greater")),
+    ("ge", (operator.ge, torch.ge, torch.greater_equal), ("ge", "__ge__", "greater_equal")),
+    ("lt", (operator.lt, torch.lt, torch.less), ("lt", "__lt__", "less")),
+    ("le", (operator.le, torch.le, torch.less_equal), ("le", "__le__", "less_equal")),
+    ("eq", (operator.eq, torch.eq), ("eq", "__eq__")),
+    ("ne", (operator.ne, torch.ne), ("ne", "__ne__")),
+    ("sign", (torch.sign, torch.signbit), ("sign",)),
+    ("argmax", (torch.argmax, torch.argmin, torch.argsort, torch.sort, torch.topk),
+     ("argmax", "argmin", "argsort", "sort", "topk")),
+    ("round", (torch.round, torch.floor, torch.ceil, torch.trunc),
+     ("round", "floor", "ceil", "trunc")),
+):  # fmt: skip
+    row(_name, kind="refused", functions=_fns, methods=_methods)(_refuse_comparison(_name))

@@ -88,6 +88,17 @@ class ObjectiveTracer(fx.Tracer):
             return True  # its module row reads trainable affine parameters too
         return not any(id(p) in self.judged for p in m.parameters())
 
+    def call_module(
+        self, m: nn.Module, forward: Callable[..., Any], args: tuple, kwargs: dict
+    ) -> Any:
+        """A module built inside ``loss_fn`` (``nn.KLDivLoss(...)(a, b)``) is not installed in
+        the harness: it is traced through, like any other module."""
+        try:
+            self.path_of_module(m)
+        except NameError:
+            return forward(*args, **kwargs)
+        return super().call_module(m, forward, args, kwargs)
+
     def trace(self, root: Any, concrete_args: Any = None) -> fx.Graph:
         patched: list[nn.Module] = []
         model = getattr(root, "model", None)

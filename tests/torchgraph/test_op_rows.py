@@ -139,6 +139,8 @@ SAMPLES: dict[str, list[S]] = {
     "chunk": [call(torch.chunk, V(r(2, 5)), 2, 1)],
     "diagonal": [call(torch.diagonal, V(r(3, 3)))],
     "trace": [call(torch.trace, V(r(3, 3)))],
+    "triu": [call(torch.triu, V(r(3, 3))), method("triu", V(r(2, 3, 3)), 1)],
+    "tril": [call(torch.tril, V(r(3, 4)), -1)],
     "matmul": [call(operator.matmul, r(4, 3), V(r(3, 2))), call(torch.matmul, V(r(2, 4, 3)), r(3)),
                call(torch.matmul, V(r(2, 4, 3)), r(2, 3, 2)), call(torch.mv, V(r(2, 3)), r(3))],
     "rmatmul": [method("__rmatmul__", V(r(3, 2)), r(4, 3))],
@@ -207,6 +209,15 @@ SAMPLES: dict[str, list[S]] = {
 }  # fmt: skip
 
 REFUSED_SAMPLES: dict[str, S] = {
+    "gt": call(operator.gt, V(r(3)), 0.0),
+    "ge": call(torch.ge, V(r(3)), r(3)),
+    "lt": call(operator.lt, V(r(3)), 0.0),
+    "le": call(operator.le, V(r(3)), 0.0),
+    "eq": call(operator.eq, V(r(3)), 0.0),
+    "ne": call(torch.ne, V(r(3)), 0.0),
+    "sign": call(torch.sign, V(r(3))),
+    "argmax": call(torch.argmax, V(r(3))),
+    "round": call(torch.round, V(r(3))),
     "tanh": call(torch.tanh, V(r(3))),
     "sigmoid": call(torch.sigmoid, V(r(3))),
     "gelu": call(F.gelu, V(r(3))),
