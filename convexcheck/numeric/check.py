@@ -2,9 +2,10 @@
 
 The ladder, cheapest sound answer first:
 
-1. **Structural proof** (``convexcheck.numeric.structure``, when available): the output is affine
-   in the trainable parameters and the loss convex in the output (plus convex penalties) -> ``yes``
-   with that certificate. Nothing numeric can say ``yes``.
+1. **Structural proof** (:mod:`convexcheck.torchgraph`): the objective, translated from its
+   torch.fx graph into the tensor engine, is proved convex by the one DCP engine and agrees with
+   the user's program at the probe points (plus convex penalties) -> ``yes`` with that
+   derivation as its certificate. Nothing numeric can say ``yes``.
 2. **Jensen search** (:mod:`convexcheck.numeric.jensen`): a float64-verified violation -> ``no``.
 3. **Hessian extremes** (``convexcheck.numeric.lanczos``, when available): reported as evidence;
    a clearly negative ``lambda_min`` gives its eigenvector as one more Jensen candidate, which

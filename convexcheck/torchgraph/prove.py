@@ -36,7 +36,6 @@ from convexcheck.tensor.expr import TExpr, postorder
 from convexcheck.torchgraph.trace import ObjectiveHarness, hooks, trace_objective
 from convexcheck.torchgraph.translate import Refusal, Translation, Translator
 
-RELATIVE_TOLERANCE_EPS = 1e3  # "to rounding": 1000 ulps of the program's dtype
 ACTIVATION_OPS = {
     "F.relu",
     "torch.relu",
@@ -313,7 +312,7 @@ def faithfulness(
 ) -> dict[str, Any]:
     """Evaluate the expression and the user's program at the probe points; ``mismatch`` is
     ``None`` when they agree to rounding at every one, else a sentence."""
-    from convexcheck.numeric.faithful import probe_points
+    from convexcheck.numeric.faithful import RELATIVE_TOLERANCE_EPS, probe_points
 
     if not translation.variables and wrt != "inputs" and not judged_parameters(model, wrt):
         return {"mismatch": None, "points": 0, "note": "no variables: the objective is a constant"}

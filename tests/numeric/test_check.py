@@ -17,7 +17,6 @@ from tests.numeric.reverify import losses_from_state_dicts
 
 @pytest.mark.parametrize("name", sorted(zoo.CONVEX))
 def test_convex_models_are_proved(name: str) -> None:
-    pytest.importorskip("convexcheck.numeric.structure")
     model, loss_fn, data, penalties = zoo.CONVEX[name]()
     result = check_model(model, loss_fn, data, penalties=penalties, device="cpu", budget_s=2.0)
     assert result.convex.answer == "yes", result.explain()

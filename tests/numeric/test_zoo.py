@@ -19,7 +19,7 @@ from convexcheck.errors import ConvexcheckInputError
 from convexcheck.numeric.check import check_model
 from convexcheck.numeric.functional import FunctionalLoss
 from convexcheck.numeric.jensen import search_jensen
-from convexcheck.numeric.structure import structural_proof
+from convexcheck.torchgraph import structural_proof
 from tests.numeric import zoo
 from tests.numeric.reverify import losses_on_user_model
 
