@@ -33,6 +33,12 @@ from convexcheck.errors import ConvexcheckInputError
 from convexcheck.numeric.functional import FunctionalLoss
 from convexcheck.numeric.jensen import DEFAULT_TIME_CAP_S, JensenSearch, SearchReport
 from convexcheck.numeric.model_result import ModelCheckResult
+from convexcheck.numeric.objective import (
+    INPUTS,
+    PARAMETERS,
+    build_objective,
+    subset_groups_complete,
+)
 from convexcheck.numeric.progress import DelayedProgress
 from convexcheck.result import Verdict
 
@@ -82,9 +88,10 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 def check_model(
     model: nn.Module,
-    loss_fn: Callable[[Any, Any], Tensor],
-    data: Any,
+    loss_fn: Callable[[Any, Any], Tensor] | None = None,
+    data: Any = None,
     *,
+    wrt: str | Sequence[str] = PARAMETERS,
     device: str | torch.device = "auto",
     seed: int = 0,
     budget_s: float | None = None,
@@ -97,7 +104,15 @@ def check_model(
     explain: bool = True,
 ) -> ModelCheckResult:
     """Judge convexity of ``loss_fn(model(inputs), targets)`` (+ ``penalties``) in the
-    parameters with ``requires_grad=True``, the data ``(inputs, targets)`` held fixed.
+    variables ``wrt``: by default the parameters with ``requires_grad=True``, the data
+    ``(inputs, targets)`` held fixed.
+
+    ``wrt`` (:mod:`convexcheck.numeric.objective`): ``"parameters"``; a list of parameter
+    names (exactly those, every other parameter and buffer fixed, whatever its
+    ``requires_grad``); or ``"inputs"`` (the inputs tensor, every parameter fixed; without a
+    ``loss_fn`` the model must give one scalar per example and their sum is judged). With
+    ``loss_fn=None`` and parameters judged, the model's output must be a scalar. ``data`` is
+    required (for ``"inputs"`` without a loss it may be the inputs tensor alone).
 
     The Jensen search's effort is ``max_pairs`` pairs and ``max_evaluations`` loss evaluations
     (default three per pair), deterministic for a ``seed``; ``budget_s`` is an outer wall-clock
@@ -119,32 +134,33 @@ def check_model(
             f"budget_s must be a positive number of seconds, got {budget_s!r}"
         )
     dev = resolve_device(device)
-    floss = FunctionalLoss(model, loss_fn, data, penalties=penalties)
-    trainable = {
-        "count": floss.numel,
-        "names": list(floss.names),
-        "shapes": [list(s) for s in floss.shapes],
-        "frozen": list(floss.frozen_names),
-    }
+    objective = build_objective(model, loss_fn, data, wrt, penalties=penalties)
+    floss, wrt = objective.floss, objective.wrt
+    if wrt == INPUTS:
+        penalties = None  # constants in the inputs (objective.warnings says so)
     reasons: list[dict[str, Any]] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(objective.warnings)
     common = {
-        "trainable_parameters": trainable,
+        "trainable_parameters": objective.trainable,
         "seed": seed,
         "device": str(dev),
         "mode": floss.mode,
         "warnings": warnings,
         "functional": floss,
+        "wrt": wrt,
+        "objective": objective.description,
+        "payload": objective.witness_payload,
     }
     if floss.in_place_only:
         warnings.append(f"evaluated with {floss.evaluation}")
     hessian_ok = hessian and not floss.in_place_only
     no_gradients = "skipped: the loss reads captured parameter objects (evaluated in place)"
 
-    structural = _structural(model, loss_fn, data, penalties, reasons, floss)
+    plain = (data, None) if isinstance(data, Tensor) else data  # loss_fn=None: inputs only
+    structural = _structural(model, floss.loss_fn, plain, penalties, reasons, floss, wrt)
     hess: dict[str, Any] | None = None
     if structural is not None and structural.proved and hessian_ok:
-        hess = _hessian(floss, dev, seed, hessian_max_iter)
+        hess = _hessian(floss, dev, seed, hessian_max_iter, wrt)
         if hess.get("min_eigenvalue") is not None and _clearly_negative(hess):
             # the proof and the numbers disagree: trust neither the proof nor a silent pass
             structural.proved = False
@@ -185,7 +201,7 @@ def check_model(
             hess = _no_hessian("disabled" if not hessian else no_gradients)
         else:
             bar.phase("Hessian extremes (Lanczos)")
-            eigen, hess = _hessian_with_vector(floss, dev, seed, hessian_max_iter)
+            eigen, hess = _hessian_with_vector(floss, dev, seed, hessian_max_iter, wrt)
             if report.witness is None and eigen is not None and _clearly_negative(hess):
                 bar.phase("Jensen along the lambda_min eigenvector")
                 search.try_directions([(eigen.min_vector, "hessian_direction")])
@@ -197,12 +213,22 @@ def check_model(
                         f"(error bound {hess['min_error']:.2g})",
                     }
                 )
-    if explain and not floss.in_place_only:
-        reasons.extend(_argued_reasons(model, floss, search, warnings, seed))
+    if explain and not floss.in_place_only and wrt != INPUTS:
+        # the constructions permute and rescale parameters: for wrt="inputs" they say nothing
+        if wrt == PARAMETERS or subset_groups_complete(model, floss):
+            reasons.extend(_argued_reasons(model, floss, search, warnings, seed))
+        else:
+            warnings.append(
+                "the symmetry arguments were skipped: the parameters in wrt leave out part of "
+                "a hidden layer (e.g. its bias), so permuting or rescaling its units is not a "
+                "symmetry of the restricted function"
+            )
     jensen = report.to_dict()
     if report.witness is not None:
         info = report.witness.info
         kind = _SOURCE_KINDS.get(_base_source(info["source"]))
+        if wrt == INPUTS and kind != "negative_curvature":
+            kind = None  # the parameter constructions' names mean nothing for the inputs
         if kind is not None:
             reasons.insert(
                 0, {"kind": kind, "detail": _construction_text(info), "source": "witness"}
@@ -233,6 +259,9 @@ def check_model(
         )
     if structural is not None:
         evidence["structural_obstacles"] = list(structural.obstacles)
+    if "rule" in objective.description:
+        evidence["objective"] = objective.description["expression"]
+        evidence["objective_rule"] = objective.description["rule"]
     verdict = Verdict.unknown(
         "convex",
         "jensen+hessian" if hessian else "jensen",
@@ -250,9 +279,16 @@ def _structural(
     penalties: Sequence[Any] | None,
     reasons: list[dict[str, Any]],
     floss: FunctionalLoss,
+    wrt: str | list[str] = PARAMETERS,
 ) -> Any:
     """Run the structural prover on the user's model (it restores what it evaluates); the
-    traced graphs are compared with ``floss`` without its penalties. Fill ``reasons``."""
+    traced graphs are compared with ``floss`` without its penalties. Fill ``reasons``.
+
+    ``loss_fn`` is the objective's own (``output_itself`` when the user gave none)."""
+    if wrt != PARAMETERS:
+        # TODO(issue 12): structural prover for wrt (inputs and parameter subsets); the
+        # prover being built takes over here. Until then only the numeric ladder runs.
+        return None
     structure = _optional("convexcheck.numeric.structure")
     if structure is None:
         return None
@@ -313,12 +349,14 @@ def _no_hessian(status: str) -> dict[str, Any]:
     return {"min_eigenvalue": None, "max_eigenvalue": None, "status": status}
 
 
-def _hessian(floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int) -> dict:
-    return _hessian_with_vector(floss, dev, seed, max_iter)[1]
+def _hessian(
+    floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int, wrt: Any = PARAMETERS
+) -> dict:
+    return _hessian_with_vector(floss, dev, seed, max_iter, wrt)[1]
 
 
 def _hessian_with_vector(
-    floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int
+    floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int, wrt: Any = PARAMETERS
 ) -> tuple[Any, dict[str, Any]]:
     """Lanczos extremes of the Hessian at ``theta0`` (float32 products, float64 recurrence)."""
     hessian_mod = _optional("convexcheck.numeric.hessian")
@@ -352,7 +390,7 @@ def _hessian_with_vector(
             "max_eigenvalue": float(eigen.max_eigenvalue),
             "min_error": float(eigen.min_error),
             "max_error": float(eigen.max_error),
-            "at": "the model's current parameters",
+            "at": "the given inputs" if wrt == INPUTS else "the model's current parameters",
             "precision": f"{str(f.dtype).replace('torch.', '')} products",
         }
     )
