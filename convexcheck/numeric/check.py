@@ -227,8 +227,10 @@ def check_model(
     if report.witness is not None:
         info = report.witness.info
         kind = _SOURCE_KINDS.get(_base_source(info["source"]))
-        if wrt == INPUTS and kind != "negative_curvature":
-            kind = None  # the parameter constructions' names mean nothing for the inputs
+        if wrt == INPUTS:
+            _inputs_wording(info)
+            if kind != "negative_curvature":
+                kind = None  # the parameter constructions' names mean nothing for the inputs
         if kind is not None:
             reasons.insert(
                 0, {"kind": kind, "detail": _construction_text(info), "source": "witness"}
@@ -425,6 +427,15 @@ def _argued_reasons(
     except Exception as exc:
         warnings.append(f"could not build the symmetry arguments: {type(exc).__name__}: {exc}")
         return []
+
+
+def _inputs_wording(info: dict[str, Any]) -> None:
+    """A candidate family built for parameters, described in terms of the inputs."""
+    detail = info.get("detail")
+    if isinstance(detail, dict) and isinstance(detail.get("construction"), str):
+        text = detail["construction"].replace("every trainable parameter", "every input value")
+        detail["construction"] = text.replace("scalar against the rest", "one input value "
+                                              "against the rest")  # fmt: skip
 
 
 def _base_source(source: str) -> str:

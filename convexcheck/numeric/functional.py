@@ -449,12 +449,11 @@ def chosen_parameters(
             valid = list(params)
             shown = ", ".join(valid[:6]) + (", ..." if len(valid) > 6 else "")
             raise ConvexcheckInputError(
-                f"wrt names {name!r}, which is not a parameter of the model "
-                f"(valid names: {shown or 'none'})"
+                f"wrt: {name!r} is not a parameter of the model (valid names: {shown or 'none'})"
             )
         if not params[key].is_floating_point():
             raise ConvexcheckInputError(
-                f"wrt names {name!r}, a {params[key].dtype} parameter: only floating-point "
+                f"wrt: {name!r} is a {params[key].dtype} parameter; only floating-point "
                 "parameters can be variables"
             )
         wanted.add(key)

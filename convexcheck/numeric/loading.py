@@ -77,9 +77,10 @@ def load_model_file(path: str | Path, *, loss_optional: bool = False) -> ModelSp
         values = {**values, "loss_fn": None}
         missing = []
     if missing:
+        hint = " or, with --wrt inputs, leaves out loss_fn" if "loss_fn" in missing else ""
         raise ConvexcheckInputError(
             f"{where} does not define {', '.join(missing)} (a model file defines build() "
-            "returning a dict, or module-level model, loss_fn and data)"
+            f"returning a dict, or module-level model, loss_fn and data{hint})"
         )
     return _validated(values, where, str(file))
 
