@@ -12,6 +12,10 @@ The ladder, cheapest sound answer first:
 4. Otherwise ``unknown`` with the evidence: pairs tried, largest gap, ``lambda_min`` and its
    error bound.
 
+``wrt`` chooses the variables (the trainable parameters, a named subset, or the inputs;
+:mod:`convexcheck.numeric.objective` builds the function of one flat vector for each); the
+ladder is the same, except that the structural prover runs for ``wrt="parameters"`` only.
+
 Every evaluation runs the user's own model and loss (a closure over the parameters sees the
 candidate values; :mod:`convexcheck.numeric.program`), and leaves them exactly as they were.
 Effort is counted in evaluations, not seconds: the same seed gives the same answer under any
