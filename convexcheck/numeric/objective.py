@@ -125,17 +125,19 @@ class Objective:
     def witness_payload(self, a: Tensor, b: Tensor, t: float) -> dict[str, Any]:
         """The ``--witness-out`` payload for flat witness vectors ``a``, ``b``."""
         if self.wrt == INPUTS:
-            return {
-                "wrt": INPUTS,
-                "a": self.floss.state_dict_at(a)["inputs"],
-                "b": self.floss.state_dict_at(b)["inputs"],
-                "t": float(t),
-            }
+            return {"wrt": INPUTS, "a": self._inputs_at(a), "b": self._inputs_at(b), "t": float(t)}
         return {
             "a": self.floss.state_dict_at(a),
             "b": self.floss.state_dict_at(b),
             "t": float(t),
         }
+
+    def _inputs_at(self, theta: Tensor) -> Tensor:
+        """The inputs at a flat witness vector, in the inputs' own dtype when that keeps the
+        verified values exactly (float32 -> float64 always does), else as verified."""
+        value = self.floss.unflatten(theta.detach().cpu())["inputs"].clone()
+        cast = self.floss.state_dict_at(theta)["inputs"]
+        return cast if torch.equal(cast.to(value.dtype), value) else value
 
 
 def build_objective(

@@ -70,7 +70,10 @@ def regression_data(n: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
 
 def snapshot(model: nn.Module) -> dict[str, Any]:
     return {
-        "params": {n: (p.requires_grad, p.detach().clone()) for n, p in model.named_parameters()},
+        "params": {
+            n: (p.requires_grad, p.detach().clone(), p.grad is None)
+            for n, p in model.named_parameters()
+        },
         "buffers": {n: b.detach().clone() for n, b in model.named_buffers()},
     }
 
@@ -78,9 +81,10 @@ def snapshot(model: nn.Module) -> dict[str, Any]:
 def assert_untouched(model: nn.Module, before: dict[str, Any]) -> None:
     after = snapshot(model)
     assert after["params"].keys() == before["params"].keys()
-    for name, (flag, value) in before["params"].items():
+    for name, (flag, value, no_grad) in before["params"].items():
         assert after["params"][name][0] == flag, f"requires_grad of {name} changed"
         assert torch.equal(after["params"][name][1], value), f"{name} changed"
+        assert after["params"][name][2] == no_grad, f".grad of {name} changed"
     for name, value in before["buffers"].items():
         assert torch.equal(after["buffers"][name], value), f"buffer {name} changed"
 
