@@ -47,6 +47,18 @@ def _nonnegative_int(text: str) -> int:
     return value
 
 
+def _wrt(text: str) -> str | list[str]:
+    """``--wrt``: ``parameters``, ``inputs`` or comma-separated parameter names."""
+    if text in ("parameters", "inputs"):
+        return text
+    names = [name.strip() for name in text.split(",")]
+    if not text.strip() or not all(names):
+        raise argparse.ArgumentTypeError(
+            f"expected inputs, parameters or NAME,NAME (parameter names), got {text!r}"
+        )
+    return names
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -223,6 +235,15 @@ def add_model_arguments(model: argparse.ArgumentParser) -> None:
         "--seed", type=_nonnegative_int, default=0, help="seed of the random searches"
     )
     model.add_argument("--expect", choices=("convex", "nonconvex"))
+    model.add_argument(
+        "--wrt",
+        type=_wrt,
+        default="parameters",
+        metavar="inputs|parameters|NAME,NAME",
+        help="the variables: the trainable parameters (default), the inputs (parameters held "
+        "fixed; loss_fn may be left out for one scalar output per example), or the named "
+        "parameters (all others held fixed)",
+    )
     model.add_argument("--witness-out", metavar="PATH", help="save a witness with torch.save")
     model.add_argument("--report", metavar="PATH", help="write a .html or .md report")
 

@@ -151,17 +151,20 @@ def _markdown_reasons(reasons: list[dict[str, Any]]) -> str:
 
 def model_html(result: Any, *, source: str) -> str:
     """The HTML text of a model report (plots computed here, from the result's loss)."""
+    from convexcheck.numeric.objective import wrt_label
+
     v = result.convex
     tp = result.trainable_parameters
+    wrt = getattr(result, "wrt", "parameters")
     body = [
         f"<h1>convexcheck: <code>{html.escape(source)}</code></h1>",
-        f'<p class="verdict">Convex in the trainable parameters: '
+        f'<p class="verdict">Convex in {html.escape(wrt_label(wrt))}: '
         f'<strong class="{html.escape(v.answer)}">{html.escape(v.answer)}</strong> '
         f"({html.escape(v.method)}). {html.escape(v.summary)}</p>",
         _table(
             [
                 (
-                    "trainable parameters",
+                    "trainable parameters" if wrt == "parameters" else "variables",
                     f"{tp.get('count')} in {len(tp.get('names', []))} tensors",
                 ),
                 ("frozen tensors", ", ".join(tp.get("frozen", [])) or "none"),
@@ -217,7 +220,8 @@ def model_html(result: Any, *, source: str) -> str:
         )
     h = result.hessian or {}
     if h.get("min_eigenvalue") is not None:
-        body.append("<h2>Hessian at the current parameters (Lanczos)</h2>")
+        at = "the given inputs" if wrt == "inputs" else "the current parameters"
+        body.append(f"<h2>Hessian at {at} (Lanczos)</h2>")
         body.append(
             _table([("lambda_min", h["min_eigenvalue"]), ("error bound", h.get("min_error")),
                     ("lambda_max", h["max_eigenvalue"]), ("error bound", h.get("max_error"))])

@@ -13,6 +13,10 @@ The ladder, cheapest sound answer first:
 4. Otherwise ``unknown`` with the evidence: pairs tried, largest gap, ``lambda_min`` and its
    error bound.
 
+``wrt`` chooses the variables (the trainable parameters, a named subset, or the inputs;
+:mod:`convexcheck.numeric.objective` builds the function of one flat vector for each); the
+ladder is the same, except that the structural prover runs for ``wrt="parameters"`` only.
+
 Every evaluation runs the user's own model and loss (a closure over the parameters sees the
 candidate values; :mod:`convexcheck.numeric.program`), and leaves them exactly as they were.
 Effort is counted in evaluations, not seconds: the same seed gives the same answer under any
@@ -34,6 +38,13 @@ from convexcheck.errors import ConvexcheckInputError
 from convexcheck.numeric.functional import FunctionalLoss
 from convexcheck.numeric.jensen import DEFAULT_TIME_CAP_S, JensenSearch, SearchReport
 from convexcheck.numeric.model_result import ModelCheckResult
+from convexcheck.numeric.objective import (
+    INPUTS,
+    PARAMETERS,
+    build_objective,
+    output_itself,
+    subset_groups_complete,
+)
 from convexcheck.numeric.progress import DelayedProgress
 from convexcheck.result import Verdict
 
@@ -83,9 +94,10 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 def check_model(
     model: nn.Module,
-    loss_fn: Callable[[Any, Any], Tensor],
-    data: Any,
+    loss_fn: Callable[[Any, Any], Tensor] | None = None,
+    data: Any = None,
     *,
+    wrt: str | Sequence[str] = PARAMETERS,
     device: str | torch.device = "auto",
     seed: int = 0,
     budget_s: float | None = None,
@@ -98,7 +110,15 @@ def check_model(
     explain: bool = True,
 ) -> ModelCheckResult:
     """Judge convexity of ``loss_fn(model(inputs), targets)`` (+ ``penalties``) in the
-    parameters with ``requires_grad=True``, the data ``(inputs, targets)`` held fixed.
+    variables ``wrt``: by default the parameters with ``requires_grad=True``, the data
+    ``(inputs, targets)`` held fixed.
+
+    ``wrt`` (:mod:`convexcheck.numeric.objective`): ``"parameters"``; a list of parameter
+    names (exactly those, every other parameter and buffer fixed, whatever its
+    ``requires_grad``); or ``"inputs"`` (the inputs tensor, every parameter fixed; without a
+    ``loss_fn`` the model must give one scalar per example and their sum is judged). With
+    ``loss_fn=None`` and parameters judged, the model's output must be a scalar. ``data`` is
+    required (for ``"inputs"`` without a loss it may be the inputs tensor alone).
 
     The Jensen search's effort is ``max_pairs`` pairs and ``max_evaluations`` loss evaluations
     (default three per pair), deterministic for a ``seed``; ``budget_s`` is an outer wall-clock
@@ -120,32 +140,34 @@ def check_model(
             f"budget_s must be a positive number of seconds, got {budget_s!r}"
         )
     dev = resolve_device(device)
-    floss = FunctionalLoss(model, loss_fn, data, penalties=penalties)
-    trainable = {
-        "count": floss.numel,
-        "names": list(floss.names),
-        "shapes": [list(s) for s in floss.shapes],
-        "frozen": list(floss.frozen_names),
-    }
+    objective = build_objective(model, loss_fn, data, wrt, penalties=penalties)
+    floss, wrt = objective.floss, objective.wrt
+    if wrt == INPUTS:
+        penalties = None  # constants in the inputs (objective.warnings says so)
     reasons: list[dict[str, Any]] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(objective.warnings)
     common = {
-        "trainable_parameters": trainable,
+        "trainable_parameters": objective.trainable,
         "seed": seed,
         "device": str(dev),
         "mode": floss.mode,
         "warnings": warnings,
         "functional": floss,
+        "wrt": wrt,
+        "objective": objective.description,
+        "payload": objective.witness_payload,
     }
     if floss.in_place_only:
         warnings.append(f"evaluated with {floss.evaluation}")
     hessian_ok = hessian and not floss.in_place_only
     no_gradients = "skipped: the loss reads captured parameter objects (evaluated in place)"
 
-    structural = _structural(model, loss_fn, data, penalties, reasons, floss)
+    plain = (data, None) if isinstance(data, Tensor) else data  # loss_fn=None: inputs only
+    user_loss = loss_fn if loss_fn is not None or wrt == INPUTS else output_itself
+    structural = _structural(model, user_loss, plain, penalties, reasons, floss, wrt)
     hess: dict[str, Any] | None = None
     if structural is not None and structural.proved and hessian_ok:
-        hess = _hessian(floss, dev, seed, hessian_max_iter)
+        hess = _hessian(floss, dev, seed, hessian_max_iter, wrt)
         if hess.get("min_eigenvalue") is not None and _clearly_negative(hess):
             # the proof and the numbers disagree: trust neither the proof nor a silent pass
             structural.proved = False
@@ -186,7 +208,7 @@ def check_model(
             hess = _no_hessian("disabled" if not hessian else no_gradients)
         else:
             bar.phase("Hessian extremes (Lanczos)")
-            eigen, hess = _hessian_with_vector(floss, dev, seed, hessian_max_iter)
+            eigen, hess = _hessian_with_vector(floss, dev, seed, hessian_max_iter, wrt)
             if report.witness is None and eigen is not None and _clearly_negative(hess):
                 bar.phase("Jensen along the lambda_min eigenvector")
                 search.try_directions([(eigen.min_vector, "hessian_direction")])
@@ -198,12 +220,24 @@ def check_model(
                         f"(error bound {hess['min_error']:.2g})",
                     }
                 )
-    if explain and not floss.in_place_only:
-        reasons.extend(_argued_reasons(model, floss, search, warnings, seed))
+    if explain and not floss.in_place_only and wrt != INPUTS:
+        # the constructions permute and rescale parameters: for wrt="inputs" they say nothing
+        if wrt == PARAMETERS or subset_groups_complete(model, floss):
+            reasons.extend(_argued_reasons(model, floss, search, warnings, seed))
+        else:
+            warnings.append(
+                "the symmetry arguments were skipped: the parameters in wrt leave out part of "
+                "a hidden layer (e.g. its bias), so permuting or rescaling its units is not a "
+                "symmetry of the restricted function"
+            )
     jensen = report.to_dict()
     if report.witness is not None:
         info = report.witness.info
         kind = _SOURCE_KINDS.get(_base_source(info["source"]))
+        if wrt == INPUTS:
+            _inputs_wording(info)
+            if kind != "negative_curvature":
+                kind = None  # the parameter constructions' names mean nothing for the inputs
         if kind is not None:
             reasons.insert(
                 0, {"kind": kind, "detail": _construction_text(info), "source": "witness"}
@@ -234,6 +268,9 @@ def check_model(
         )
     if structural is not None:
         evidence["structural_obstacles"] = list(structural.obstacles)
+    if "rule" in objective.description:
+        evidence["objective"] = objective.description["expression"]
+        evidence["objective_rule"] = objective.description["rule"]
     verdict = Verdict.unknown(
         "convex",
         "jensen+hessian" if hessian else "jensen",
@@ -251,14 +288,18 @@ def _structural(
     penalties: Sequence[Any] | None,
     reasons: list[dict[str, Any]],
     floss: FunctionalLoss,
+    wrt: str | list[str] = PARAMETERS,
 ) -> Any:
     """Run the structural prover on the user's model (it restores what it evaluates); the
-    traced graphs are compared with ``floss`` without its penalties. Fill ``reasons``."""
+    traced graphs are compared with ``floss`` without its penalties. Fill ``reasons``.
+
+    ``loss_fn`` is the user's own (``output_itself`` when they gave none and the parameters are
+    judged; ``None`` for the inputs, whose objective is then the sum of the outputs)."""
     from convexcheck.torchgraph import structural_proof
 
     reference = copy.copy(floss)
     reference.penalties = []
-    analysis = structural_proof(model, loss_fn, data, wrt="parameters", reference=reference)
+    analysis = structural_proof(model, loss_fn, data, wrt=wrt, reference=reference)
     if analysis.proved and penalties:
         unknown = [p for p in penalties if not getattr(p, "convex", False)]
         if unknown:
@@ -313,12 +354,14 @@ def _no_hessian(status: str) -> dict[str, Any]:
     return {"min_eigenvalue": None, "max_eigenvalue": None, "status": status}
 
 
-def _hessian(floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int) -> dict:
-    return _hessian_with_vector(floss, dev, seed, max_iter)[1]
+def _hessian(
+    floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int, wrt: Any = PARAMETERS
+) -> dict:
+    return _hessian_with_vector(floss, dev, seed, max_iter, wrt)[1]
 
 
 def _hessian_with_vector(
-    floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int
+    floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int, wrt: Any = PARAMETERS
 ) -> tuple[Any, dict[str, Any]]:
     """Lanczos extremes of the Hessian at ``theta0`` (float32 products, float64 recurrence)."""
     hessian_mod = _optional("convexcheck.numeric.hessian")
@@ -352,7 +395,7 @@ def _hessian_with_vector(
             "max_eigenvalue": float(eigen.max_eigenvalue),
             "min_error": float(eigen.min_error),
             "max_error": float(eigen.max_error),
-            "at": "the model's current parameters",
+            "at": "the given inputs" if wrt == INPUTS else "the model's current parameters",
             "precision": f"{str(f.dtype).replace('torch.', '')} products",
         }
     )
@@ -387,6 +430,15 @@ def _argued_reasons(
     except Exception as exc:
         warnings.append(f"could not build the symmetry arguments: {type(exc).__name__}: {exc}")
         return []
+
+
+def _inputs_wording(info: dict[str, Any]) -> None:
+    """A candidate family built for parameters, described in terms of the inputs."""
+    detail = info.get("detail")
+    if isinstance(detail, dict) and isinstance(detail.get("construction"), str):
+        text = detail["construction"].replace("every trainable parameter", "every input value")
+        detail["construction"] = text.replace("scalar against the rest", "one input value "
+                                              "against the rest")  # fmt: skip
 
 
 def _base_source(source: str) -> str:

@@ -30,13 +30,15 @@ def run_model(args: argparse.Namespace) -> int:
     from convexcheck.numeric.check import check_model
     from convexcheck.numeric.loading import load_model_file
 
-    spec = load_model_file(args.file)
+    wrt = getattr(args, "wrt", "parameters")
+    spec = load_model_file(args.file, loss_optional=wrt == "inputs")
     show_progress = not args.json and sys.stderr.isatty()
     with contextlib.redirect_stdout(sys.stderr):
         result = check_model(
             spec.model,
             spec.loss_fn,
             spec.data,
+            wrt=wrt,
             device=args.device,
             seed=args.seed,
             progress=show_progress,
@@ -140,11 +142,13 @@ def write_report(result: Any, path: str, *, source: str) -> None:
 
 def markdown_report(result: Any, *, source: str) -> str:
     """A short Markdown report: verdict, witness numbers or evidence, Hessian, reasons."""
+    from convexcheck.numeric.objective import wrt_label
+
     v = result.convex
     out = [
         f"# convexcheck: `{source}`",
         "",
-        f"**Convex in the trainable parameters: {v.answer}** ({v.method})",
+        f"**Convex in {wrt_label(result.wrt)}: {v.answer}** ({v.method})",
         "",
         v.summary,
         "",

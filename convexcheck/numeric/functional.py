@@ -7,8 +7,9 @@ closure is judged as the user's program computes it; see :mod:`convexcheck.numer
 with :func:`torch.func.functional_call`, which swaps values in for the call and restores the
 originals, and batches it with :func:`torch.func.vmap` where the model allows.
 
-What is held fixed: the data, every parameter with ``requires_grad=False`` and every buffer. The
-module's mode is respected, because it changes the function being judged:
+What is held fixed: the data, every parameter with ``requires_grad=False`` (or, with
+``variables=``, every parameter not named there) and every buffer. The module's mode is
+respected, because it changes the function being judged:
 
 * BatchNorm in train mode normalises with the batch statistics, which are part of the function.
   Its running statistics do not affect the train-mode output, so tracking is switched off for
@@ -73,6 +74,9 @@ def _describe_error(exc: BaseException) -> str:
 class FunctionalLoss:
     """``theta -> loss_fn(model(inputs), targets)`` over the trainable parameters, data fixed.
 
+    ``variables``: the parameter names to judge, whatever their ``requires_grad`` (default: the
+    parameters with ``requires_grad=True``); the flags themselves are never changed.
+
     ``names``/``shapes`` list the trainable parameters in ``named_parameters`` order; ``theta0``
     is their current value, flattened. ``batch_path`` says whether :meth:`batched_loss` used
     ``vmap`` (``"vmap"``), a Python loop (``"loop"``, with ``batch_fallback_reason``), parameters
@@ -96,6 +100,7 @@ class FunctionalLoss:
         device: str | torch.device | None = None,
         chunk_size: int | None = None,
         penalties: Sequence[Callable[[dict[str, Tensor]], Tensor]] | None = None,
+        variables: Sequence[str] | None = None,
         _template: dict[str, Tensor] | None = None,
         _aliases: dict[str, str] | None = None,
         _evaluations: int = 2,
@@ -118,7 +123,10 @@ class FunctionalLoss:
         self._aliases = _aliases
 
         params = dict(model.named_parameters())
-        self.names: list[str] = [n for n, p in params.items() if p.requires_grad]
+        if variables is None:
+            self.names: list[str] = [n for n, p in params.items() if p.requires_grad]
+        else:
+            self.names = chosen_parameters(params, variables, _aliases)
         if not self.names:
             raise ConvexcheckInputError(
                 "the model has no trainable parameters (none with requires_grad=True)"
@@ -289,6 +297,7 @@ class FunctionalLoss:
             device=device if device is not None else self.device,
             chunk_size=self.chunk_size,
             penalties=[_convert_penalty(p, dtype, device) for p in self.penalties],
+            variables=self.names,
             _template=self._template,
             _aliases=self._aliases,
             _evaluations=1,
@@ -425,6 +434,30 @@ def _agree(x: Tensor, y: Tensor, dtype: torch.dtype) -> bool:
     eps = torch.finfo(dtype).eps if dtype.is_floating_point else 1e-7
     tol = 1e3 * eps * (x.abs() + y.abs()) + 1e-30
     return bool(((x - y).abs() <= tol).all())
+
+
+def chosen_parameters(
+    params: dict[str, Tensor], variables: Sequence[str], aliases: dict[str, str]
+) -> list[str]:
+    """The named parameters to judge, in ``named_parameters`` order (a tied alias counts as its
+    canonical name), whatever their ``requires_grad``; a one-line input error for a name that
+    is not a floating-point parameter of the model."""
+    wanted = set()
+    for name in variables:
+        key = aliases.get(name, name)
+        if key not in params:
+            valid = list(params)
+            shown = ", ".join(valid[:6]) + (", ..." if len(valid) > 6 else "")
+            raise ConvexcheckInputError(
+                f"wrt: {name!r} is not a parameter of the model (valid names: {shown or 'none'})"
+            )
+        if not params[key].is_floating_point():
+            raise ConvexcheckInputError(
+                f"wrt: {name!r} is a {params[key].dtype} parameter; only floating-point "
+                "parameters can be variables"
+            )
+        wanted.add(key)
+    return [n for n in params if n in wanted]
 
 
 def _refuse_random_modules(model: nn.Module) -> None:

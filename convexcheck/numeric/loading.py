@@ -29,8 +29,8 @@ class ModelSpec:
     """What a model file provides (``penalties`` is optional)."""
 
     model: Any
-    loss_fn: Any
-    data: tuple[Any, Any]
+    loss_fn: Any  # None only when the file leaves it out and that is allowed (wrt="inputs")
+    data: Any  # (inputs, targets); the inputs tensor alone when loss_fn is None
     penalties: list[Any] | None = None
     path: str = ""
 
@@ -42,8 +42,11 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def load_model_file(path: str | Path) -> ModelSpec:
+def load_model_file(path: str | Path, *, loss_optional: bool = False) -> ModelSpec:
     """Execute the model file and return its model, loss and data (see the module doc).
+
+    ``loss_optional`` (``--wrt inputs``): the file may leave out ``loss_fn`` (then ``None``),
+    and its ``data`` may then be the inputs tensor alone.
 
     The file's own directory is put on ``sys.path`` while it runs, so it can import its
     neighbours; anything it prints goes to stderr (stdout is reserved for the report or JSON).
@@ -70,10 +73,14 @@ def load_model_file(path: str | Path) -> ModelSpec:
     else:
         values, where = namespace, file.name
     missing = [n for n in _NAMES if n not in values]
+    if loss_optional and missing == ["loss_fn"]:
+        values = {**values, "loss_fn": None}
+        missing = []
     if missing:
+        hint = " or, with --wrt inputs, leaves out loss_fn" if "loss_fn" in missing else ""
         raise ConvexcheckInputError(
             f"{where} does not define {', '.join(missing)} (a model file defines build() "
-            "returning a dict, or module-level model, loss_fn and data)"
+            f"returning a dict, or module-level model, loss_fn and data{hint})"
         )
     return _validated(values, where, str(file))
 
@@ -110,11 +117,14 @@ def _validated(values: Any, where: str, path: str) -> ModelSpec:
         raise ConvexcheckInputError(
             f"model in {where} must be a torch.nn.Module, got {type(model).__name__}"
         )
-    if not callable(loss_fn):
+    if loss_fn is None and isinstance(data, torch.Tensor):
+        data = (data,)  # the inputs alone: nothing to compare them with
+    if loss_fn is not None and not callable(loss_fn):
         raise ConvexcheckInputError(
             f"loss_fn in {where} must be callable, got {type(loss_fn).__name__}"
         )
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
+    sizes = (1, 2) if loss_fn is None else (2,)
+    if not isinstance(data, (tuple, list)) or len(data) not in sizes:
         raise ConvexcheckInputError(
             f"data in {where} must be an (inputs, targets) pair, got {type(data).__name__}"
         )
@@ -129,7 +139,7 @@ def _validated(values: Any, where: str, path: str) -> ModelSpec:
     return ModelSpec(
         model=model,
         loss_fn=loss_fn,
-        data=(data[0], data[1]),
+        data=(data[0], data[1]) if len(data) == 2 else data[0],
         penalties=list(penalties) if penalties is not None else None,
         path=path,
     )

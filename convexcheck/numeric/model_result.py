@@ -31,6 +31,9 @@ class ModelCheckResult:
     warnings: list[str] = field(default_factory=list)
     witness_points: Any = None  # JensenWitness with the flat vectors (not serialised)
     functional: Any = None  # FunctionalLoss, to turn flat vectors into state dicts
+    wrt: Any = "parameters"  # "parameters", "inputs" or a list of parameter names
+    objective: dict[str, Any] | None = None  # what was judged, in words
+    payload: Any = None  # (a, b, t) -> the --witness-out payload (Objective.witness_payload)
 
     def establishes(self, expect: str) -> bool:
         """Whether the result *establishes* ``expect`` ("convex" or "nonconvex")."""
@@ -47,6 +50,8 @@ class ModelCheckResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "convex": self.convex.to_dict(),
+            "wrt": list(self.wrt) if isinstance(self.wrt, (list, tuple)) else self.wrt,
+            "objective": self.objective,
             "trainable_parameters": self.trainable_parameters,
             "jensen": self.jensen,
             "hessian": self.hessian,
@@ -59,12 +64,15 @@ class ModelCheckResult:
 
     def witness_state_dicts(self) -> dict[str, Any]:
         """``{"a": state_dict_a, "b": state_dict_b, "t": t}`` of the FULL model (frozen
-        parameters and buffers as in the model), the ``--witness-out`` payload."""
+        parameters and buffers as in the model), the ``--witness-out`` payload; for
+        ``wrt="inputs"`` it is ``{"wrt": "inputs", "a": inputs_a, "b": inputs_b, "t": t}``."""
         if self.witness_points is None or self.functional is None:
             raise ConvexcheckInputError(
                 f"there is no witness to save: the verdict is {self.convex.answer!r}"
             )
         w = self.witness_points
+        if self.payload is not None:
+            return self.payload(w.a, w.b, w.t)
         return {
             "a": self.functional.state_dict_at(w.a),
             "b": self.functional.state_dict_at(w.b),
@@ -113,11 +121,18 @@ def step_text(step: Any) -> str:
 def explain_lines(result: ModelCheckResult) -> list[str]:
     v = result.convex
     tp = result.trainable_parameters
+    if result.wrt == "inputs":
+        judged = f"judged in the inputs: {tp.get('count')} values, shape {tp['shapes'][0]}"
+    elif result.wrt == "parameters":
+        judged = f"trainable parameters: {tp.get('count')} in {len(tp.get('names', []))} tensors"
+    else:
+        judged = f"judged in the parameters {', '.join(tp.get('names', []))}: {tp.get('count')}"
     lines = [
         f"convex: {v.answer}  ({v.method}) {v.summary}",
-        f"trainable parameters: {tp.get('count')} in {len(tp.get('names', []))} tensors; "
-        f"mode: {result.mode.get('mode')}; device: {result.device}; seed: {result.seed}",
+        f"{judged}; mode: {result.mode.get('mode')}; device: {result.device}; seed: {result.seed}",
     ]
+    if result.objective and result.objective.get("rule"):
+        lines.append(f"note: {result.objective['rule']}")
     lines.extend(f"note: {n}" for n in result.mode.get("notes", []))
     if v.witness:
         w = v.witness
