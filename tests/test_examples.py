@@ -116,7 +116,8 @@ def test_logistic_vs_mlp():
     first, rest = out.split("\n2. ")
     second, third = rest.split("\n3. ")
     assert "convex: yes (structural)" in first
-    assert "loss:fn" in first and "convex" in first.split("loss:fn")[1]
+    assert "binary_cross_entropy_with_logits" in first
+    assert "convex" in first.split("binary_cross_entropy_with_logits")[1]
     assert "convex: no (jensen)" in second
     ((gap, margin),) = numbers(rf"gap {FLOAT} > margin {FLOAT}", second)
     assert gap > margin

@@ -186,7 +186,7 @@ def check_model(
         verdict = Verdict.proved(
             "convex",
             "structural",
-            "the loss is a convex function of an affine function of the trainable parameters",
+            _proof_summary(structural.certificate or {}, wrt),
             structural.certificate or {"steps": list(structural.steps)},
         )
         return ModelCheckResult(
@@ -335,6 +335,21 @@ def _structural(
                 kind = next((k for k in _KNOWN_KINDS if k in str(obstacle)), "structural_obstacle")
                 reasons.append({"kind": kind, "detail": str(obstacle), "source": "structure"})
     return analysis
+
+
+def _proof_summary(certificate: dict[str, Any], wrt: Any) -> str:
+    what = {"parameters": "trainable parameters", "inputs": "inputs"}.get(
+        wrt if isinstance(wrt, str) else "", "parameters " + ", ".join(wrt)
+    )
+    out = certificate.get("output_curvature", "")
+    head = (
+        "the loss is a convex function of an affine function of the "
+        if out in ("affine", "constant")
+        else "the objective is convex in the "
+    )
+    points = (certificate.get("faithfulness") or {}).get("points")
+    tail = f", and equals the program at {points} probe points" if points else ""
+    return f"{head}{what} (DCP derivation over the traced graph{tail})"
 
 
 def _certificate_reasons(certificate: Any, steps: Sequence[str]) -> list[dict[str, Any]]:

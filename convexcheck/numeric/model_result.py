@@ -109,13 +109,35 @@ def _num(x: Any) -> str:
 
 
 def step_text(step: Any) -> str:
-    """One certificate step as text (the structural prover gives dicts with node/op/why)."""
+    """One certificate step as text: the graph node, its module and op, its shape, its
+    curvature and the DCP rule that gave it."""
     if isinstance(step, dict):
         head = step.get("node") or step.get("op") or ""
+        if step.get("node") and step.get("op"):
+            head = f"{step['node']} = {step['op']}"
+        if step.get("module"):
+            head += f" in '{step['module']}'"
+        if step.get("shape"):
+            head += f" {step['shape']}"
         curv = step.get("curvature")
         why = step.get("why") or step.get("detail") or ""
         return f"{head}: {curv}" + (f" ({why})" if why else "") if curv else f"{head} {why}"
     return str(step)
+
+
+def shown_steps(certificate: dict[str, Any], limit: int = 12) -> list[Any]:
+    """The steps a reader needs: those that do something (not a reshape of a variable), the
+    ones nearest the loss last, at most ``limit``."""
+    steps = list(certificate.get("steps", []))
+    plain = {"structural", "variable", "constant"}
+    useful = [
+        s
+        for s in steps
+        if not isinstance(s, dict)
+        or s.get("rule") not in {"reshape", "permute", "promote"}
+        or s.get("curvature") not in plain
+    ]
+    return useful[-limit:]
 
 
 def explain_lines(result: ModelCheckResult) -> list[str]:
@@ -145,7 +167,14 @@ def explain_lines(result: ModelCheckResult) -> list[str]:
             "(recomputed in float64 on the cpu)"
         )
     if v.certificate:
-        for step in v.certificate.get("steps", [])[:12]:
+        faithful = v.certificate.get("faithfulness") or {}
+        if faithful.get("points"):
+            lines.append(
+                f"  the derivation's expression equals your program at {faithful['points']} "
+                "probe points (largest relative difference "
+                f"{_num(float(faithful.get('max_relative_difference', 0.0)))})"
+            )
+        for step in shown_steps(v.certificate):
             lines.append(f"  - {step_text(step)}")
     if v.evidence:
         e = v.evidence

@@ -118,7 +118,16 @@ def structural_proof(
             f"{first[:200]}); data-dependent control flow or non-torch code cannot be read "
             "structurally"
         )
-        return _not_proved([{"kind": "untraceable", "node": "", "message": msg}], trainable)
+        kind, node = "untraceable", ""
+        parametrized = _parametrized_judged(model, judged)
+        if parametrized:
+            kind, node = "parametrized_weight", parametrized[0]
+            msg = (
+                f"the parametrization of '{node}' could not be traced ({type(exc).__name__}: "
+                f"{first[:160]}): the weight is a non-linear function of the trained tensors "
+                "that the graph cannot show"
+            )
+        return _not_proved([{"kind": kind, "node": node, "message": msg}], trainable)
     buffers = {k: b.detach().clone() for k, b in model.named_buffers()}
     try:
         translator = Translator(
@@ -178,6 +187,19 @@ def structural_proof(
         loss_curvature=loss_curv,
         analysis=analysis,
     )
+
+
+def _parametrized_judged(model: nn.Module, judged: dict[int, str]) -> list[str]:
+    """``module.tensor`` names of parametrized weights whose originals are judged."""
+    from torch.nn.utils import parametrize
+
+    out = []
+    for name, module in model.named_modules():
+        if parametrize.is_parametrized(module):
+            for tensor_name, plist in module.parametrizations.items():
+                if any(id(p) in judged for p in plist.parameters()):
+                    out.append(f"{name}.{tensor_name}" if name else tensor_name)
+    return out
 
 
 def _frozen(model: nn.Module, judged: dict[int, str], wrt: Any) -> list[str]:

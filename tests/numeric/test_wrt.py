@@ -137,22 +137,23 @@ def test_tanh_mlp_is_refuted_in_its_inputs_and_the_witness_reverifies(tmp_path, 
     assert_untouched(model, before)
 
 
-def test_positive_weight_softplus_icnn_is_not_refuted_in_its_inputs():
+def test_positive_weight_softplus_icnn_is_proved_in_its_inputs():
     model = ICNN()
     x, _ = regression_data()
     before = snapshot(model)
     r = cc.check_model(model, None, x, wrt="inputs", hessian=True, hessian_max_iter=20, **FAST)
     assert_untouched(model, before)
-    assert r.convex.answer != "no", r.explain()
+    assert r.convex.answer == "yes", r.explain()  # proved: the structural rung reads wrt
     assert r.witness_points is None
-    assert r.convex.evidence["pairs_tried"] > 0
-    assert "sum" in r.convex.evidence["objective_rule"]
+    assert r.convex.certificate["wrt"] == "inputs"
+    assert r.convex.certificate["faithfulness"]["points"] > 0
+    assert "sum" in r.to_dict()["objective"]["rule"]
     assert r.hessian["at"] == "the given inputs"
     assert not any(k["kind"].endswith("symmetry") for k in r.reasons)
 
 
 @pytest.mark.parametrize("with_loss", [False, True])
-def test_a_quadratic_in_the_inputs_is_not_refuted(with_loss):
+def test_a_quadratic_in_the_inputs_is_proved(with_loss):
     x, y = regression_data()
     if with_loss:  # MSE of a linear model against targets: a convex quadratic in x
         model, loss_fn = nn.Linear(2, 1), nn.MSELoss()
@@ -161,8 +162,8 @@ def test_a_quadratic_in_the_inputs_is_not_refuted(with_loss):
     before = snapshot(model)
     r = cc.check_model(model, loss_fn, (x, y), wrt="inputs", hessian=False, **FAST)
     assert_untouched(model, before)
-    assert r.convex.answer != "no", r.explain()
-    assert r.convex.evidence["pairs_tried"] >= FAST["max_pairs"]
+    assert r.convex.answer == "yes", r.explain()
+    assert r.convex.certificate["output_curvature"] == ("affine" if with_loss else "convex")
     with pytest.raises(ConvexcheckInputError):
         r.save_witness("never-written.pt")
 
@@ -175,7 +176,7 @@ def test_last_layer_only_is_not_refuted_first_layer_only_is(tmp_path):
     before = snapshot(model)
     last = cc.check_model(model, nn.MSELoss(), data, wrt=["2.weight", "2.bias"], **FAST)
     assert_untouched(model, before)
-    assert last.convex.answer != "no", last.explain()
+    assert last.convex.answer == "yes", last.explain()
     d = last.to_dict()
     assert d["wrt"] == ["2.weight", "2.bias"]
     assert d["trainable_parameters"]["names"] == ["2.weight", "2.bias"]

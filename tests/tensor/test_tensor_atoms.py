@@ -478,7 +478,6 @@ spec(
 )
 
 
-
 def _permute_case(m: Maker) -> Case:
     shape = m.shape((1, 3))
     axes = tuple(int(a) for a in m.rng.permutation(len(shape)))
@@ -492,6 +491,7 @@ spec(
     cvxpy=lambda n, v: cp.transpose(C(v[0]), n.params[0]) if np.ndim(v[0]) > 1 else C(v[0]),
     mp=lambda n, v: np.transpose(_mp(v[0]), n.params[0]),
 )
+
 
 def _promote_case(m: Maker) -> Case:
     forms = [
