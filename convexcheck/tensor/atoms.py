@@ -96,7 +96,8 @@ def make(op: str, args: list[TExpr] | tuple[TExpr, ...], params: tuple = ()) -> 
 
 # how many arguments each row takes (None: one or more)
 _ARITY = {
-    "neg": 1, "sum": 1, "cumsum": 1, "index": 1, "reshape": 1, "transpose": 1, "permute": 1, "promote": 1,
+    "neg": 1, "sum": 1, "cumsum": 1, "index": 1, "reshape": 1, "transpose": 1, "permute": 1,
+    "promote": 1,
     "diag_vec": 1, "diag_mat": 1, "trace": 1, "exp": 1, "log": 1, "abs": 1, "logistic": 1,
     "xlogx": 1, "xexp": 1, "power": 1, "huber": 1, "log_sum_exp": 1, "max": 1, "min": 1,
     "sum_largest": 1, "pnorm": 1, "geo_mean": 1, "sum_squares": 1, "lambda_max": 1,
