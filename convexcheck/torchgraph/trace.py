@@ -23,6 +23,7 @@ from typing import Any
 import torch
 import torch.fx as fx
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 # Modules traced as one opaque node. Applied to constants they are evaluated by torch; applied
 # to a value that depends on the judged variables they are refused (or, for batch norm, read
@@ -80,6 +81,7 @@ class ObjectiveTracer(fx.Tracer):
     def __init__(self, judged: Iterable[int]) -> None:
         super().__init__()
         self.judged = set(judged)
+        self.captured: dict[int, str] = {}  # id -> harness path of each judged tensor
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if not isinstance(m, OPAQUE_MODULES):
@@ -107,7 +109,11 @@ class ObjectiveTracer(fx.Tracer):
                 for name, module in model.named_modules():
                     self._patch(module, f"model.{name}." if name else "model.")
                     patched.append(module)
-            return super().trace(root, concrete_args)
+            self.captured = {
+                id(p): name for name, p in root.named_parameters() if id(p) in self.judged
+            }
+            with _CapturedParameters(self):
+                return super().trace(root, concrete_args)
         finally:
             for module in patched:
                 module.__dict__.pop("named_parameters", None)
@@ -128,6 +134,37 @@ class ObjectiveTracer(fx.Tracer):
 
         module.__dict__["named_parameters"] = named_parameters
         module.__dict__["parameters"] = parameters
+
+
+class _CapturedParameters(TorchFunctionMode):
+    """While tracing, a judged parameter reached by a closure (``params = list(
+    model.parameters())`` captured before the call) becomes its graph node too: any torch
+    operation that receives the tensor itself, not fx's proxy for it, gets the proxy instead.
+    Without this the penalty over such a list would be evaluated once and baked in as a
+    constant (the probe check would then withdraw the proof; now it can be proved)."""
+
+    def __init__(self, tracer: ObjectiveTracer) -> None:
+        super().__init__()
+        self.tracer = tracer
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: Any = None):
+        kwargs = kwargs or {}
+        captured = self.tracer.captured
+
+        swapped = []
+
+        def swap(a: Any) -> Any:
+            if isinstance(a, torch.Tensor) and id(a) in captured:
+                swapped.append(a)
+                return self.tracer.create_proxy("get_attr", captured[id(a)], (), {})
+            return a
+
+        if captured:
+            args = fx.node.map_aggregate(args, swap)
+            kwargs = fx.node.map_aggregate(kwargs, swap)
+        if swapped:  # record the call on the proxy, as fx does for a traced tensor
+            return fx.Proxy.__torch_function__(func, (fx.Proxy,), args, kwargs)
+        return func(*args, **kwargs)
 
 
 def trace_objective(harness: ObjectiveHarness, judged: Iterable[int]) -> fx.GraphModule:

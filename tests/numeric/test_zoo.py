@@ -155,7 +155,8 @@ def test_captured_parameter_list_is_evaluated_in_place() -> None:
     zero = float(f.loss(torch.zeros(f.numel)))
     assert zero == pytest.approx(float(nn.functional.mse_loss(torch.zeros_like(data[1]), data[1])))
     result = check_model(model, loss_fn, data, device="cpu")
-    assert result.convex.answer == "unknown"  # convex, not provable through a captured list
+    # convex, and provable: while tracing, the captured tensors become their graph nodes
+    assert result.convex.answer == "yes", result.explain()
     assert "in place" in result.mode["evaluation"]
     model, loss_fn, data, _ = zoo.concave_over_captured_list()
     assert check_model(model, loss_fn, data, device="cpu").convex.answer == "no"
@@ -183,7 +184,7 @@ def test_tracing_dependent_forward_is_not_proved() -> None:
 
 
 def test_value_baked_into_the_graph_is_caught() -> None:
-    """A concave term computed from a captured, detached parameter is a constant to fx."""
+    """A concave term computed from a captured, detached parameter is not a constant."""
     model, _, data, _ = zoo.linear_regression()
     w = model.weight
 
@@ -191,7 +192,8 @@ def test_value_baked_into_the_graph_is_caught() -> None:
         return nn.functional.mse_loss(out, target) - 10 * (w.detach() ** 2).sum()
 
     analysis = structural_proof(model, loss_fn, data)
-    assert not analysis.proved and analysis.issues[0]["kind"] == "tracing_dependent"
+    # the captured tensor is traced (detach keeps its value): the concave term is seen
+    assert not analysis.proved and analysis.issues[0]["kind"] == "dcp_rule"
     assert check_model(model, loss_fn, data, device="cpu").convex.answer == "no"
 
 
