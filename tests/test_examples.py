@@ -62,6 +62,7 @@ SCRIPTS = {
     "cvxpy_interop.py",
     "sos_quartic.py",
     "l2_spectrum.py",
+    "icnn_inputs.py",
     "test_custom_loss.py",
     "models/relu_mlp.py",
     "models/logistic_head.py",
@@ -189,6 +190,17 @@ def test_l2_spectrum_with_a_plot(tmp_path):
         "3. is the MLP's loss convex with lambda = 0.5? (check_model, seed 0)\n   convex: no" in out
     )
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_icnn_inputs():
+    out = run_ok("examples/icnn_inputs.py")
+    icnn, mlp = out.split("== MLP with tanh")
+    assert "convex in its inputs? yes" in icnn and "F.softplus" in icnn
+    assert "equals your program at 11 probe points" in icnn
+    assert "convex in its inputs? no" in mlp
+    ((gap, margin),) = numbers(rf"Jensen gap {FLOAT} > rounding margin {FLOAT}", mlp)
+    assert gap > margin
+    assert "nonconvex_activation" in mlp
 
 
 def test_custom_loss_example_passes_under_pytest():

@@ -236,7 +236,7 @@ def _why(step: Step) -> str:
 
 def _output_curvature(translation: Translation, analysis: TensorAnalysis) -> str:
     for r in translation.records:
-        if r.op.endswith("model_output"):
+        if r.op == "(the model's output)":
             step = analysis.steps.get(id(r.expr))
             return step.curvature if step is not None else "unknown"
     return "constant"
@@ -430,7 +430,7 @@ def _certificate(
         {
             "kind": "convex_loss",
             "detail": f"{_loss_name(loss_fn)}: the objective is convex by the DCP composition "
-            "rules over the graph (derivation below)",
+            "rules over the graph (the derivation is in the certificate)",
         },
     ]
     if frozen and wrt != "inputs":

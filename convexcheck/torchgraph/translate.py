@@ -31,7 +31,7 @@ import convexcheck.torchgraph.ops_structural  # noqa: F401
 from convexcheck.tensor.expr import TExpr, constant, variable
 from convexcheck.torchgraph import ops
 from convexcheck.torchgraph.ops_layers import batch_norm_module
-from convexcheck.torchgraph.trace import module_path, resolve_attribute
+from convexcheck.torchgraph.trace import model_output, module_path, resolve_attribute
 from convexcheck.torchgraph.values import Opaque, Refused, Sym
 
 
@@ -93,6 +93,8 @@ def _describe_target(node: fx.Node) -> str:
     if node.op == "call_module":
         return str(node.target)
     target = node.target
+    if target is model_output:
+        return "(the model's output)"
     mod = getattr(target, "__module__", "") or ""
     name = getattr(target, "__name__", str(target))
     if mod.startswith("torch.nn.functional") or getattr(F, name, None) is target:
