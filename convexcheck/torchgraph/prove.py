@@ -173,6 +173,19 @@ def structural_proof(
             loss_curvature=loss_curv,
             analysis=analysis,
         )
+    rechecked = independent_check(analysis)
+    if rechecked.get("passed") is False:
+        issue = {
+            "kind": "checker_rejected",
+            "node": "",
+            "message": "the independent certificate checker rejected the derivation: "
+            + "; ".join(rechecked.get("problems", []))[:300],
+        }
+        return _not_proved(
+            [issue], trainable, steps=lines, frozen=frozen, output_curvature=out_curv,
+            loss_curvature=loss_curv, analysis=analysis,
+        )  # fmt: skip
+    check = {**check, "independent_check": rechecked}
     certificate = _certificate(
         model, loss_fn, wrt, trainable, frozen, steps, analysis, out_curv, check
     )
@@ -321,6 +334,44 @@ def _issue_for(step: Step, why: str, by_expr: dict, parents: dict[int, TExpr]) -
         "node": record.name,
         "message": f"node '{record.name}' {record.op}{where}: {why}",
     }
+
+
+# ---- the independent checker re-derives the proof ------------------------------------------
+CHECK_MAX_CONSTANT_ENTRIES = 2_000_000  # larger data: the document would be hundreds of MB
+
+
+def independent_check(analysis: TensorAnalysis) -> dict[str, Any]:
+    """Write the derivation as a certificate document and have
+    :mod:`convexcheck.certificates` (which re-derives every step against the atom table, and
+    shares no code with the DCP engine's composition rule) check it; skipped, and said so,
+    when the expression holds too much data to write out."""
+    from convexcheck.certificates.checker import verify_document
+    from convexcheck.certificates.documents import FORMAT
+    from convexcheck.tensor.check import tensor_certificate, variable_descriptions
+    from convexcheck.tensor.document import MAX_STORED_ENTRIES
+    from convexcheck.tensor.expr import short_text
+
+    sizes = [n.size for n in postorder(analysis.root) if n.op == "constant"]
+    if sum(sizes) > CHECK_MAX_CONSTANT_ENTRIES or max(sizes, default=0) > MAX_STORED_ENTRIES:
+        return {
+            "skipped": f"the expression's data ({sum(sizes):,} constant entries, the largest "
+            f"{max(sizes, default=0):,}) is too large to write into a document"
+        }
+    doc = {
+        "format": FORMAT,
+        "expression": short_text(analysis.root, limit=500),
+        "variables": variable_descriptions(analysis.root),
+        "question": "convex",
+        "answer": "yes",
+        "method": "dcp",
+        "summary": "structural proof of a model's objective",
+        "certificate": tensor_certificate(analysis),
+    }
+    report = verify_document(doc, "model objective")
+    out: dict[str, Any] = {"passed": bool(report.ok), "trusted": list(report.trusted)}
+    if not report.ok:
+        out["problems"] = list(report.problems)
+    return out
 
 
 # ---- faithfulness: the expression is the user's program ------------------------------------
