@@ -349,7 +349,12 @@ def _proof_summary(certificate: dict[str, Any], wrt: Any) -> str:
     )
     points = (certificate.get("faithfulness") or {}).get("points")
     tail = f", and equals the program at {points} probe points" if points else ""
-    return f"{head}{what} (DCP derivation over the traced graph{tail})"
+    where = (
+        ", on the set where it is defined (torch gives NaN outside it)"
+        if certificate.get("restricted")
+        else ""
+    )
+    return f"{head}{what}{where} (DCP derivation over the traced graph{tail})"
 
 
 def _certificate_reasons(certificate: Any, steps: Sequence[str]) -> list[dict[str, Any]]:

@@ -174,6 +174,11 @@ def explain_lines(result: ModelCheckResult) -> list[str]:
                 "probe points (largest relative difference "
                 f"{_num(float(faithful.get('max_relative_difference', 0.0)))})"
             )
+        rechecked = faithful.get("independent_check") or {}
+        if rechecked.get("passed"):
+            lines.append("  the derivation was re-derived by the independent certificate checker")
+        elif rechecked.get("skipped"):
+            lines.append(f"  not re-derived by the certificate checker: {rechecked['skipped']}")
         for step in shown_steps(v.certificate):
             lines.append(f"  - {step_text(step)}")
     if v.evidence:

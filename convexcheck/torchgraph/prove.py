@@ -375,6 +375,9 @@ def independent_check(analysis: TensorAnalysis) -> dict[str, Any]:
 
 
 # ---- faithfulness: the expression is the user's program ------------------------------------
+MIN_COMPARED_POINTS = 4  # of the 11 probe points, where both sides are finite
+
+
 def faithfulness(
     translation: Translation,
     model: nn.Module,
@@ -425,12 +428,13 @@ def faithfulness(
     except Exception as exc:
         return {"mismatch": f"the expression could not be evaluated ({exc})", "points": 0}
     eps = float(torch.finfo(reference.dtype).eps)
-    worst = 0.0
+    worst, undefined = 0.0, 0
     for i in range(len(points)):
         want = float(expected[i])
         tol = RELATIVE_TOLERANCE_EPS * eps * (abs(got[i]) + abs(want)) + 1e-30
         diff = abs(got[i] - want)
-        if not math.isfinite(want) and not math.isfinite(got[i]) and want == got[i]:
+        if not math.isfinite(want) and not math.isfinite(got[i]):
+            undefined += 1  # outside the domain on both sides (torch: NaN or inf)
             continue
         if not diff <= tol:
             where = "the current values" if i == 0 else f"probe point {i}"
@@ -443,7 +447,17 @@ def faithfulness(
                 "points": i + 1,
             }
         worst = max(worst, diff / max(abs(want), 1e-300))
-    return {"mismatch": None, "points": len(points), "max_relative_difference": worst}
+    compared = len(points) - undefined
+    if compared < MIN_COMPARED_POINTS:
+        return {
+            "mismatch": f"only {compared} of the {len(points)} probe points are inside the "
+            "objective's domain, too few to compare the expression with the program",
+            "points": len(points),
+        }
+    out = {"mismatch": None, "points": compared, "max_relative_difference": worst}
+    if undefined:
+        out["undefined_points"] = undefined
+    return out
 
 
 def _loss_name(loss_fn: Any) -> str:
