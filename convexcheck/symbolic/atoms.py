@@ -9,275 +9,61 @@ routine (:meth:`UnaryAtom.image_of`) computes the range. The DCP engine
 every entry numerically (second differences, midpoint inequalities, finite differences), which is
 the test that catches a wrong table entry before it turns into a wrong certificate.
 
-Piece boundaries that are irrational (multiples of pi, 1/e) are stored as rigorous rational
-enclosures, and every decision about them is conservative: a piece counts as touching the range
-whenever it *might* overlap it with positive length.
-
 Powers ``u**p`` are generated per exponent from the signs of ``p*(p-1)*x**(p-2)`` and
 ``p*x**(p-1)`` (see :func:`power_atom`), not from a hand-written case per exponent sign.
+
+The table is split by what a change to it means. The row type (:class:`UnaryAtom`,
+:class:`Piece`, :class:`Bound`, with the rigorous enclosures of irrational piece boundaries) and
+the generic routines that read rows are in :mod:`convexcheck.symbolic.atoms_pieces`: code shared
+by every entry. This module holds the one-argument rows, the data: the named functions, the atoms
+only patterns produce, and the generated powers ``u**p`` and exponentials ``c**u``. The atoms of
+several arguments, whose facts depend on the argument ranges and so are small classes, are in
+:mod:`convexcheck.symbolic.atoms_nary`. Every public name of both is re-exported here, so
+``from convexcheck.symbolic.atoms import ...`` stays the one import for all of them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
-from convexcheck.symbolic.interval import (
-    INF,
-    NONNEG,
-    POSITIVE,
-    REALS,
-    Endpoint,
-    Interval,
-    exact,
-    float_down,
-    float_up,
-    hull,
-    image_monotone,
-    intersect,
-    widen_down,
-    widen_up,
+from convexcheck.symbolic.atoms_nary import (  # noqa: F401  (re-exported)
+    LOG_SUM_EXP,
+    NARY_ATOMS,
+    REL_ENTR,
+    LogSumExpAtom,
+    MaxAtom,
+    MinAtom,
+    NaryAtom,
+    NormAtom,
+    PowerProductAtom,
+    QuadOverLinAtom,
+    RelEntrAtom,
 )
+from convexcheck.symbolic.atoms_pieces import (  # noqa: F401  (re-exported)
+    AFFINE,
+    CONCAVE,
+    CONVEX,
+    DECREASING,
+    INCREASING,
+    INV_E_HI,
+    INV_E_LO,
+    MINUS_INF,
+    NONMONOTONE,
+    PI_HI,
+    PI_LO,
+    PLUS_INF,
+    ZERO,
+    Bound,
+    Piece,
+    UnaryAtom,
+    _pieces,
+    label_on,
+    pieces_touching,
+)
+from convexcheck.symbolic.interval import INF, NONNEG, POSITIVE, REALS, Interval
 from convexcheck.symbolic.interval_powers import ipow_int, ipow_rational
-
-CONVEX, CONCAVE, AFFINE = "convex", "concave", "affine"
-INCREASING, DECREASING, NONMONOTONE = "nondecreasing", "nonincreasing", "nonmonotone"
-
-# Rigorous rational enclosures of irrational constants used as piece boundaries.
-PI_LO = Fraction(3141592653589793238, 10**18)
-PI_HI = Fraction(3141592653589793239, 10**18)
-INV_E_LO = Fraction(367879441171442321, 10**18)
-INV_E_HI = Fraction(367879441171442322, 10**18)
-
-
-@dataclass(frozen=True)
-class Bound:
-    """A piece boundary ``rational + pi_coeff*pi``, with a rigorous rational enclosure.
-
-    Keeping the exact form lets a periodic piece be shifted by whole periods exactly (``0``
-    shifted by ``2*pi`` is ``2*pi``, not a fuzzy enclosure around ``0``).
-    """
-
-    lo: Endpoint
-    hi: Endpoint
-    text: str
-    rational: Fraction | None = None
-    pi_coeff: Fraction | None = None
-
-    @staticmethod
-    def exact(q: Endpoint) -> Bound:
-        text = "oo" if q == INF else "-oo" if q == -INF else str(q)
-        if q in (INF, -INF):
-            return Bound(q, q, text)
-        return Bound(q, q, text, Fraction(q), Fraction(0))
-
-    @staticmethod
-    def parts(rational: Fraction | int, pi_coeff: Fraction | int) -> Bound:
-        rational, pi_coeff = Fraction(rational), Fraction(pi_coeff)
-        if pi_coeff == 0:
-            q = rational.numerator if rational.denominator == 1 else rational
-            return Bound(q, q, str(q), rational, pi_coeff)
-        lo, hi = sorted((rational + pi_coeff * PI_LO, rational + pi_coeff * PI_HI))
-        pi_text = "pi" if pi_coeff == 1 else f"{pi_coeff}*pi"
-        text = pi_text if rational == 0 else f"{rational} + {pi_text}"
-        return Bound(lo, hi, text, rational, pi_coeff)
-
-    @staticmethod
-    def pi_times(q: Fraction | int) -> Bound:
-        return Bound.parts(0, q)
-
-    def shifted(self, k: int, period: Bound) -> Bound:
-        if k == 0 or self.lo in (INF, -INF):
-            return self
-        if self.pi_coeff is None or period.pi_coeff is None:
-            raise ValueError("only pi-multiple bounds can be shifted by a period")
-        return Bound.parts(
-            self.rational + k * period.rational,  # type: ignore[operator]
-            self.pi_coeff + k * period.pi_coeff,
-        )
-
-
-MINUS_INF, ZERO, PLUS_INF = Bound.exact(-INF), Bound.exact(0), Bound.exact(INF)
-
-
-@dataclass(frozen=True)
-class Piece:
-    lo: Bound
-    hi: Bound
-    label: str
-
-    def describe(self) -> str:
-        return f"{self.label} on [{self.lo.text}, {self.hi.text}]"
-
-
-def _overlaps(piece_lo: Bound, piece_hi: Bound, r: Interval) -> bool:
-    """Whether the piece may overlap ``r`` in more than one point (conservative: when unsure)."""
-    if piece_hi.hi <= r.lo:
-        return False
-    return not piece_lo.lo >= r.hi
-
-
-def pieces_touching(
-    pieces: tuple[Piece, ...], period: Bound | None, r: Interval
-) -> list[Piece] | None:
-    """The pieces (shifted by whole periods) that ``r`` may meet; ``None`` if too many."""
-    if period is None:
-        return [p for p in pieces if _overlaps(p.lo, p.hi, r)]
-    if not r.bounded:
-        return None
-    k_lo = math.floor(float_down(r.lo) / float(period.hi)) - 1
-    k_hi = math.floor(float_up(r.hi) / float(period.lo)) + 1
-    if k_hi - k_lo > 6:
-        return None
-    out: list[Piece] = []
-    for k in range(k_lo, k_hi + 1):
-        for p in pieces:
-            lo, hi = p.lo.shifted(k, period), p.hi.shifted(k, period)
-            if _overlaps(lo, hi, r):
-                out.append(Piece(lo, hi, p.label))
-    return out
-
-
-def label_on(pieces: tuple[Piece, ...], period: Bound | None, r: Interval) -> str | None:
-    """The common label of every piece ``r`` meets, or ``None`` if they disagree.
-
-    Gluing adjacent closed pieces with one label is valid for the atoms here because each is
-    C^1 across its curvature boundaries (convex on [a,b] and on [b,c] with a continuous
-    derivative means convex on [a,c]) and continuous across its monotonicity boundaries.
-    A single point (``r.is_point``) is both convex and concave: a constant.
-    """
-    if r.is_point:
-        return AFFINE
-    touching = pieces_touching(pieces, period, r)
-    if not touching:
-        return None
-    labels = {p.label for p in touching}
-    return labels.pop() if len(labels) == 1 else None
-
-
-def _safe(fn: Callable[[float], float]) -> Callable[[float], float]:
-    def wrapped(x: float) -> float:
-        try:
-            return fn(x)
-        except OverflowError:
-            return INF
-        except (ValueError, ZeroDivisionError):
-            return math.nan
-
-    return wrapped
-
-
-@dataclass(frozen=True)
-class UnaryAtom:
-    """A function of one argument, described by pieces (see the module docstring)."""
-
-    name: str
-    fn: Callable[[float], float]
-    domain: tuple[Interval, ...]
-    image: Interval
-    curvature: tuple[Piece, ...]
-    monotonicity: tuple[Piece, ...]
-    period: Bound | None = None
-    limits: tuple[float, float] | None = None
-    sympy_name: str | None = None
-    cvxpy_name: str | None = None
-    note: str = ""
-    exponent: Fraction | int | None = field(default=None, compare=False)
-    exact_at: Callable[[Endpoint], Endpoint | None] | None = field(default=None, compare=False)
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
-    # an exact or rigorous image routine, when one exists, replaces the float evaluation
-    image_rule: Callable[[Interval], Interval | None] | None = field(default=None, compare=False)
-
-    def domain_ok(self, r: Interval) -> bool:
-        return any(r.within(d) for d in self.domain)
-
-    def domain_text(self) -> str:
-        return " or ".join(str(d) for d in self.domain)
-
-    def curvature_on(self, r: Interval) -> str | None:
-        key = ("c", r)
-        if key not in self._cache:
-            self._remember(key, label_on(self.curvature, self.period, r))
-        return self._cache[key]
-
-    def monotonicity_on(self, r: Interval) -> str:
-        key = ("m", r)
-        if key not in self._cache:
-            self._remember(key, label_on(self.monotonicity, self.period, r) or NONMONOTONE)
-        return self._cache[key]
-
-    def image_of(self, r: Interval) -> Interval:
-        key = ("i", r)
-        if key not in self._cache:
-            self._remember(key, self._image_of(r))
-        return self._cache[key]
-
-    def _remember(self, key, value) -> None:
-        # a small per-atom memo: many terms of a large sum share argument ranges
-        if len(self._cache) > 4096:
-            self._cache.clear()
-        self._cache[key] = value
-
-    def _image_of(self, r: Interval) -> Interval:
-        """An enclosure of ``fn`` over ``r``: a hull over the monotone pieces ``r`` meets."""
-        if self.image_rule is not None:
-            out = self.image_rule(r)
-            return out if out is not None else self.image
-        if r.is_point and r.lo in (INF, -INF):
-            return self.image
-        if self.period is not None and (abs(float_down(r.lo)) > 1e6 or abs(float_up(r.hi)) > 1e6):
-            return self.image  # float spacing there is too coarse to locate the extremes
-        touching = pieces_touching(self.monotonicity, self.period, r)
-        if touching is None:
-            return self.image
-        out: Interval | None = None
-        fn = _safe(self.fn)
-        for piece in touching:
-            lo_b, hi_b = piece.lo, piece.hi
-            box = Interval(
-                lo_b.lo if lo_b.lo != INF else -INF,
-                hi_b.hi if hi_b.hi != -INF else INF,
-            )
-            sub = intersect(r, box)
-            if sub is None:
-                continue
-            part = image_monotone(
-                fn,
-                sub,
-                increasing=piece.label == INCREASING,
-                limits=self.limits,
-                exact_at=self.exact_at or _exact_table(self.name),
-            )
-            out = part if out is None else hull(out, part)
-        if out is None:
-            return self.image
-        clipped = intersect(out, self.image)
-        return clipped if clipped is not None else out
-
-
-def _exact_table(name: str) -> Callable[[Endpoint], Endpoint | None]:
-    """Exact values at rational points where they are rational (``exp(0) = 1``, ``|q|``)."""
-    from convexcheck.symbolic.ir import UNARY_FUNCTIONS, _fold_unary
-
-    special = {"sigmoid": {0: Fraction(1, 2)}, "xlogx": {0: 0, 1: 0}}.get(name, {})
-
-    def lookup(q: Endpoint) -> Endpoint | None:
-        if q in special:
-            return special[q]
-        if name in UNARY_FUNCTIONS:
-            node = _fold_unary(name, q)  # type: ignore[arg-type]
-            if node is not None:
-                return node.value  # type: ignore[return-value]
-        return None
-
-    return lookup
-
-
-def _pieces(*spec: tuple[Bound, Bound, str]) -> tuple[Piece, ...]:
-    return tuple(Piece(lo, hi, label) for lo, hi, label in spec)
 
 
 def _log1pexp(x: float) -> float:
@@ -562,207 +348,3 @@ def _exp_base_image(base: Fraction | int, r: Interval) -> Interval:
 
     log_c = UNARY_ATOMS["log"].image_of(point(base))
     return UNARY_ATOMS["exp"].image_of(mul(r, log_c))
-
-
-# ---------------------------------------------------------------------------------------------
-# Atoms of several arguments. Their facts depend on the argument ranges, so each is a small
-# class; the facts are still declarative (no composition logic here).
-# ---------------------------------------------------------------------------------------------
-
-
-def _sign_monotonicity(r: Interval) -> str:
-    """Monotonicity of ``|u|``-like dependence: increasing for u >= 0, decreasing for u <= 0."""
-    if r.nonneg:
-        return INCREASING
-    if r.nonpos:
-        return DECREASING
-    return NONMONOTONE
-
-
-class NaryAtom:
-    name: str = ""
-    cvxpy_name: str | None = None
-    note: str = ""
-
-    def domain_ok(self, ranges: list[Interval]) -> str | None:
-        """``None`` if the ranges lie in the domain, else a sentence saying why not."""
-        return None
-
-    def curvature(self, ranges: list[Interval]) -> str | None:
-        raise NotImplementedError
-
-    def monotonicity(self, i: int, ranges: list[Interval]) -> str:
-        raise NotImplementedError
-
-    def evaluate(self, xs: list[float]) -> float:
-        raise NotImplementedError
-
-
-class MaxAtom(NaryAtom):
-    name, cvxpy_name, note = "Max", "maximum", "pointwise maximum"
-
-    def curvature(self, ranges):
-        return CONVEX
-
-    def monotonicity(self, i, ranges):
-        return INCREASING
-
-    def evaluate(self, xs):
-        return max(xs)
-
-
-class MinAtom(NaryAtom):
-    name, cvxpy_name, note = "Min", "minimum", "pointwise minimum"
-
-    def curvature(self, ranges):
-        return CONCAVE
-
-    def monotonicity(self, i, ranges):
-        return INCREASING
-
-    def evaluate(self, xs):
-        return min(xs)
-
-
-class LogSumExpAtom(NaryAtom):
-    name, cvxpy_name, note = "log_sum_exp", "log_sum_exp", "log(exp(u1) + ... + exp(un))"
-
-    def curvature(self, ranges):
-        return CONVEX
-
-    def monotonicity(self, i, ranges):
-        return INCREASING
-
-    def evaluate(self, xs):
-        m = max(xs)
-        if math.isinf(m):
-            return m
-        return m + math.log(math.fsum(math.exp(x - m) for x in xs))
-
-    def image(self, ranges: list[Interval]) -> Interval:
-        lo = self.evaluate([float_down(r.lo) for r in ranges])
-        hi = self.evaluate([float_up(r.hi) for r in ranges])
-        # each exp/log/sum step errs by a few ulps of its own magnitude: widen by a relative
-        # margin of the inputs' scale, not of the (possibly cancelling) result
-        scale = max((abs(float_down(r.lo)) for r in ranges if r.lo != -INF), default=0.0)
-        scale = max(scale, max((abs(float_up(r.hi)) for r in ranges if r.hi != INF), default=0.0))
-        margin = 1e-14 * (1 + scale + abs(lo) + abs(hi)) + 1e-300
-        return Interval(
-            exact(widen_down(lo - margin, 1)) if not math.isinf(lo) else lo,
-            exact(widen_up(hi + margin, 1)) if not math.isinf(hi) else hi,
-            math.isinf(lo),
-            math.isinf(hi),
-        )
-
-
-class NormAtom(NaryAtom):
-    """``sqrt(w1*u1**2 + ... + wn*un**2 + c)`` with ``w_i > 0``, ``c >= 0``: a weighted norm."""
-
-    name, cvxpy_name, note = "norm2", "norm2", "sqrt(sum of squares + c)"
-
-    def __init__(self, weights: tuple[Fraction | int, ...], offset: Fraction | int) -> None:
-        self.weights = weights
-        self.offset = offset
-
-    def curvature(self, ranges):
-        return CONVEX
-
-    def monotonicity(self, i, ranges):
-        return _sign_monotonicity(ranges[i])
-
-    def evaluate(self, xs):
-        return math.sqrt(
-            math.fsum(float(w) * x * x for w, x in zip(self.weights, xs)) + float(self.offset)
-        )
-
-
-class QuadOverLinAtom(NaryAtom):
-    """``(u1**2 + ... + un**2) / v`` for ``v > 0``: convex, nonincreasing in ``v``."""
-
-    name, cvxpy_name, note = "quad_over_lin", "quad_over_lin", "sum of squares over a positive"
-
-    def domain_ok(self, ranges):
-        if not ranges[-1].positive:
-            return f"the denominator must be positive, but its range is {ranges[-1]}"
-        return None
-
-    def curvature(self, ranges):
-        return CONVEX
-
-    def monotonicity(self, i, ranges):
-        if i == len(ranges) - 1:
-            return DECREASING
-        return _sign_monotonicity(ranges[i])
-
-    def evaluate(self, xs):
-        return math.fsum(x * x for x in xs[:-1]) / xs[-1]
-
-
-class PowerProductAtom(NaryAtom):
-    """``u1**a1 * ... * un**an`` on the positive orthant.
-
-    Convex iff all ``a_i <= 0``, or exactly one ``a_j > 0`` and ``sum(a) >= 1``; concave iff all
-    ``a_i >= 0`` and ``sum(a) <= 1`` (the Hessian is ``f * (a a^T - diag(a)) / (u u^T)``
-    elementwise, whose definiteness is decided by these conditions).
-    """
-
-    name, cvxpy_name, note = "power_product", "geo_mean", "product of powers"
-
-    def __init__(self, exponents: tuple[Fraction | int, ...]) -> None:
-        self.exponents = exponents
-
-    def domain_ok(self, ranges):
-        concave_form = all(a >= 0 for a in self.exponents)
-        for r, a in zip(ranges, self.exponents):
-            if concave_form and a > 0 and r.nonneg:
-                continue
-            if not r.positive and not (a > 0 and r.nonneg):
-                return f"every base must be positive, but one has range {r}"
-        return None
-
-    def curvature(self, ranges):
-        a = self.exponents
-        total = sum(a)
-        positive = [x for x in a if x > 0]
-        if all(x >= 0 for x in a) and total <= 1:
-            return CONCAVE
-        if all(x <= 0 for x in a):
-            return CONVEX
-        if len(positive) == 1 and total >= 1:
-            return CONVEX
-        return None
-
-    def monotonicity(self, i, ranges):
-        return INCREASING if self.exponents[i] > 0 else DECREASING
-
-    def evaluate(self, xs):
-        out = 1.0
-        for x, a in zip(xs, self.exponents):
-            out *= x ** float(a)
-        return out
-
-
-class RelEntrAtom(NaryAtom):
-    """``u*log(u/v)`` for ``u >= 0``, ``v > 0``: jointly convex (the perspective of -log)."""
-
-    name, cvxpy_name, note = "rel_entr", "rel_entr", "u*log(u/v)"
-
-    def domain_ok(self, ranges):
-        if not ranges[0].nonneg or not ranges[1].positive:
-            return f"needs u >= 0 and v > 0, but the ranges are {ranges[0]} and {ranges[1]}"
-        return None
-
-    def curvature(self, ranges):
-        return CONVEX
-
-    def monotonicity(self, i, ranges):
-        return NONMONOTONE if i == 0 else DECREASING
-
-    def evaluate(self, xs):
-        u, v = xs
-        return 0.0 if u == 0 else u * math.log(u / v)
-
-
-NARY_ATOMS: dict[str, NaryAtom] = {"Max": MaxAtom(), "Min": MinAtom()}
-LOG_SUM_EXP = LogSumExpAtom()
-REL_ENTR = RelEntrAtom()
