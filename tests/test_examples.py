@@ -196,7 +196,7 @@ def test_icnn_inputs():
     out = run_ok("examples/icnn_inputs.py")
     icnn, mlp = out.split("== MLP with tanh")
     assert "convex in its inputs? yes" in icnn and "F.softplus" in icnn
-    assert "equals your program at 11 probe points" in icnn
+    assert "equals your program at 6 probe points" in icnn
     assert "convex in its inputs? no" in mlp
     ((gap, margin),) = numbers(rf"Jensen gap {FLOAT} > rounding margin {FLOAT}", mlp)
     assert gap > margin

@@ -2,8 +2,8 @@
 
 The structural prover (:mod:`convexcheck.torchgraph.prove`) gives a ``yes`` only after the
 expression it proved, evaluated at these points, equals the user's program there to rounding:
-the current values, then for each scale in ``PROBE_SCALES`` a random pair around them like the
-Jensen search's and its weighted midpoint, then the global sign flip. A forward that behaves
+the current values, then for each scale in ``PROBE_SCALES`` random points around them drawn like
+the Jensen search's, then the global sign flip. A forward that behaves
 differently while traced, a value computed from a parameter and baked in as a constant, or a
 translation mistake shows up as a disagreement at one of them.
 """
@@ -23,16 +23,18 @@ RELATIVE_TOLERANCE_EPS = 1e3  # "beyond rounding": 1000 ulps of the evaluation d
 
 
 def probe_points(reference: Any, seed: int = PROBE_SEED) -> Tensor:
-    """The current parameters, then for each scale in ``PROBE_SCALES`` a random pair around
-    them (like the search's) and its weighted midpoint, then the global sign flip."""
+    """The current values, then for each scale in ``PROBE_SCALES`` a random point around them
+    (two at the middle scale), then the global sign flip: six evaluations of the program, each
+    a full forward pass (a frozen backbone included), enough to expose an expression that is
+    not the program without making a large model's proof cost many forwards."""
     theta0 = reference.theta0.detach()
     gen = torch.Generator().manual_seed(seed)
     rms, init = tensor_scales(reference, theta0)
     rows = [theta0]
     for scale in PROBE_SCALES:
         pairs = random_pairs(theta0, rms, init, scale, 1, gen)
-        a, b = pairs.a[0], pairs.b[0]
-        t = float(pairs.t[0])
-        rows += [a, b, t * a + (1 - t) * b]
+        rows.append(pairs.a[0])
+        if scale == 1.0:
+            rows.append(pairs.b[0])
     rows.append(-theta0)
     return torch.stack(rows)
