@@ -7,7 +7,7 @@ here needs only ``v -> H(θ) v``, which costs about two backward passes. Two way
   gradient in the direction ``v`` with forward-mode AD; it does not keep a double-backward graph
   alive and is the cheapest in memory.
 * double backward: ``g = autograd.grad(f, θ, create_graph=True)`` once, then
-  ``autograd.grad(g, θ, v, retain_graph=True)`` per product. The gradient graph is built once
+  ``autograd.grad(g · v, θ, retain_graph=True)`` per product. The gradient graph is built once
   and reused, so repeated products skip the forward pass; it works for modules whose operations
   have no forward-mode AD formula, which is why it is the fallback.
 
@@ -120,7 +120,12 @@ class HVP:
         g = self._grad
         if g is None or not g.requires_grad:  # loss affine in θ (or independent): H = 0
             return torch.zeros_like(v)
-        (hv,) = torch.autograd.grad(g, self._theta_req, v, retain_graph=True, allow_unused=True)
+        # the scalar g . v, not grad_outputs=v: the same product (d(g . v)/dtheta = H v, and
+        # the backward of the sum hands exactly v to g), but autograd.grad with grad_outputs
+        # imports torch.fx.experimental.symbolic_shapes (and SymPy) on first use, 0.3-0.6 s
+        (hv,) = torch.autograd.grad(
+            (g * v).sum(), self._theta_req, retain_graph=True, allow_unused=True
+        )
         return torch.zeros_like(v) if hv is None else hv.detach()
 
 
