@@ -20,6 +20,14 @@ verdict (:class:`convexcheck.numeric.verify.Verifier`):
 Each reason carries ``witnessed`` (the float64 verification accepted the violation) and its
 numbers; a construction that does not break Jensen at this model's parameters is reported with
 ``witnessed: False`` rather than dropped, so the reader sees that the argument was tried.
+
+Effort. Every candidate costs full float64 evaluations of the loss (a 5M-parameter CNN: about
+half a second each), so on a model above ``LARGE_MODEL`` parameters each argument is made once
+(groups are tried in order only until one is witnessed) and the reasons together may spend
+``LARGE_MODEL_EVALUATIONS`` float64 evaluations (a slice Hessian counts as
+``SLICE_HESSIAN_EVALUATIONS``); a verification is started only when its worst case fits in what
+is left, so the budget is never exceeded. The budget is a count, not a clock: the same model
+and seed give the same reasons under any machine load. Smaller models are not limited by it.
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ from convexcheck.numeric.verify import Verifier
 MAX_GROUPS = 3  # unit groups examined per model (each costs a few float64 evaluations)
 MAX_UNIT_PAIRS = 28  # unit pairs per group tried for the permutation argument
 LARGE_MODEL = 1_000_000  # above this many parameters, try few candidates (each is a full copy)
+LARGE_MODEL_EVALUATIONS = 12  # float64 loss evaluations for all the reasons of a large model
+SLICE_HESSIAN_EVALUATIONS = 4  # what one 2x2 slice Hessian costs, in loss evaluations
 # The slice search is bounded by its count (at most 6 units x 3 inputs x 2 outputs x 2 centres);
 # the clock is only an outer cap, so the reasons do not change with machine load.
 SLICE_BUDGET_S = 30.0
@@ -62,22 +72,49 @@ def model_reasons(
     f32 = floss if floss.device.type == "cpu" and floss.dtype == torch.float32 else None
     if f32 is None:
         f32 = floss.to(dtype=torch.float32, device="cpu")
+    large = floss.numel > LARGE_MODEL
+    effort = Effort(verifier, LARGE_MODEL_EVALUATIONS if large else None)
     out: list[dict[str, Any]] = []
     for group in groups:
-        perm = permutation_reason(f32, verifier, group, theta0)
+        perm = permutation_reason(f32, verifier, group, theta0, effort=effort)
         if perm is not None:
             out.append(perm)
+            if large and perm["witnessed"]:
+                break  # a large model: one witnessed argument of each kind
     for group in groups:
-        mult = multiplicative_reason(f32, verifier, group, theta0)
+        mult = multiplicative_reason(f32, verifier, group, theta0, effort=effort)
         if mult is not None:
             out.append(mult)
             break  # one slice makes the point; more would only repeat it
     for group in groups:
         if _positively_homogeneous(group):
-            resc = rescaling_reason(f32, verifier, group, theta0)
+            resc = rescaling_reason(f32, verifier, group, theta0, effort=effort)
             if resc is not None:
                 out.append(resc)
+                if large and resc["witnessed"]:
+                    break
     return out
+
+
+class Effort:
+    """The float64 evaluations the reasons may still spend (``limit=None``: no limit), read
+    from the shared verifier's own count so that nothing is counted twice."""
+
+    def __init__(self, verifier: Verifier, limit: int | None) -> None:
+        self.verifier = verifier
+        self.limit = limit
+        self.start = verifier.evaluations
+        self.extra = 0  # evaluations spent outside the verifier (slice Hessians)
+
+    @property
+    def spent(self) -> int:
+        return self.verifier.evaluations - self.start + self.extra
+
+    def allows(self, cost: int) -> bool:
+        return self.limit is None or self.spent + cost <= self.limit
+
+    def allows_check(self, a: Tensor, b: Tensor, extra: int = 0) -> bool:
+        return self.allows(self.verifier.worst_case_evaluations(a, b) + extra)
 
 
 def _positively_homogeneous(group: UnitGroup) -> bool:
@@ -91,10 +128,18 @@ def _layers(group: UnitGroup) -> str:
 
 # -- permutation -------------------------------------------------------------------------------
 def permutation_reason(
-    floss: FunctionalLoss, verifier: Verifier, group: UnitGroup, theta0: Tensor
+    floss: FunctionalLoss,
+    verifier: Verifier,
+    group: UnitGroup,
+    theta0: Tensor,
+    *,
+    effort: Effort | None = None,
 ) -> dict[str, Any] | None:
     """Swap two units of ``group``; keep the pair whose float64 midpoint gap is largest."""
     if group.units < 2:
+        return None
+    effort = effort or Effort(verifier, None)
+    if not effort.allows(verifier.worst_case_evaluations(theta0, None)):
         return None
     limit = MAX_UNIT_PAIRS if floss.numel <= LARGE_MODEL else 3
     pairs = list(itertools.combinations(range(group.units), 2))[:limit]
@@ -108,12 +153,15 @@ def permutation_reason(
     order = torch.argsort(mids, descending=True)[:4]
     best = None
     for k in order.tolist():
+        if not effort.allows_check(theta0, swapped[k]):
+            break
         check = verifier.check(theta0, swapped[k], 0.5)
         if best is None or check.gap > best[1].gap:
             best = (k, check)
         if check.accepted:
             break
-    assert best is not None
+    if best is None:
+        return None
     k, check = best
     i, j = pairs[k]
     return {
@@ -138,9 +186,17 @@ def permutation_reason(
 
 # -- rescaling ---------------------------------------------------------------------------------
 def rescaling_reason(
-    floss: FunctionalLoss, verifier: Verifier, group: UnitGroup, theta0: Tensor
+    floss: FunctionalLoss,
+    verifier: Verifier,
+    group: UnitGroup,
+    theta0: Tensor,
+    *,
+    effort: Effort | None = None,
 ) -> dict[str, Any] | None:
     """Scale one unit's incoming weights by ``c`` and its outgoing ones by ``1/c``."""
+    effort = effort or Effort(verifier, None)
+    if not effort.allows(verifier.worst_case_evaluations(theta0, None)):
+        return None
     candidates = []
     for unit in range(min(group.units, 16 if floss.numel <= LARGE_MODEL else 2)):
         for c in _SCALES:
@@ -151,12 +207,15 @@ def rescaling_reason(
         mids = floss.batched_loss(0.5 * (theta0 + torch.stack([b for _, _, b in candidates])))
     best = None
     for k in torch.argsort(mids, descending=True)[:4].tolist():
+        if not effort.allows_check(theta0, candidates[k][2]):
+            break
         check = verifier.check(theta0, candidates[k][2], 0.5)
         if best is None or check.gap > best[1].gap:
             best = (k, check)
         if check.accepted:
             break
-    assert best is not None
+    if best is None:
+        return None
     k, check = best
     unit, c, _ = candidates[k]
     amplification = (1 + c) * (1 + 1 / c) / 4
@@ -216,9 +275,15 @@ def slice_function(floss: FunctionalLoss, base: Tensor, idx: tuple[int, int]) ->
 
 
 def multiplicative_reason(
-    floss: FunctionalLoss, verifier: Verifier, group: UnitGroup, theta0: Tensor
+    floss: FunctionalLoss,
+    verifier: Verifier,
+    group: UnitGroup,
+    theta0: Tensor,
+    *,
+    effort: Effort | None = None,
 ) -> dict[str, Any] | None:
     """An indefinite 2x2 slice Hessian ``(s, u)`` and a Jensen violation along it."""
+    effort = effort or Effort(verifier, None)
     f64 = verifier.f64
     base64 = theta0.to(torch.float64)
     in_shape = floss.shapes[floss.names.index(group.incoming[0][0])]
@@ -236,8 +301,11 @@ def multiplicative_reason(
                 for centre_kind in ("current", "origin"):
                     if time.perf_counter() > deadline:
                         break
+                    # a slice Hessian and at least one segment (two points off theta0)
+                    if not effort.allows(SLICE_HESSIAN_EVALUATIONS + 9):
+                        break
                     tries += 1
-                    found = _slice_witness(floss, f64, verifier, base64, idx, centre_kind)
+                    found = _slice_witness(floss, f64, verifier, base64, idx, centre_kind, effort)
                     if found is None:
                         continue
                     found.update(
@@ -284,13 +352,16 @@ def _slice_witness(
     base64: Tensor,
     idx: tuple[int, int],
     centre_kind: str,
+    effort: Effort | None = None,
 ) -> dict[str, Any] | None:
+    effort = effort or Effort(verifier, None)
     base = base64.clone()
     if centre_kind == "origin":
         base[list(idx)] = 0.0
     point = base[list(idx)].clone()
     g = slice_function(f64, base, idx)
     hess = torch.autograd.functional.hessian(g, point)
+    effort.extra += SLICE_HESSIAN_EVALUATIONS
     evals, evecs = torch.linalg.eigh(hess)
     if not bool(evals[0] < -1e-9 * max(1.0, float(evals.abs().max()))):
         return None
@@ -304,6 +375,8 @@ def _slice_witness(
         a[list(idx)] = point - h * direction
         b[list(idx)] = point + h * direction
         a32, b32 = a.float(), b.float()
+        if result is not None and not effort.allows_check(a32, b32):
+            break
         check = verifier.check(a32, b32, 0.5)
         if result is None or check.gap > result.gap:
             result = check

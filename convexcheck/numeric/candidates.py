@@ -22,6 +22,7 @@ verified like any other.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,7 +220,15 @@ def _dyadic(t: float) -> float:
 def symmetry_pairs(
     floss: FunctionalLoss, theta0: Tensor, groups: list[UnitGroup], gen: torch.Generator
 ) -> list[Pairs]:
-    """Symmetry constructions, in two batches.
+    """The two batches of :func:`symmetry_stages`, built at once."""
+    return [make() for _, make in symmetry_stages(floss, theta0, groups, gen)]
+
+
+def symmetry_stages(
+    floss: FunctionalLoss, theta0: Tensor, groups: list[UnitGroup], gen: torch.Generator
+) -> list[tuple[str, Callable[[], Pairs]]]:
+    """Symmetry constructions, in two batches, as ``(label, build)`` stages: each batch is
+    built when its stage is reached (call them in order: they draw from ``gen``).
 
     First, for the hidden layer nearest the output only, a random permutation of its units and
     a rescaling by ``c = 9`` (both against ``theta0``, so ``f(a)`` is already known): two pairs,
@@ -239,7 +248,27 @@ def symmetry_pairs(
         return torch.ones(g.units, dtype=dtype, device=dev)
 
     last = groups[-1]
-    first = Pairs(
+
+    def first_batch() -> Pairs:
+        return _last_layer_pairs(floss, theta0, last, perm_of, ones)
+
+    def second_batch() -> Pairs:
+        return _all_layer_pairs(floss, theta0, groups, perm_of, ones)
+
+    return [
+        ("symmetry(last hidden layer)", first_batch),
+        ("symmetry(all hidden layers)", second_batch),
+    ]
+
+
+def _last_layer_pairs(
+    floss: FunctionalLoss,
+    theta0: Tensor,
+    last: UnitGroup,
+    perm_of: Callable[[UnitGroup], Tensor],
+    ones: Callable[[UnitGroup], Tensor],
+) -> Pairs:
+    return Pairs(
         b=torch.stack(
             [
                 transform_units(floss, theta0, last, perm=perm_of(last)),
@@ -254,6 +283,16 @@ def symmetry_pairs(
         ],
         label="symmetry(last hidden layer)",
     )
+
+
+def _all_layer_pairs(
+    floss: FunctionalLoss,
+    theta0: Tensor,
+    groups: list[UnitGroup],
+    perm_of: Callable[[UnitGroup], Tensor],
+    ones: Callable[[UnitGroup], Tensor],
+) -> Pairs:
+    last = groups[-1]
     a_rows, b_rows, sources, details = [], [], [], []
     for g in groups:
         if g is not last:
@@ -269,7 +308,7 @@ def symmetry_pairs(
         b_rows.append(transform_units(floss, theta0, g, scale=-ones(g)))
         sources.append("sign_flip")
         details.append({**g.describe(), "construction": "all units sign-flipped"})
-    second = Pairs(
+    return Pairs(
         b=torch.stack(b_rows),
         t=torch.full((len(b_rows),), 0.5, dtype=torch.float64),
         sources=sources,
@@ -277,7 +316,6 @@ def symmetry_pairs(
         a=torch.stack(a_rows),
         label="symmetry(all hidden layers)",
     )
-    return [first, second]
 
 
 def multiplicative_pairs(floss: FunctionalLoss, theta0: Tensor) -> Pairs | None:

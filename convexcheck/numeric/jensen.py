@@ -37,7 +37,7 @@ from convexcheck.numeric.candidates import (
     find_unit_groups,
     multiplicative_pairs,
     random_pairs,
-    symmetry_pairs,
+    symmetry_stages,
     tensor_scales,
 )
 from convexcheck.numeric.functional import FunctionalLoss
@@ -210,9 +210,11 @@ class JensenSearch:
         groups = find_unit_groups(self.f.model, self.f)
         self.groups = groups
         stages: list[tuple[str, Callable[[], Pairs | None]]] = []
-        symmetric = symmetry_pairs(self.f, self.theta0, groups, self.gen) if groups else []
-        for pairs in symmetric:
-            stages.append((pairs.label, lambda p=pairs: p))
+        # built when reached: the batch over all hidden layers is 2 x (3 per layer) vectors of
+        # the model's size, not needed when the first batch already gives the witness; the
+        # generator is drawn in the same order either way (nothing else draws in between)
+        if groups:
+            stages.extend(symmetry_stages(self.f, self.theta0, groups, self.gen))
         stages.append(("multiplicative", lambda: multiplicative_pairs(self.f, self.theta0)))
         rms, init = tensor_scales(self.f, self.theta0)
         self._rms_cache = rms
@@ -333,8 +335,17 @@ class JensenSearch:
         self._tick()
 
     def _remember(self, rel: float, a: Tensor, b: Tensor, t: float, source: str) -> None:
+        """Keep the four best pairs (a stable sort: ties keep the earlier pair). The rows are
+        copied only when kept: a view would keep its whole batch alive, and for a large model
+        a copy of a row that is dropped at once is 2 x n floats for nothing."""
+
+        def key(x: float) -> float:
+            return -x if math.isfinite(x) else math.inf
+
+        if sum(1 for kept in self._best if key(kept[0]) <= key(rel)) >= 4:
+            return
         self._best.append((rel, a.detach().clone(), b.detach().clone(), t, source))
-        self._best.sort(key=lambda x: -x[0] if math.isfinite(x[0]) else math.inf)
+        self._best.sort(key=lambda x: key(x[0]))
         del self._best[4:]
 
     def _accept(

@@ -103,12 +103,28 @@ class Verifier:
         if not self.f64.in_place_only:
             self._at_theta0["functional"] = float(self.f64.loss0)
 
+    def worst_case_evaluations(self, a: Tensor, b: Tensor | None) -> int:
+        """The most float64 losses :meth:`check` of ``(a, b, t)`` can compute (``b=None``: a
+        point that is not ``theta0``): three ways of evaluating for each point, less the values
+        at ``theta0`` already known."""
+        kinds = ("functional", "reversed", "program")
+        total = 0
+        for point in (a, b, None):  # None: the midpoint, never theta0 for a != b
+            if point is not None and self._is_theta0(point.detach().to("cpu", torch.float64)):
+                total += sum(1 for k in kinds if k not in self._at_theta0)
+            else:
+                total += len(kinds)
+        return total
+
+    def _is_theta0(self, point: Tensor) -> bool:
+        return point.shape == self._theta0.shape and bool(torch.equal(point, self._theta0))
+
     def _losses(self, kind: str, points: list[Tensor]) -> list[float]:
         """Float64 losses at ``points`` by ``functional_call`` (``"functional"``), the same with
         the batch reversed (``"reversed"``) or with the values loaded in place (``"program"``)."""
         out: list[float] = []
         for point in points:
-            is_theta0 = point.shape == self._theta0.shape and bool(torch.equal(point, self._theta0))
+            is_theta0 = self._is_theta0(point)
             if is_theta0 and kind in self._at_theta0:
                 out.append(self._at_theta0[kind])
                 continue
