@@ -283,9 +283,10 @@ class JensenSearch:
         return False
 
     def _f_theta0(self) -> float:
+        # FunctionalLoss evaluated itself at theta0 when it was built (``loss0``, the same
+        # computation as ``loss(theta0)``, checked to be deterministic): no evaluation here
         if self._f0 is None:
-            with torch.no_grad():
-                self._f0 = float(self.f.loss(self.theta0))
+            self._f0 = float(self.f.loss0)
         return self._f0
 
     # -- evaluation ---------------------------------------------------------------------------
