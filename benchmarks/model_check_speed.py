@@ -313,6 +313,41 @@ def prepare_bytecode() -> list[Path]:
     return sorted(set(package.rglob("*.pyc")) - before)
 
 
+_MODEL_FILE = """import sys
+sys.path.insert(0, {bench!r})
+from model_check_speed import fixed_case
+model, loss_fn, data = fixed_case({case!r}, {seed!r})
+"""
+
+
+def cli_times(args: argparse.Namespace, repeat: int) -> dict[str, Any]:
+    """Whole-process times of ``python -m convexcheck model FILE --json`` for the fixed cases,
+    against ``python -c "import torch"`` (what a user waits for at the command line)."""
+    import tempfile
+
+    env = worker_env()
+    env["OMP_NUM_THREADS"] = str(args.threads)
+
+    def timed(cmd: list[str]) -> float:
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+        return time.perf_counter() - start
+
+    out: dict[str, Any] = {"repeat": repeat, "threads_via": "OMP_NUM_THREADS"}
+    out["import_torch_s"] = [timed([sys.executable, "-c", "import torch"]) for _ in range(repeat)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in FIXED_CASES:
+            file = Path(tmp) / f"{case}.py"
+            file.write_text(_MODEL_FILE.format(bench=str(ROOT / "benchmarks"), case=case, seed=0))
+            cmd = [sys.executable, "-m", "convexcheck", "model", str(file), "--json"]
+            out[case] = [timed(cmd) for _ in range(repeat)]
+    torch_median = statistics.median(out["import_torch_s"])
+    out["beyond_import_torch_median_s"] = {
+        case: statistics.median(out[case]) - torch_median for case in FIXED_CASES
+    }
+    return out
+
+
 # -- driver ---------------------------------------------------------------------------------
 def _median(xs: list[float]) -> float | None:
     return statistics.median(xs) if xs else None
@@ -403,6 +438,15 @@ def print_table(report: dict[str, Any]) -> None:
             print(f"  {row['case']}:")
             for k, v in row["cold_phases"].items():
                 print(f"    {k:34s} {v:8.4f} / {row['warm_phases'].get(k, 0.0):8.4f}")
+    if report.get("cli"):
+        cli = report["cli"]
+        torch_s = statistics.median(cli["import_torch_s"])
+        print(
+            f"\ncommand line, whole process (median of {cli['repeat']}; "
+            f"import torch {torch_s:.3f} s)"
+        )
+        for case, extra in cli["beyond_import_torch_median_s"].items():
+            print(f"  {case:16s} {statistics.median(cli[case]):7.3f} s  ({extra:+.3f} s beyond)")
     if report.get("cnn"):
         row = report["cnn"]
         print(
@@ -435,6 +479,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-bytecode-cache",
         action="store_true",
         help="do not compile convexcheck to __pycache__ first (each worker compiles it)",
+    )
+    parser.add_argument(
+        "--cli",
+        action="store_true",
+        help="also time the command line (python -m convexcheck model FILE) per fixed case",
     )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--warm-repeat", type=int, default=3, help=argparse.SUPPRESS)
@@ -475,6 +524,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         for case in FIXED_CASES:
             runs = [run_worker(case, args, 1 if args.quick else 3) for _ in range(args.repeat)]
             report["fixed"].append(summarise(runs, FIXED_TARGET_S))
+        if args.cli:
+            report["cli"] = cli_times(args, args.repeat)
     if args.only in (None, "cnn"):
         runs = [run_worker("cnn", args, 0) for _ in range(args.cnn_repeat)]
         report["cnn"] = summarise(runs, CNN_TARGET_S)
