@@ -167,7 +167,10 @@ class PhaseTimer:
     def install(self) -> None:
         from convexcheck.numeric import check, verify
 
-        self._wrap(check, "FunctionalLoss", "setup (FunctionalLoss)")
+        # the function of one flat vector (FunctionalLoss, built through the objective module
+        # where check_model has one): its validating evaluations
+        setup = "build_objective" if hasattr(check, "build_objective") else "FunctionalLoss"
+        self._wrap(check, setup, "setup (FunctionalLoss)")
         self._wrap(check, "_structural", "structural proof")
         self._wrap(check.JensenSearch, "run", "jensen search")
         self._wrap(check.JensenSearch, "try_directions", "jensen search")
