@@ -50,6 +50,9 @@ from convexcheck.result import Verdict
 
 HESSIAN_MAX_PARAMETERS = 20_000_000
 HESSIAN_MAX_ITER = 60
+# after a verified witness the estimate is evidence only; above this many parameters it is the
+# most expensive step of the check (HESSIAN_MAX_ITER products and a k x n basis) and is skipped
+HESSIAN_AFTER_WITNESS_MAX_PARAMETERS = 1_000_000
 
 _SOURCE_KINDS = {
     "permutation": "permutation_symmetry",
@@ -206,6 +209,12 @@ def check_model(
         report = search.run()
         if not hessian_ok:
             hess = _no_hessian("disabled" if not hessian else no_gradients)
+        elif report.witness is not None and floss.numel > HESSIAN_AFTER_WITNESS_MAX_PARAMETERS:
+            limit = HESSIAN_AFTER_WITNESS_MAX_PARAMETERS
+            hess = _no_hessian(
+                "skipped: a float64-verified Jensen witness settles the answer, and the "
+                f"estimate is not computed after one above {limit:,} parameters"
+            )
         else:
             bar.phase("Hessian extremes (Lanczos)")
             eigen, hess = _hessian_with_vector(floss, dev, seed, hessian_max_iter, wrt)
