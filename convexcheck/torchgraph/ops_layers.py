@@ -94,6 +94,12 @@ def _conv_padding(padding: Any, kernel: tuple, dilation: tuple, n: int) -> tuple
 def conv(
     x: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int, dims: int
 ) -> Any:
+    if is_sym(x) and is_sym(weight):
+        raise Refused(
+            "multiplicative_weights",
+            "a convolution whose input and kernel both depend on the variables: a product of "
+            "two variable factors, not affine, so its curvature is unknown",
+        )
     if groups != 1:
         raise Refused("unsupported_op", f"a grouped convolution (groups={groups})")
     sw = v.shape_of(weight)

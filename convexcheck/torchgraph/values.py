@@ -270,6 +270,14 @@ def matmul(a: Any, b: Any) -> Any:
     if not (is_sym(a) or is_sym(b)):
         return a @ b
     sa, sb = shape_of(a), shape_of(b)
+    if is_sym(a) and is_sym(b) and len(sa) >= 2 and len(sb) >= 2:
+        # a product of two variable matrices is bilinear, never affine, and no DCP rule makes
+        # it convex: refused here, before the engine bounds a large product entry by entry
+        raise Refused(
+            "multiplicative_weights",
+            f"a product of two factors that both depend on the variables ({list(sa)} @ "
+            f"{list(sb)}): not affine, so its curvature is unknown",
+        )
     if len(sa) <= 2 and len(sb) <= 2:
         return op("matmul", a, b)
     if len(sb) <= 2 and len(sa) > 2:
