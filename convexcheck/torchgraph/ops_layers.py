@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -337,8 +336,6 @@ def batch_norm_module(m: nn.Module, x: Any) -> Any:
     bn_training = m.training or (m.running_mean is None and m.running_var is None)
     if is_sym(x) and bn_training:
         batch_norm(x, None, None, training=True)  # raises the refusal
-    if m.training and m.track_running_stats and is_sym(m.weight) is False:
-        pass
     return batch_norm(
         x,
         m.running_mean if not bn_training else None,
@@ -426,7 +423,3 @@ def _pad(x: Any, pad: Any, mode: str = "constant", value: Any = None) -> Any:
             parts.append(torch.full(shape, fill, dtype=torch.float64))
         out = v.concatenate(parts, dim) if len(parts) > 1 else out
     return out
-
-
-def as_numpy(t: Tensor) -> np.ndarray:
-    return t.detach().to("cpu", torch.float64).numpy()

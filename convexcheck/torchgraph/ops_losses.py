@@ -23,7 +23,7 @@ from torch import Tensor
 
 from convexcheck.torchgraph import values as v
 from convexcheck.torchgraph.ops import row
-from convexcheck.torchgraph.ops_reductions import log_softmax, lse
+from convexcheck.torchgraph.ops_reductions import log_softmax
 from convexcheck.torchgraph.values import Refused, is_sym
 
 
@@ -386,7 +386,3 @@ def _refuse_loss(fn: Any) -> Any:
 
 for _fn in _REFUSED_LOSSES:
     row(_fn.__name__, kind="refused", functions=(_fn,))(_refuse_loss(_fn))
-
-
-def lse_of(x: Any, dim: int) -> Any:  # re-exported for the rows' tests
-    return lse(x, dim)

@@ -22,7 +22,7 @@ says why (``untraceable``, ``unsupported_op``, ``nonconvex_activation``,
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -568,9 +568,3 @@ def _certificate(
         "at the probe points), for the given data and the current values of everything held "
         "fixed",
     }
-
-
-def describe_wrt(wrt: Any) -> str:
-    if isinstance(wrt, str):
-        return wrt
-    return ",".join(wrt) if isinstance(wrt, Sequence) else str(wrt)

@@ -275,8 +275,6 @@ class Translator:
             kwargs.get(k) is not None for k in ("size_average", "reduce")
         ):
             raise Refused("unsupported_op", "the deprecated size_average/reduce arguments")
-        if entry.name == "getattr" and isinstance(args[0], Sym):
-            return entry.translate(*args, **kwargs)
         return entry.translate(*args, **kwargs)
 
     def _module(self, node: fx.Node, module: nn.Module | None, args: Any, kwargs: Any) -> Any:
