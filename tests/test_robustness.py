@@ -392,9 +392,16 @@ _CHILD = textwrap.dedent(
     from convexcheck.certificates import document, verify_document
     from convexcheck.symbolic.ir import free_variables
     from convexcheck.symbolic.parser import parse
+    from convexcheck.errors import ParseError
     for line in sys.stdin:
         item = json.loads(line)
-        names = free_variables(parse(item["expr"], max_length=None))
+        try:
+            names = free_variables(parse(item["expr"], max_length=None))
+        except ParseError as exc:  # nested past the parser's depth limit: a one-line refusal
+            assert "nested too deeply" in str(exc), exc
+            print(json.dumps({"expr": item["expr"], "stopped_by": [], "convex": "refused",
+                              "concave": "refused"}), flush=True)
+            continue
         variables = {"x": item["domain"]} if names else None
         result = cc.check(item["expr"], variables, max_length=None)
         out = {"expr": item["expr"], "stopped_by": []}
