@@ -156,6 +156,15 @@ def _conv1d(
     return conv(x, weight, bias, stride, padding, dilation, groups, 1)
 
 
+def _windows(x: Any, kernel: tuple, stride: tuple) -> tuple[Any, tuple[int, ...]]:
+    """The pooling windows of ``x`` (N, C, H, W) as columns ``(N*C, kh*kw, L)``, and the
+    pooled output's shape (no padding, dilation 1)."""
+    n, c, h, w = v.shape_of(x)
+    cols = unfold(v.reshape(x, (n * c, 1, h, w)), kernel, (1, 1), (0, 0), stride)
+    oh, ow = (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1
+    return cols, (n, c, oh, ow)
+
+
 @row("avg_pool2d", kind="linear", functions=(F.avg_pool2d,))
 def _avg_pool2d(
     x: Any,
@@ -170,11 +179,8 @@ def _avg_pool2d(
     stride = kernel if stride in (None, []) else _pair(stride, 2)
     if ceil_mode or _pair(padding, 2) != (0, 0) or divisor_override is not None:
         raise Refused("unsupported_op", "avg_pool2d with padding, ceil_mode or a divisor")
-    n, c, h, w = v.shape_of(x)
-    cols = unfold(v.reshape(x, (n * c, 1, h, w)), kernel, (1, 1), (0, 0), stride)
-    oh, ow = (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1
-    pooled = v.div(v.total(cols, 1), float(kernel[0] * kernel[1]))
-    return v.reshape(pooled, (n, c, oh, ow))
+    cols, shape = _windows(x, kernel, stride)
+    return v.reshape(v.div(v.total(cols, 1), float(kernel[0] * kernel[1])), shape)
 
 
 @row("max_pool2d", kind="activation", functions=(F.max_pool2d, torch.max_pool2d))
@@ -191,10 +197,8 @@ def _max_pool2d(
     stride = kernel if stride in (None, []) else _pair(stride, 2)
     if ceil_mode or return_indices or _pair(padding, 2) != (0, 0) or _pair(dilation, 2) != (1, 1):
         raise Refused("unsupported_op", "max_pool2d with padding, dilation or ceil_mode")
-    n, c, h, w = v.shape_of(x)
-    cols = unfold(v.reshape(x, (n * c, 1, h, w)), kernel, (1, 1), (0, 0), stride)
-    oh, ow = (h - kernel[0]) // stride[0] + 1, (w - kernel[1]) // stride[1] + 1
-    return v.reshape(v.op("max", cols, params=(1, False)), (n, c, oh, ow))
+    cols, shape = _windows(x, kernel, stride)
+    return v.reshape(v.op("max", cols, params=(1, False)), shape)
 
 
 @row("adaptive_avg_pool", kind="linear", functions=(F.adaptive_avg_pool2d, F.adaptive_avg_pool1d))

@@ -157,29 +157,19 @@ def structural_proof(
     lines = [f"{s['node']} {s['op']} {s['shape']}: {s['curvature']} ({s['rule']})" for s in steps]
     out_curv = _output_curvature(translation, analysis)
     loss_curv = analysis.root_step.curvature if analysis.root_step.defined else "unknown"
+    facts = {
+        "steps": lines,
+        "frozen": frozen,
+        "output_curvature": out_curv,
+        "loss_curvature": loss_curv,
+        "analysis": analysis,
+    }
     if not analysis.proves("convex"):
-        issues = _obstacles(analysis, translation, by_expr, out_curv)
-        return _not_proved(
-            issues,
-            trainable,
-            steps=lines,
-            frozen=frozen,
-            output_curvature=out_curv,
-            loss_curvature=loss_curv,
-            analysis=analysis,
-        )
+        return _not_proved(_obstacles(analysis, translation, by_expr, out_curv), trainable, **facts)
     check = faithfulness(translation, model, loss_fn, data, wrt, reference)
     if check["mismatch"] is not None:
         issue = {"kind": "tracing_dependent", "node": "", "message": check["mismatch"]}
-        return _not_proved(
-            [issue],
-            trainable,
-            steps=lines,
-            frozen=frozen,
-            output_curvature=out_curv,
-            loss_curvature=loss_curv,
-            analysis=analysis,
-        )
+        return _not_proved([issue], trainable, **facts)
     rechecked = independent_check(analysis)
     if rechecked.get("passed") is False:
         issue = {
@@ -188,10 +178,7 @@ def structural_proof(
             "message": "the independent certificate checker rejected the derivation: "
             + "; ".join(rechecked.get("problems", []))[:300],
         }
-        return _not_proved(
-            [issue], trainable, steps=lines, frozen=frozen, output_curvature=out_curv,
-            loss_curvature=loss_curv, analysis=analysis,
-        )  # fmt: skip
+        return _not_proved([issue], trainable, **facts)
     check = {**check, "independent_check": rechecked}
     certificate = _certificate(
         model, loss_fn, wrt, trainable, frozen, steps, analysis, out_curv, check
