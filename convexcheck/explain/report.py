@@ -123,7 +123,7 @@ def write_model_report(result: Any, path: str | Path, source: str | None = None)
     """Write a :class:`ModelCheckResult` as ``.html`` (self-contained, plots) or ``.md``."""
     kind = _kind(path)
     if kind == "md":
-        from convexcheck.numeric.command import markdown_report
+        from convexcheck.explain.model_markdown import markdown_report
 
         text = markdown_report(result, source=source or "model")
         return _write(path, text + _markdown_reasons(result.reasons))
