@@ -281,7 +281,7 @@ def _slice_figure(floss: Any, reason: dict[str, Any]) -> str:
     import numpy as np
     import torch
 
-    from convexcheck.explain.reasons import slice_base
+    from convexcheck.numeric.mechanisms import slice_base
 
     f64 = floss.to(dtype=torch.float64, device="cpu")
     base = slice_base(floss.theta0, reason)

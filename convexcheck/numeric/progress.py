@@ -1,9 +1,9 @@
 """How a long model check reports its progress without drawing anything itself.
 
 The numeric core never prints (``shared/ARCHITECTURE.md``): a caller that wants a progress bar
-passes a :class:`ProgressSink` (the command line passes its terminal bar,
-:class:`convexcheck.cli.progress.DelayedProgress`); the check only calls ``phase`` when it
-starts a stage and ``update`` as work is done. Without a sink nothing is reported.
+passes a :class:`ProgressSink` (``convexcheck model`` passes its terminal bar, the
+``DelayedProgress`` of ``cli/progress.py``); the check only calls ``phase`` when it starts a
+stage and ``update`` as work is done. Without a sink nothing is reported.
 """
 
 from __future__ import annotations
