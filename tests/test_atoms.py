@@ -69,6 +69,8 @@ MP_FUNCTIONS = {
     "atan": mpmath.atan,
     "sinh": mpmath.sinh,
     "cosh": mpmath.cosh,
+    # log(|x| + sqrt(x**2 + 1)) with the sign of x: no cancellation for large negative x
+    "asinh": lambda x: mpmath.sign(x) * mpmath.log(abs(x) + mpmath.sqrt(x * x + 1)),
     "logistic": lambda x: mpmath.log1p(mpmath.exp(x)),
     "sigmoid": lambda x: 1 / (1 + mpmath.exp(-x)),
     "xlogx": _xlogx,

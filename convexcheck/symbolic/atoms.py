@@ -281,6 +281,22 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         exact_at=exact_values({0: 1}),
         trig_identities=True,
     ),
+    "asinh": UnaryAtom(
+        "asinh",
+        math.asinh,
+        (REALS,),
+        REALS,
+        _pieces((*BELOW_ZERO, CONVEX), (*ABOVE_ZERO, CONCAVE)),
+        _pieces((MINUS_INF, PLUS_INF, INCREASING)),
+        limits=(-INF, INF),
+        sympy_name="asinh",
+        numpy="arcsinh",
+        mpmath="asinh",
+        derivative=lambda ir, u, f: ir.power(
+            ir.add(ir.ONE, ir.power(u, ir.num(2))), ir.num(Fraction(-1, 2))
+        ),
+        exact_at=exact_values({0: 0}),
+    ),
     # ---- atoms that only patterns produce (see convexcheck.symbolic.patterns) -----------------
     "logistic": UnaryAtom(
         "logistic",
