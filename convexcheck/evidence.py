@@ -51,9 +51,7 @@ class Record(Mapping[str, Any]):
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, kw_only=True)
     order: tuple[str, ...] = field(default=(), repr=False, compare=False, kw_only=True)
-    none_keys: frozenset[str] = field(
-        default=frozenset(), repr=False, compare=False, kw_only=True
-    )
+    none_keys: frozenset[str] = field(default=frozenset(), repr=False, compare=False, kw_only=True)
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -70,7 +68,9 @@ class Record(Mapping[str, Any]):
         for key, value in data.items():
             if key in known:
                 nested = cls.NESTED.get(key)
-                values[key] = nested.from_dict(value) if nested and isinstance(value, Mapping) else value
+                values[key] = (
+                    nested.from_dict(value) if nested and isinstance(value, Mapping) else value
+                )
             else:
                 extra[key] = value
         nones = frozenset(k for k, v in data.items() if v is None and k in known)

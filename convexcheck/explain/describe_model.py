@@ -112,7 +112,9 @@ def _certificate(certificate: Mapping[str, Any]) -> Section:
         )
     rechecked = faithful.independent_check
     if rechecked and rechecked.passed:
-        lines.append(Line("the derivation was re-derived by the independent certificate checker", 1))
+        lines.append(
+            Line("the derivation was re-derived by the independent certificate checker", 1)
+        )
     elif rechecked and rechecked.skipped:
         lines.append(Line(f"not re-derived by the certificate checker: {rechecked.skipped}", 1))
     lines += [Line(step_text(s), 1, Style.ITEM) for s in shown_steps(certificate)]
@@ -132,7 +134,9 @@ def _evidence(e: ModelEvidence) -> Section:
         lines.append(Line(f"families: {', '.join(e.families)}", 1))
     if e.min_eigenvalue is not None:
         lines.append(
-            Line(f"Hessian lambda_min ~ {num(e.min_eigenvalue)} (error bound {num(e.min_error)})", 1)
+            Line(
+                f"Hessian lambda_min ~ {num(e.min_eigenvalue)} (error bound {num(e.min_error)})", 1
+            )
         )
     return section(Kind.EVIDENCE, lines, title="Evidence")
 

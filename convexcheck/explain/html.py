@@ -34,8 +34,11 @@ def section_html(s: Section) -> str:
         out.append(f"<h{level}>{_e(s.title)}</h{level}>")
     open_tag = ""
     for line in s.lines:
-        tag = "pre" if line.style is Style.CODE else ("ul" if line.level > 0 or
-                                                       line.style is Style.ITEM else "")
+        tag = (
+            "pre"
+            if line.style is Style.CODE
+            else ("ul" if line.level > 0 or line.style is Style.ITEM else "")
+        )
         if tag != open_tag:
             if open_tag:
                 out.append(f"</{open_tag}>")
@@ -45,7 +48,7 @@ def section_html(s: Section) -> str:
         row = line.verdict
         if row is not None:
             verdict = (
-                f"{_e(row.label)}: <strong class=\"{_e(row.answer)}\">{_e(row.answer)}</strong> "
+                f'{_e(row.label)}: <strong class="{_e(row.answer)}">{_e(row.answer)}</strong> '
                 f"({_e(row.method)}). {_e(row.summary)}"
             )
             out.append(f"<li>{verdict}</li>" if tag else f'<p class="verdict">{verdict}</p>')

@@ -93,7 +93,9 @@ def _segment_plot(values: Any, fa: float, fb: float, t: float, title: str) -> st
 
 
 # -- models ------------------------------------------------------------------------------------
-def write_model_report(result: ModelCheckResult, path: str | Path, source: str | None = None) -> Path:
+def write_model_report(
+    result: ModelCheckResult, path: str | Path, source: str | None = None
+) -> Path:
     """Write a :class:`ModelCheckResult` as ``.html`` (self-contained, plots) or ``.md``."""
     kind = _kind(path)
     if kind == "md":

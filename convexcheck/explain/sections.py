@@ -91,7 +91,9 @@ class Section:
     heading_level: int = 2  # Markdown ``##``/HTML ``<h2>``; 3 for a subsection
 
 
-def section(kind: Kind, lines: list[Line], title: str = "", question: str = "", **kw: Any) -> Section:
+def section(
+    kind: Kind, lines: list[Line], title: str = "", question: str = "", **kw: Any
+) -> Section:
     return Section(kind, tuple(lines), title=title, question=question, **kw)
 
 

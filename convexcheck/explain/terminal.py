@@ -62,9 +62,9 @@ def _markup(s: Section, index: int, line: Line) -> str:
         colour = "green" if established else "red"
         head, _, word = text.rpartition(": ")
         return f"{escape(head)}: [{colour}]{escape(word)}[/{colour}]"
-    if line.level == 0 and line.style is Style.PLAIN:
-        if (s.kind in _BOLD and index == 0) or (s.kind is Kind.SUBJECT and index == 0):
-            return f"[bold]{escape(text)}[/bold]"
+    opening = index == 0 and line.level == 0 and line.style is Style.PLAIN
+    if opening and (s.kind in _BOLD or s.kind is Kind.SUBJECT):
+        return f"[bold]{escape(text)}[/bold]"
     return escape(text)
 
 
@@ -83,9 +83,7 @@ def print_check_result(result: CheckResult, tree: bool = False, expect: str | No
     """Coloured terminal output for ``convexcheck expr``: the derivation is shown when it
     proves something or ``tree`` asks for it (then at full length)."""
     show = result.derivation is not None and (tree or bool(result.derivation.proved))
-    print_sections(
-        describe_check(result, tree=show, tree_lines=200 if tree else 25, expect=expect)
-    )
+    print_sections(describe_check(result, tree=show, tree_lines=200 if tree else 25, expect=expect))
 
 
 def print_model_result(
