@@ -177,7 +177,7 @@ def argument_sections(reasons: list[dict[str, Any]]) -> list[Section]:
         return []
     out = [section(Kind.ARGUMENT, [], title="The arguments, on this model (float64)")]
     for r in detailed:
-        lines = [Line(f"argument {r['kind']} (witnessed: {r.get('witnessed')}):")]
+        lines = [Line(f"{r['kind']} (witnessed: {r.get('witnessed')}):")]
         if r.get("detail"):
             lines.append(Line(str(r["detail"]), 1))
         lines += [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from convexcheck.explain.sections import Section, Style
+from convexcheck.explain.sections import Section, Style, document_heading
 
 __all__ = ["page", "render_html", "section_html"]
 
@@ -29,11 +29,12 @@ _e = html.escape
 
 def section_html(s: Section) -> str:
     out: list[str] = []
-    if s.title:
+    title, lines = document_heading(s)
+    if title:
         level = s.heading_level
-        out.append(f"<h{level}>{_e(s.title)}</h{level}>")
+        out.append(f"<h{level}>{_e(title)}</h{level}>")
     open_tag = ""
-    for line in s.lines:
+    for line in lines:
         tag = (
             "pre"
             if line.style is Style.CODE

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from convexcheck.explain.sections import Line, Section, Style
+from convexcheck.explain.sections import Line, Section, Style, document_heading
 
 __all__ = ["render_markdown", "section_markdown"]
 
@@ -22,11 +22,12 @@ def render_markdown(title: str, sections: Iterable[Section]) -> str:
 
 def section_markdown(s: Section) -> list[str]:
     out: list[str] = []
-    if s.title:
-        out += ["#" * s.heading_level + " " + s.title, ""]
+    title, lines = document_heading(s)
+    if title:
+        out += ["#" * s.heading_level + " " + title, ""]
     previous: Style | None = None
     in_list = False
-    for line in s.lines:
+    for line in lines:
         if line.style is Style.CODE:
             if previous is not Style.CODE:
                 out += [*([""] if in_list else []), "```"]

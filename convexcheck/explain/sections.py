@@ -27,6 +27,7 @@ __all__ = [
     "Section",
     "Style",
     "VerdictRow",
+    "document_heading",
     "exact_text",
     "num",
     "plain",
@@ -148,3 +149,20 @@ def _approx(exact: str) -> str | None:
 def plain(line: Line) -> str:
     """A line as the text layouts print it: two spaces a level, ``- `` before an item."""
     return "  " * line.level + ("- " if line.style is Style.ITEM else "") + line.text
+
+
+def document_heading(s: Section) -> tuple[str, tuple[Line, ...]]:
+    """A section's heading in a document and the lines left under it.
+
+    The text layouts open a section with a statement ("Witness that it is not convex: ...");
+    a document would repeat it under a heading of the same words, so when the opening line
+    restates the title (backticks aside) it becomes the heading instead.
+    """
+    lines = s.lines
+    if not s.title or not lines or lines[0].level or lines[0].style is not Style.PLAIN:
+        return s.title, lines
+    first = lines[0].text.rstrip(":")
+    bare = s.title.replace("`", "")
+    if not first.startswith(bare):
+        return s.title, lines
+    return (s.title if first == bare else first), lines[1:]
