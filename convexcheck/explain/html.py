@@ -18,8 +18,6 @@ STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; } h3 { font-size: 1em; }
 .yes { color: #1a7f37; } .no { color: #cf222e; } .unknown { color: #9a6700; }
-table { border-collapse: collapse; margin: .6em 0; }
-td, th { border: 1px solid #ccc; padding: .25em .6em; text-align: left; font-size: .92em; }
 figure { margin: 1em 0; } figcaption { font-size: .9em; color: #555; }
 img { max-width: 100%; } pre { background: #f6f8fa; padding: .8em; overflow-x: auto; }
 """
