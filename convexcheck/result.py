@@ -17,9 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from convexcheck.evidence import Record
+
+if TYPE_CHECKING:  # pragma: no cover (annotations only: the provers import this module)
+    from convexcheck.symbolic.dcp import Analysis
+    from convexcheck.tensor.dcp import TensorAnalysis
+    from convexcheck.tensor.expr import TExpr
 
 Answer = Literal["yes", "no", "unknown"]
 Question = Literal["convex", "concave"]
@@ -159,10 +164,10 @@ class CheckResult:
     variables: dict[str, Any]  # a tensor variable: {"shape": [...], "domain": ...}
     convex: Verdict
     concave: Verdict
-    derivation: Any = None
+    derivation: Analysis | TensorAnalysis | None = None
     stages: list[dict[str, Any]] = field(default_factory=list)
     # a tensor expression's tree (a convexcheck.tensor.expr.TExpr): a witness document needs it
-    tree: Any = None
+    tree: TExpr | None = None
     # questions a tensor check settled on the scalarised form, with that form's expression and
     # variables: {"expression": ..., "variables": ..., "questions": [...]} (their documents are
     # scalar documents about it)

@@ -72,7 +72,7 @@ def _subject(result: ModelCheckResult) -> Section:
         Line(f"{judged}; mode: {result.mode.get('mode')}; device: {result.device}; "
              f"seed: {result.seed}"),
     ]  # fmt: skip
-    if names and result.wrt != "inputs":
+    if names and result.wrt == "parameters":
         shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
         lines.append(Line(f"tensors: {shown}", 1))
     if tp.frozen:

@@ -3,9 +3,11 @@
 A verdict is only as convincing as the numbers behind it, so the HTML report draws them: the
 loss along the witness segment next to its chord (the picture of a Jensen violation), the 2-D
 slice of a multiplicative weight pair (the ``xy`` saddle in the model's own loss), and the
-Hessian's spectral density. Every plot is a PNG embedded as base64, so the file is one document
-that can be mailed or attached to a CI run. matplotlib and torch are imported inside functions:
-``import convexcheck`` and ``convexcheck expr`` stay light.
+Hessian's spectral density. The words are the sections of ``result.explain()``
+(:mod:`convexcheck.explain.sections`) laid out by the Markdown and HTML backends; each plot
+follows the section it illustrates. Every plot is a PNG embedded as base64, so the file is one
+document that can be mailed or attached to a CI run. matplotlib and torch are imported inside
+functions: ``import convexcheck`` and ``convexcheck expr`` stay light.
 """
 
 from __future__ import annotations
