@@ -35,6 +35,7 @@ __all__ = [
     "StageAttempt",
     "TrainableParameters",
     "as_record",
+    "plain",
 ]
 
 R = TypeVar("R", bound="Record")
@@ -100,6 +101,11 @@ class Record(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.to_dict())
+
+
+def plain(value: Any) -> Any:
+    """A record as the dict it stands for; anything else (a producer's dict) as it is."""
+    return value.to_dict() if isinstance(value, Record) else value
 
 
 def as_record(cls: type[R], data: Mapping[str, Any] | None) -> R | None:

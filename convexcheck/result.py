@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from convexcheck.evidence import Record
+from convexcheck.evidence import plain
 
 if TYPE_CHECKING:  # pragma: no cover (annotations only: the provers import this module)
     from convexcheck.symbolic.dcp import Analysis
@@ -106,17 +106,12 @@ class Verdict:
             "summary": self.summary,
         }
         if self.certificate is not None:
-            out["certificate"] = self.certificate
+            out["certificate"] = plain(self.certificate)
         if self.witness is not None:
-            out["witness"] = _plain(self.witness)
+            out["witness"] = plain(self.witness)
         if self.evidence is not None:
-            out["evidence"] = _plain(self.evidence)
+            out["evidence"] = plain(self.evidence)
         return out
-
-
-def _plain(value: Mapping[str, Any]) -> Any:
-    """A typed record as the dict it stands for; a producer's dict as it is."""
-    return value.to_dict() if isinstance(value, Record) else value
 
 
 def summarise_curvature(convex: Verdict, concave: Verdict) -> str:

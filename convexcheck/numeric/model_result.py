@@ -8,12 +8,13 @@ search, Hessian extremes), and ``reasons`` say *why* in machine-readable ``kind`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convexcheck.errors import ConvexcheckInputError
+from convexcheck.evidence import plain
 from convexcheck.result import Verdict
 
 if TYPE_CHECKING:  # pragma: no cover (annotations only: this module stays free of torch)
@@ -23,12 +24,17 @@ if TYPE_CHECKING:  # pragma: no cover (annotations only: this module stays free 
 
 @dataclass
 class ModelCheckResult:
-    """Verdict plus evidence for one model; ``to_dict()`` is the ``--json`` object."""
+    """Verdict plus evidence for one model; ``to_dict()`` is the ``--json`` object.
+
+    ``trainable_parameters`` and ``hessian`` may be the producers' dicts or the records
+    :class:`~convexcheck.evidence.TrainableParameters` and :class:`~convexcheck.evidence.
+    HessianExtremes` (which read like those dicts); ``to_dict()`` writes either the same way.
+    """
 
     convex: Verdict
-    trainable_parameters: dict[str, Any]
+    trainable_parameters: Mapping[str, Any]
     jensen: dict[str, Any]
-    hessian: dict[str, Any] | None
+    hessian: Mapping[str, Any] | None
     reasons: list[dict[str, Any]]
     seed: int
     device: str
@@ -58,9 +64,9 @@ class ModelCheckResult:
             "convex": self.convex.to_dict(),
             "wrt": list(self.wrt) if isinstance(self.wrt, (list, tuple)) else self.wrt,
             "objective": self.objective,
-            "trainable_parameters": self.trainable_parameters,
-            "jensen": self.jensen,
-            "hessian": self.hessian,
+            "trainable_parameters": plain(self.trainable_parameters),
+            "jensen": plain(self.jensen),
+            "hessian": plain(self.hessian),
             "reasons": self.reasons,
             "seed": self.seed,
             "device": self.device,

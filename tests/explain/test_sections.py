@@ -5,6 +5,7 @@ result modules and the renderers do not import each other."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import html
 import io
 import json
@@ -154,6 +155,14 @@ def test_model_evidence_round_trips_byte_for_byte(model_results) -> None:
     _same_json(TrainableParameters, mlp.trainable_parameters)
     _same_json(HessianExtremes, linear.hessian)
     _same_json(ModelEvidence, {"pairs_tried": 3, "largest_relative_gap": None, "families": []})
+    # a producer may hand the records to the result: the --json object does not change
+    typed = dataclasses.replace(
+        mlp,
+        hessian=HessianExtremes.from_dict(mlp.hessian),
+        trainable_parameters=TrainableParameters.from_dict(mlp.trainable_parameters),
+    )
+    assert json.dumps(typed.to_dict(), default=str) == json.dumps(mlp.to_dict(), default=str)
+    assert typed.explain() == mlp.explain()
 
 
 # -- no cycle between the results and their renderers ------------------------------------------
