@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
             }
         print(json.dumps(payload, indent=2))
     else:
-        from convexcheck.explain.text import print_check_result
+        from convexcheck.explain.terminal import print_check_result
 
         print_check_result(result, tree=args.tree, expect=args.expect)
     if args.certificates:

@@ -117,31 +117,10 @@ def _check_report_path(path: str) -> None:
 
 
 # -- text output -------------------------------------------------------------------------------
-_COLOURS = {"yes": "green", "no": "red", "unknown": "yellow"}
-
-
 def print_text(
     result: Any, *, source: str, expect: str | None = None, witness_file: str | None = None
 ) -> None:
     """Coloured terminal output through rich (plain when stdout is not a terminal)."""
-    from rich.markup import escape
+    from convexcheck.explain.terminal import print_model_result
 
-    from convexcheck.explain.text import stdout_console
-    from convexcheck.numeric.model_result import explain_lines
-
-    console = stdout_console()
-    lines = explain_lines(result)
-    answer = result.convex.answer
-    colour = _COLOURS.get(answer, "white")
-    console.print(f"[bold]{escape(source)}[/bold]")
-    console.print(f"[bold {colour}]{escape(lines[0])}[/]")
-    for line in lines[1:]:
-        console.print(escape(line))
-    if witness_file:
-        console.print(
-            f"witness saved to {escape(witness_file)} (torch.load(..., weights_only=True))"
-        )
-    if expect:
-        ok = result.establishes(expect)
-        mark = "[green]established[/]" if ok else "[red]not established[/]"
-        console.print(f"expect {escape(expect)}: {mark}")
+    print_model_result(result, source=source, expect=expect, witness_file=witness_file)
