@@ -53,7 +53,7 @@ from convexcheck.certificates.dcp_check import check_dcp
 from convexcheck.certificates.documents import FORMAT
 from convexcheck.certificates.hessian_check import check_hessian, check_sos
 from convexcheck.certificates.reading import UnreadableDocument, check_literals, read_document
-from convexcheck.certificates.tensor_check import check_tensor_document, is_tensor_document
+from convexcheck.certificates.tensor_documents import check_tensor_document, is_tensor_document
 from convexcheck.certificates.witness_check import check_witness
 
 __all__ = [

@@ -1,0 +1,155 @@
+"""The checker's exact linear algebra: symmetric LDLᵀ over ``Fraction`` and PSD tests built on it.
+
+Why its own: the SOS prover decides a Gram matrix PSD with :func:`convexcheck.symbolic.quadratic
+.ldl_psd` and the tensor prover with :mod:`convexcheck.tensor.psd`; a checker that called them
+would repeat their bugs. Here the factorisation is not believed either: every PSD answer comes
+with ``P A Pᵀ = L D Lᵀ`` and is accepted only after that product has been multiplied out again,
+entry by entry, in exact rationals, with ``L`` unit lower triangular and every ``D_k >= 0``.
+``P A Pᵀ = L D Lᵀ`` with ``D >= 0`` is PSD (``zᵀ P A Pᵀ z = Σ D_k (Lᵀz)_k² >= 0``), and so is
+``A``. A ``False`` only means "not shown": the checker never needs to prove a matrix indefinite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+__all__ = [
+    "Factorisation",
+    "as_fractions",
+    "factorisation_holds",
+    "ldl",
+    "proves_psd",
+    "psd",
+    "symmetric_part",
+]
+
+Matrix = list[list[Fraction]]
+
+
+@dataclass(frozen=True)
+class Factorisation:
+    """``P A Pᵀ = L D Lᵀ``: row ``k`` of ``P A Pᵀ`` is row ``order[k]`` of ``A``."""
+
+    order: list[int]
+    lower: Matrix
+    pivots: list[Fraction]
+
+
+def as_fractions(rows: Any) -> Matrix:
+    """A square matrix of exact rationals from numbers or their strings (floats exactly)."""
+    out = [[Fraction(v) for v in row] for row in rows]
+    n = len(out)
+    if any(len(row) != n for row in out):
+        raise ValueError("the matrix is not square")
+    return out
+
+
+def symmetric_part(a: Matrix) -> Matrix:
+    n = len(a)
+    return [[(a[i][j] + a[j][i]) / 2 for j in range(n)] for i in range(n)]
+
+
+def ldl(a: Matrix) -> Factorisation | None:
+    """Symmetric-pivoted ``P A Pᵀ = L D Lᵀ`` of a symmetric matrix, or ``None`` when the
+    elimination meets a negative pivot, or a zero pivot with a nonzero entry below it (either
+    proves ``A`` is not PSD, but the checker only uses it as "not shown")."""
+    n = len(a)
+    work = [row[:] for row in a]
+    order = list(range(n))
+    lower = [[Fraction(int(i == j)) for j in range(n)] for i in range(n)]
+    pivots: list[Fraction] = []
+    for k in range(n):
+        # the largest remaining diagonal entry as the pivot (a zero one only if all are <= 0)
+        p = k
+        for i in range(k + 1, n):
+            if work[i][i] > work[p][p]:
+                p = i
+        if p != k:
+            work[k], work[p] = work[p], work[k]
+            for row in work:
+                row[k], row[p] = row[p], row[k]
+            order[k], order[p] = order[p], order[k]
+            for j in range(k):
+                lower[k][j], lower[p][j] = lower[p][j], lower[k][j]
+        d = work[k][k]
+        below = [i for i in range(k + 1, n) if work[i][k] != 0]
+        if d < 0 or (d == 0 and below):
+            return None
+        pivots.append(d)
+        for i in below:
+            lower[i][k] = work[i][k] / d
+        for i in below:
+            for j in below:
+                work[i][j] -= lower[i][k] * work[k][j]
+        for i in range(k + 1, n):
+            work[i][k] = work[k][i] = Fraction(0)
+    return Factorisation(order, lower, pivots)
+
+
+def factorisation_holds(a: Matrix, f: Factorisation) -> bool:
+    """Whether ``f`` is a valid PSD factorisation of ``a``: ``order`` a permutation, ``L`` unit
+    lower triangular, every pivot ``>= 0``, and ``L D Lᵀ`` equal to ``P A Pᵀ`` entry by entry."""
+    n = len(a)
+    if sorted(f.order) != list(range(n)) or len(f.pivots) != n or len(f.lower) != n:
+        return False
+    if any(len(row) != n for row in f.lower) or any(d < 0 for d in f.pivots):
+        return False
+    for i in range(n):
+        if f.lower[i][i] != 1 or any(f.lower[i][j] != 0 for j in range(i + 1, n)):
+            return False
+    for i in range(n):
+        li = f.lower[i]
+        for j in range(i + 1):
+            lj = f.lower[j]
+            total = sum((li[k] * f.pivots[k] * lj[k] for k in range(j + 1)), Fraction(0))
+            if total != a[f.order[i]][f.order[j]] or total != a[f.order[j]][f.order[i]]:
+                return False
+    return True
+
+
+def proves_psd(a: Matrix) -> Factorisation | None:
+    """A factorisation of ``a`` that :func:`factorisation_holds` confirmed, or ``None``."""
+    f = ldl(a)
+    return f if f is not None and factorisation_holds(a, f) else None
+
+
+def psd(a: Matrix) -> bool:
+    """``a`` (which must be symmetric) is positive semidefinite, shown by a checked LDLᵀ."""
+    n = len(a)
+    if any(a[i][j] != a[j][i] for i in range(n) for j in range(i)):
+        return False
+    return proves_psd(a) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# float64 matrices (the constants and points of tensor documents)
+# ---------------------------------------------------------------------------------------------
+
+
+def float_matrix_psd(matrix: Any, negate: bool = False) -> bool:
+    """The symmetric part ``S`` of the float64 matrix (``-S`` with ``negate``), taken exactly
+    (every float64 is a dyadic rational), is PSD by a checked LDLᵀ. Floats that are not finite,
+    or a matrix that is not square, are "not shown"."""
+    import math
+
+    rows = [[float(v) for v in row] for row in matrix]
+    n = len(rows)
+    if any(len(row) != n for row in rows) or not all(math.isfinite(v) for r in rows for v in r):
+        return False
+    sign = -1 if negate else 1
+    exact = [[sign * Fraction(v) for v in row] for row in rows]
+    return psd(symmetric_part(exact))
+
+
+def float_matrix_within(matrix: Any, negate: bool, tolerance: float) -> bool:
+    """Float64 estimate: the smallest eigenvalue of ``±S`` is at least ``-tolerance *
+    max|S_ij|`` (NumPy's ``eigvalsh``). Not a proof: the caller records it as an assumption."""
+    import numpy as np
+
+    a = np.asarray(matrix, dtype=np.float64)
+    s = (a + a.T) / 2 * (-1.0 if negate else 1.0)
+    if s.size == 0:
+        return True
+    return bool(np.linalg.eigvalsh(s).min() >= -tolerance * float(np.abs(s).max()))
