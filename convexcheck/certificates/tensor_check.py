@@ -448,8 +448,6 @@ def _derive(
 
 __all__ = [
     "check_tensor_dcp",
-    "check_tensor_document",
     "decode",
-    "is_tensor_document",
     "strict_domain",
 ]

@@ -324,7 +324,7 @@ class _Walk:
             if tok.kind != "op":
                 return left
             if tok.text == "**":
-                if _PREC_POWER < min_prec:
+                if min_prec > _PREC_POWER:
                     return left
                 self.take()
                 self.deeper()
