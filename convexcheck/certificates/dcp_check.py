@@ -9,6 +9,7 @@ from typing import Any
 
 from convexcheck.certificates.context import CheckFailed, Context, require
 from convexcheck.certificates.dcp_structure import check_structure
+from convexcheck.certificates.quadratic_check import check_quadratic_form
 
 # ---------------------------------------------------------------------------------------------
 # DCP derivations
@@ -362,8 +363,21 @@ def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
         atom = entry.get("atom")
         atom_curvature = entry.get("atom_curvature")
         monotonicity = entry.get("monotonicity", [])
-        if rule == "piecewise" or rule == "quadratic-form":
+        if rule == "piecewise":
             ctx.trusted.append(f"{rule} step for {entry['expr']}")
+            continue
+        if rule == "quadratic-form":
+            # q(x) + terms: q's matrix re-derived and decided here, the terms by the sum rule
+            check_quadratic_form(ctx, entry, claimed)
+            require(
+                len(monotonicity) == len(kids) and all(m == "nondecreasing" for m in monotonicity),
+                f"{entry['expr']}: a sum is nondecreasing in its terms",
+            )
+            for q in claimed:
+                require(
+                    _follows("affine", monotonicity, kid_curvatures, q),
+                    f"{entry['expr']}: {q} does not follow from its terms {kid_curvatures}",
+                )
             continue
         if atom is None and rule.startswith("rewrite:"):
             # an equivalent form of the same function: its curvature is the rewritten one's

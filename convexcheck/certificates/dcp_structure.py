@@ -22,6 +22,7 @@ from typing import Any
 
 from convexcheck.certificates.context import CheckFailed, Context, require
 from convexcheck.certificates.sampled import mismatch, sample_points
+from convexcheck.certificates.trusted_reader import read_node
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.ir import Node
 
@@ -55,6 +56,11 @@ def _rebuild(entry: dict[str, Any], kids: list[Node]) -> Node | None:
         require(len(weights) == len(kids), "a norm2 step has a weight per argument")
         squares = [ir.mul(ir.num(w), ir.power(k, ir.num(2))) for w, k in zip(weights, kids)]
         return ir.sqrt(ir.add(*squares, ir.num(Fraction(detail.get("offset", "0")))))
+    if rule == "quadratic-form":
+        text = (entry.get("detail") or {}).get("quadratic_terms")
+        if isinstance(text, str) and not text.endswith("..."):
+            return ir.add(read_node(text), *kids)
+        return None
     if rule == "pattern:quad_over_lin" and len(kids) == 2:
         return ir.div(ir.power(kids[0], ir.num(2)), kids[1])
     return None

@@ -153,3 +153,57 @@ def float_matrix_within(matrix: Any, negate: bool, tolerance: float) -> bool:
     if s.size == 0:
         return True
     return bool(np.linalg.eigvalsh(s).min() >= -tolerance * float(np.abs(s).max()))
+
+
+# ---------------------------------------------------------------------------------------------
+# sparse quadratic forms, block by block
+# ---------------------------------------------------------------------------------------------
+
+
+def blocks(n: int, entries: dict[tuple[int, int], Fraction]) -> list[list[int]]:
+    """Connected components of the graph whose edges are the nonzero off-diagonal entries: a
+    symmetric matrix is PSD iff each diagonal block on a component is (a separable sum of
+    squares is ``n`` blocks of size one, not one ``n x n`` elimination)."""
+    neighbours: list[set[int]] = [set() for _ in range(n)]
+    for (i, j), v in entries.items():
+        if i != j and v != 0:
+            neighbours[i].add(j)
+            neighbours[j].add(i)
+    seen = [False] * n
+    out = []
+    for start in range(n):
+        if seen[start]:
+            continue
+        seen[start] = True
+        component, stack = [], [start]
+        while stack:
+            i = stack.pop()
+            component.append(i)
+            for j in neighbours[i]:
+                if not seen[j]:
+                    seen[j] = True
+                    stack.append(j)
+        out.append(sorted(component))
+    return out
+
+
+def form_sign(n: int, entries: dict[tuple[int, int], Fraction], max_block: int = 400) -> str | None:
+    """``"positive"`` (PSD), ``"negative"`` (NSD), ``"both"`` (zero) for the symmetric matrix
+    given by its nonzero ``entries`` (both ``(i, j)`` and ``(j, i)``), each block shown by a
+    checked LDLᵀ; ``None`` when neither is shown (or a block is larger than ``max_block``)."""
+    signs = set()
+    for component in blocks(n, entries):
+        if len(component) > max_block:
+            return None
+        sub = [[entries.get((i, j), Fraction(0)) for j in component] for i in component]
+        if all(v == 0 for row in sub for v in row):
+            continue
+        if psd(sub):
+            signs.add("positive")
+        elif psd([[-v for v in row] for row in sub]):
+            signs.add("negative")
+        else:
+            return None
+    if not signs:
+        return "both"
+    return signs.pop() if len(signs) == 1 else None
