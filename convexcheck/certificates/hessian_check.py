@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from convexcheck.certificates.context import CheckFailed, Context, is_zero, require
-from convexcheck.certificates.exact_linalg import psd
+from convexcheck.certificates.exact_linalg import decide_psd
 from convexcheck.certificates.sign_check import check_sign, hessian_obstacle
 from convexcheck.certificates.trusted_reader import read_sympy
 from convexcheck.symbolic.ir import free_variables
@@ -108,7 +108,7 @@ def check_sos(ctx: Context, question: str, cert: dict[str, Any]) -> None:
     for i in range(size):
         for j in range(i):
             require(gram[i][j] == gram[j][i], "the Gram matrix is not symmetric")
-    require(psd(gram), "the Gram matrix is not shown positive semidefinite (exact LDLᵀ)")
+    require(decide_psd(gram), "the Gram matrix is not shown positive semidefinite (exact LDLᵀ)")
     expansion = sympy.expand(
         sum(
             sympy.Rational(gram[i][j].numerator, gram[i][j].denominator) * basis[i] * basis[j]
