@@ -669,6 +669,52 @@ def test_image_of_overflowing_range(key, r):
         assert mp_contains(image, value(f, q)), (key, r, image)
 
 
+# Regression (found by the checker's author): an overflow was read as +oo whatever the sign, so
+# the image of sinh at -1000 was [1.8e308, oo) and ``Max(-x**2, sinh(-1000))`` was "proved"
+# convex. The class is "a value past the float range": every atom, on ranges whose values
+# overflow in either direction, must enclose the mpmath value (mpmath has no exponent limit).
+FAR_RANGES = [
+    Interval(-5000, -700),
+    Interval(-900, -800),
+    Interval(-1000, -1000),
+    Interval(800, 900),
+    Interval(700, 5000),
+    Interval(1000, 1000),
+    Interval(-800, 800),
+]
+
+
+@pytest.mark.parametrize("key", ATOM_IDS)
+def test_image_of_encloses_values_past_the_float_range(key):
+    atom = ATOMS[key]
+    f = reference_for(key, atom)
+    rng = random.Random(sum(map(ord, key)) + 11)
+    checked = 0
+    for r in FAR_RANGES:
+        if not atom.domain_ok(r):
+            continue
+        image = atom.image_of(r)
+        pts = [Fraction(r.lo)] if r.is_point else [Fraction(r.lo), Fraction(r.hi)]
+        if not r.is_point:
+            pts += sample_points(r.lo, r.hi, False, False, rng, n=6)
+        for q in pts:
+            v = value(f, q)
+            if not mpmath.isfinite(v):
+                continue
+            checked += 1
+            assert contains_value(image, f, q), f"{key}: image_of({r}) = {image} misses f({q})"
+    if any(atom.domain_ok(r) for r in FAR_RANGES):
+        assert checked
+
+
+def test_max_with_a_hugely_negative_constant_is_not_proved_convex():
+    from convexcheck import check
+
+    r = check("Max(-x**2, sinh(-1000))")
+    assert r.convex.answer != "yes"
+    assert check("Max(-x**2, -exp(1000))").convex.answer != "yes"
+
+
 # ---------------------------------------------------------------------------------------------
 # n-ary atoms
 # ---------------------------------------------------------------------------------------------

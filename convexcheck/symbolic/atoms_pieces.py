@@ -150,16 +150,43 @@ def label_on(pieces: tuple[Piece, ...], period: Bound | None, r: Interval) -> st
     return labels.pop() if len(labels) == 1 else None
 
 
-def _safe(fn: Callable[[float], float]) -> Callable[[float], float]:
+def _safe(fn: Callable[[float], float], mpmath_name: str | None) -> Callable[[float], float]:
+    """``fn`` that answers instead of raising: ``nan`` off its domain, and on overflow an
+    infinity of the *value's* sign.
+
+    An overflow says only that ``|fn(x)|`` is past the largest float; its sign is read with
+    mpmath (which has no exponent limit), because ``sinh(-1000)`` overflows to minus infinity.
+    Without an mpmath reference the answer is ``nan``, which the interval code turns into an
+    unbounded end, never a wrong one.
+    """
+
     def wrapped(x: float) -> float:
         try:
             return fn(x)
         except OverflowError:
-            return INF
+            return _overflow_sign(mpmath_name, x)
         except (ValueError, ZeroDivisionError):
             return math.nan
 
     return wrapped
+
+
+def _overflow_sign(mpmath_name: str | None, x: float) -> float:
+    if mpmath_name is None:
+        return math.nan
+    import mpmath
+
+    try:
+        value = getattr(mpmath, mpmath_name)(mpmath.mpf(x))
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return math.nan
+    if isinstance(value, mpmath.mpc) or mpmath.isnan(value):
+        return math.nan
+    if value > 0:
+        return INF
+    if value < 0:
+        return -INF
+    return math.nan
 
 
 @dataclass(frozen=True)
@@ -262,7 +289,7 @@ class UnaryAtom:
         if touching is None:
             return self.image
         out: Interval | None = None
-        fn = _safe(self.fn)
+        fn = _safe(self.fn, self.mpmath)
         for piece in touching:
             lo_b, hi_b = piece.lo, piece.hi
             box = Interval(
