@@ -60,6 +60,7 @@ LAYERS: dict[str, float] = {
     # L0: errors, the expression trees, atom tables, intervals, domains, the curvature algebra
     "convexcheck.errors": L0,
     "convexcheck.budget": L0,
+    "convexcheck.version": L0,
     "convexcheck.symbolic.ir": L0,
     "convexcheck.symbolic.interval": L0,
     "convexcheck.symbolic.interval_powers": L0,
@@ -404,9 +405,13 @@ def _lazy_map_edges(info: ModuleInfo, modules: frozenset[str]) -> list[Edge]:
         for entry in value.values:
             if isinstance(entry, ast.Tuple) and entry.elts:
                 first = entry.elts[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    if first.value in modules and first.value != info.name:
-                        edges.append(Edge(info.name, first.value, first.lineno, None, "lazy-map"))
+                if (
+                    isinstance(first, ast.Constant)
+                    and isinstance(first.value, str)
+                    and first.value in modules
+                    and first.value != info.name
+                ):
+                    edges.append(Edge(info.name, first.value, first.lineno, None, "lazy-map"))
     return edges
 
 

@@ -334,6 +334,7 @@ def check(
             return check_cvxpy(
                 expression,
                 variables,
+                scalar_check=check,
                 seed=seed,
                 budget_s=budget_s,
                 stages=stages,
