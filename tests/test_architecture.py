@@ -241,11 +241,6 @@ class Edge:
     function: str | None  # enclosing function's qualified name; None at module level
     how: str  # "import", "from" or "lazy-map"
 
-    @property
-    def where(self) -> str:
-        scope = "module level" if self.function is None else f"in {self.function}()"
-        return f"{self.importer}:{self.line} ({scope})"
-
     def __str__(self) -> str:
         return f"{self.importer} -> {self.imported}  [line {self.line}, " + (
             "module level]" if self.function is None else f"in {self.function}()]"
@@ -280,13 +275,24 @@ def _is_type_checking(test: ast.expr) -> bool:
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
 
 
+_CALL_WORDS = ("print", "import_module", "__import__", "find_spec")
+
+
 class _Collector(ast.NodeVisitor):
     """One pass over a module: imports (with scope), prints and name-based imports."""
 
-    def __init__(self, info: ModuleInfo, modules: frozenset[str]) -> None:
+    def __init__(self, info: ModuleInfo, modules: frozenset[str], source: str = "") -> None:
         self.info = info
         self.modules = modules
         self.stack: list[tuple[str, bool]] = []
+        # expressions hold no import statement: walk them only where a call this test looks
+        # for can occur (the walk over every expression is most of the cost)
+        self.scan_calls = source == "" or any(word in source for word in _CALL_WORDS)
+
+    def visit(self, node: ast.AST) -> None:
+        if not self.scan_calls and isinstance(node, ast.expr):
+            return
+        super().visit(node)
 
     # scope bookkeeping: an import in a class body runs at import time, only a def defers it
     def _scoped(self, node: ast.AST, name: str, deferred: bool) -> None:
@@ -419,9 +425,10 @@ def _lazy_map_edges(info: ModuleInfo, modules: frozenset[str]) -> list[Edge]:
 def package() -> dict[str, ModuleInfo]:
     paths = sorted(p for p in PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts)
     infos: dict[str, ModuleInfo] = {}
+    sources: dict[str, str] = {}
     for path in paths:
         name, is_package = _module_name(path)
-        source = path.read_text(encoding="utf-8")
+        source = sources[_module_name(path)[0]] = path.read_text(encoding="utf-8")
         infos[name] = ModuleInfo(
             name=name,
             path=path,
@@ -431,7 +438,7 @@ def package() -> dict[str, ModuleInfo]:
         )
     modules = frozenset(infos)
     for info in infos.values():
-        _Collector(info, modules).visit(info.tree)
+        _Collector(info, modules, sources[info.name]).visit(info.tree)
         if info.name == PACKAGE:
             info.edges.extend(_lazy_map_edges(info, modules))
         # `from a import (b, c)` is one statement: report it once
