@@ -72,6 +72,7 @@ LAYERS: dict[str, float] = {
     "convexcheck.symbolic.printer": L0,
     "convexcheck.symbolic.evaluate": L0,
     "convexcheck.symbolic.calculus": L0,
+    "convexcheck.symbolic.traversal": L0,
     "convexcheck.tensor.expr": L0,
     "convexcheck.tensor.iarray": L0,
     "convexcheck.tensor.interval_functions": L0,
@@ -87,6 +88,8 @@ LAYERS: dict[str, float] = {
     # L1: result types and typed evidence
     "convexcheck.result": L1,
     "convexcheck.numeric.model_result": L1,
+    "convexcheck.numeric.reason_types": L1,
+    "convexcheck.evidence": L1,
     # L1.5: the certificate checker
     "convexcheck.certificates": L1_5,
     "convexcheck.certificates.*": L1_5,
@@ -127,6 +130,7 @@ LAYERS: dict[str, float] = {
     "convexcheck.numeric.hessian": L2,
     "convexcheck.numeric.jensen": L2,
     "convexcheck.numeric.lanczos": L2,
+    "convexcheck.numeric.mechanisms": L2,
     "convexcheck.numeric.loading": L2,
     "convexcheck.numeric.objective": L2,
     "convexcheck.numeric.program": L2,
