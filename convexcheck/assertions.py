@@ -25,7 +25,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -257,89 +256,12 @@ def assert_model_nonconvex(model: Any, loss_fn: Any, data: Any, **kwargs: Any) -
 # --- messages ----------------------------------------------------------------------------------
 
 
-def _exact_text(value: str) -> str:
-    """A witness value as a person reads it: ``{p/q}`` is exact, ``[lo, hi]`` (or with open
-    ends) a rigorous enclosure; long exact numbers are shown rounded, marked with ``~``."""
-    text = value.strip()
-    if text.startswith("{") and text.endswith("}"):
-        exact = text[1:-1]
-        approx = _approx(exact)
-        if approx is None:
-            return exact
-        if len(exact) > 40:
-            return f"~{approx}"
-        if "/" not in exact:  # an integer or a terminating decimal says it all
-            return exact
-        return f"{exact} (~{approx})"
-    if text[:1] in "[(" and text[-1:] in "])":
-        parts = [p.strip() for p in text[1:-1].split(",")]
-        if len(parts) == 2:
-            lo, hi = (_approx(p) for p in parts)
-            if lo is not None and lo == hi:
-                shown = f"~{lo}"
-            else:
-                shown = f"in {text[0]}{lo or parts[0]}, {hi or parts[1]}{text[-1]}"
-            if len(text) <= 60 and shown.startswith("~"):
-                return f"{shown} (rigorously enclosed in {text})"
-            return f"{shown} (rigorous enclosure)"
-    return text
-
-
-def _approx(exact: str) -> str | None:
-    text = exact.strip()
-    if text in ("oo", "-oo"):
-        return None
-    try:
-        return f"{float(Fraction(text)):.10g}"
-    except (ValueError, ZeroDivisionError, OverflowError):
-        return None
-
-
-def _point_text(point: Mapping[str, str]) -> str:
-    return "(" + ", ".join(f"{name}={value}" for name, value in point.items()) + ")"
-
-
 def witness_lines(witness: Mapping[str, Any]) -> list[str]:
     """The witness of a closed-form refutation, one fact per line."""
-    inequality = str(witness.get("inequality", ""))
-    relation = ">" if ">" in inequality else "<"
-    return [
-        f"Jensen's inequality fails ({witness.get('verified', 'verified')}):",
-        f"  a = {_point_text(witness['a'])}",
-        f"  b = {_point_text(witness['b'])}",
-        f"  t = {witness['t']}",
-        f"  f(a) = {_exact_text(str(witness.get('f_a', '?')))}",
-        f"  f(b) = {_exact_text(str(witness.get('f_b', '?')))}",
-        f"  f(t*a + (1-t)*b) = {_exact_text(str(witness.get('f_at_t', '?')))}",
-        f"  f(t*a + (1-t)*b) {relation} t*f(a) + (1-t)*f(b) by "
-        f"{_exact_text(str(witness.get('gap', '?')))}",
-    ]
+    from convexcheck.explain.describe import witness_facts
 
-
-def _evidence_lines(question: str, result: CheckResult) -> list[str]:
-    verdict = getattr(result, question)
-    evidence = verdict.evidence or {}
-    lines = [f"{question}: unknown (neither a proof nor a witness was found)"]
-    dcp = evidence.get("dcp") or {}
-    premises = dcp.get("failed_premises") or []
-    for premise in premises[:3]:
-        lines.append(f"  DCP premise that failed: {premise}")
-    if len(premises) > 3:
-        lines.append(f"  ... and {len(premises) - 3} more failed premises")
-    search = evidence.get("witness_search")
-    if search:
-        lines.append(
-            f"  witness search: {search.get('result', 'no violation found')} in "
-            f"{search.get('samples', 0):,} sampled triples (seed {search.get('seed')})"
-        )
-    for stage in ("hessian", "sos"):
-        attempt = evidence.get(stage)
-        if attempt:
-            lines.append(f"  {stage}: {attempt.get('result')}: {attempt.get('reason')}")
-    tried = evidence.get("stages_tried")
-    if tried:
-        lines.append(f"  stages tried: {', '.join(tried)}")
-    return lines
+    verified = witness.get("verified", "verified")
+    return [f"Jensen's inequality fails ({verified}):", *("  " + f for f in witness_facts(witness))]
 
 
 def _reproduce_command(result: CheckResult, expect: str, seed: int, budget_s: float | None) -> str:
@@ -358,35 +280,36 @@ def _reproduce_command(result: CheckResult, expect: str, seed: int, budget_s: fl
 def failure_message(
     expect: str, result: CheckResult, *, seed: int = 0, budget_s: float | None = None
 ) -> str:
-    """The explanation carried by a failed closed-form assertion."""
-    domains = ", ".join(f"{n} in {d}" for n, d in result.variables.items()) or "no variables"
-    lines = [
+    """The explanation carried by a failed closed-form assertion: the claim, the verdicts on the
+    questions it is about and what backs them (the sections of ``result.explain()``), and a
+    command line that reproduces the check."""
+    from convexcheck.explain.describe import domain_text, verdict_sections, verdicts_section
+    from convexcheck.explain.sections import Kind, Line, section
+    from convexcheck.explain.text import render_text
+
+    domains = domain_text(result.variables)
+    claim = (
         f"expected {result.expression} to be {_CLAIMS[expect]} on {domains}, "
-        f"but convexcheck {_got(expect, result)}",
-        f"verdicts: convex = {result.convex.answer} ({result.convex.method}), "
-        f"concave = {result.concave.answer} ({result.concave.method}); "
-        f"curvature: {result.curvature}",
-    ]
+        f"but convexcheck {_got(expect, result)}"
+    )
     # The evidence that matters: for a positive claim the refutation of it (or, if none, what
     # was tried); for a refutation claim what was found instead (a proof, or the search).
-    questions = {
-        "convex": ("convex",),
-        "concave": ("concave",),
-        "affine": ("convex", "concave"),
-        "nonconvex": ("convex",),
-        "nonconcave": ("concave",),
-    }[expect]
+    questions = _QUESTIONS[expect]
+    sections = [section(Kind.MESSAGE, [Line(claim)]), verdicts_section(result, questions)]
     for question in questions:
-        verdict = getattr(result, question)
-        if verdict.answer == "no" and verdict.witness:
-            lines.append(f"not {question}: " + witness_lines(verdict.witness)[0])
-            lines.extend(witness_lines(verdict.witness)[1:])
-        elif verdict.answer == "unknown":
-            lines.extend(_evidence_lines(question, result))
-        elif verdict.answer == "yes" and expect.startswith("non"):
-            lines.append(f"{question}: proved ({verdict.method}): {verdict.summary}")
-    lines.append(f"reproduce: {_reproduce_command(result, expect, seed, budget_s)}")
-    return "\n".join(lines)
+        sections.extend(verdict_sections(getattr(result, question)))
+    reproduce = f"reproduce: {_reproduce_command(result, expect, seed, budget_s)}"
+    sections.append(section(Kind.MESSAGE, [Line(reproduce)]))
+    return render_text(sections)
+
+
+_QUESTIONS = {
+    "convex": ("convex",),
+    "concave": ("concave",),
+    "affine": ("convex", "concave"),
+    "nonconvex": ("convex",),
+    "nonconcave": ("concave",),
+}
 
 
 def _got(expect: str, result: CheckResult) -> str:
@@ -404,19 +327,29 @@ def _got(expect: str, result: CheckResult) -> str:
 
 def model_failure_message(expect: str, result: ModelCheckResult, model: Any) -> str:
     """The explanation carried by a failed model assertion: verdict, witness or evidence,
-    Hessian extremes and reasons (as in ``result.explain()``) and the seed to reproduce."""
-    answer = result.convex.answer
+    Hessian extremes and reasons (the sections of ``result.explain()``) and the seed to
+    reproduce."""
+    from convexcheck.explain.describe_model import describe_model
+    from convexcheck.explain.sections import Kind, Line, section
+    from convexcheck.explain.text import render_text
+
     got = {
         "yes": "proved it convex",
         "no": "refuted convexity with a float64-verified witness",
         "unknown": "could neither prove nor refute convexity",
-    }[answer]
+    }[result.convex.answer]
     wanted = "convex in its trainable parameters" if expect == "convex" else "non-convex"
-    lines = [
+    claim = (
         f"expected the training loss of {type(model).__name__} to be {wanted}, but convexcheck "
-        f"{got}",
-        *result.explain().splitlines(),
+        f"{got}"
+    )
+    reproduce = (
         f"reproduce: convexcheck.check_model(model, loss_fn, data, seed={result.seed}, "
-        f"device={result.device!r})",
+        f"device={result.device!r})"
+    )
+    sections = [
+        section(Kind.MESSAGE, [Line(claim)]),
+        *describe_model(result),
+        section(Kind.MESSAGE, [Line(reproduce)]),
     ]
-    return "\n".join(lines)
+    return render_text(sections)

@@ -15,9 +15,16 @@ first line of defence.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from convexcheck.evidence import plain
+
+if TYPE_CHECKING:  # pragma: no cover (annotations only: the provers import this module)
+    from convexcheck.symbolic.dcp import Analysis
+    from convexcheck.tensor.dcp import TensorAnalysis
+    from convexcheck.tensor.expr import TExpr
 
 Answer = Literal["yes", "no", "unknown"]
 Question = Literal["convex", "concave"]
@@ -29,6 +36,10 @@ class Verdict:
 
     ``certificate`` may be given as a zero-argument callable: a DCP derivation of a 10^5-term
     sum is large, so it is built only when read (``verdict.certificate``) or serialised.
+
+    ``witness`` and ``evidence`` are the producers' dicts or the typed records of
+    :mod:`convexcheck.evidence` (which read like those dicts); ``to_dict()`` writes either the
+    same way.
     """
 
     __slots__ = ("_certificate", "answer", "evidence", "method", "question", "summary", "witness")
@@ -40,8 +51,8 @@ class Verdict:
         method: str,
         summary: str,
         certificate: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
-        witness: dict[str, Any] | None = None,
-        evidence: dict[str, Any] | None = None,
+        witness: Mapping[str, Any] | None = None,
+        evidence: Mapping[str, Any] | None = None,
     ) -> None:
         if answer not in ("yes", "no", "unknown"):
             raise ValueError(f"invalid answer {answer!r}")
@@ -78,13 +89,13 @@ class Verdict:
 
     @classmethod
     def refuted(
-        cls, question: Question, method: str, summary: str, witness: dict[str, Any]
+        cls, question: Question, method: str, summary: str, witness: Mapping[str, Any]
     ) -> Verdict:
         return cls(question, "no", method, summary, witness=witness)
 
     @classmethod
     def unknown(
-        cls, question: Question, method: str, summary: str, evidence: dict[str, Any]
+        cls, question: Question, method: str, summary: str, evidence: Mapping[str, Any]
     ) -> Verdict:
         return cls(question, "unknown", method, summary, evidence=evidence)
 
@@ -95,11 +106,11 @@ class Verdict:
             "summary": self.summary,
         }
         if self.certificate is not None:
-            out["certificate"] = self.certificate
+            out["certificate"] = plain(self.certificate)
         if self.witness is not None:
-            out["witness"] = self.witness
+            out["witness"] = plain(self.witness)
         if self.evidence is not None:
-            out["evidence"] = self.evidence
+            out["evidence"] = plain(self.evidence)
         return out
 
 
@@ -148,10 +159,10 @@ class CheckResult:
     variables: dict[str, Any]  # a tensor variable: {"shape": [...], "domain": ...}
     convex: Verdict
     concave: Verdict
-    derivation: Any = None
+    derivation: Analysis | TensorAnalysis | None = None
     stages: list[dict[str, Any]] = field(default_factory=list)
     # a tensor expression's tree (a convexcheck.tensor.expr.TExpr): a witness document needs it
-    tree: Any = None
+    tree: TExpr | None = None
     # questions a tensor check settled on the scalarised form, with that form's expression and
     # variables: {"expression": ..., "variables": ..., "questions": [...]} (their documents are
     # scalar documents about it)
@@ -180,6 +191,10 @@ class CheckResult:
         return out
 
     def explain(self) -> str:
+        """Plain text: verdicts, what backs each answer, the DCP derivation.
+
+        A convenience method: the renderer (layer 3) is imported here, the documented upward
+        edge; it reads this class only for annotations, so there is no cycle."""
         from convexcheck.explain.text import explain_check_result
 
         return explain_check_result(self)
@@ -189,6 +204,9 @@ class CheckResult:
 
         ``variables`` optionally maps names to existing ``cvxpy.Variable`` objects; missing ones
         are created with sign attributes matching their domains.
+
+        A convenience method: the translators (layer 2) are imported here, the documented
+        upward edge; neither imports this module.
         """
         from convexcheck.errors import NotExpressibleError
 
@@ -198,13 +216,15 @@ class CheckResult:
             )
         if variables is None and self.cvxpy_entries:
             variables = dict(self.cvxpy_entries)
-        if hasattr(self.derivation, "derivation_lines"):  # a tensor derivation
-            from convexcheck.tensor.to_cvxpy import tensor_to_cvxpy
+        from convexcheck.symbolic.dcp import Analysis
 
-            return tensor_to_cvxpy(self.derivation, variables)
-        from convexcheck.symbolic.to_cvxpy import derivation_to_cvxpy
+        if isinstance(self.derivation, Analysis):
+            from convexcheck.symbolic.to_cvxpy import derivation_to_cvxpy
 
-        return derivation_to_cvxpy(self.derivation, variables)
+            return derivation_to_cvxpy(self.derivation, variables)
+        from convexcheck.tensor.to_cvxpy import tensor_to_cvxpy
+
+        return tensor_to_cvxpy(self.derivation, variables)
 
     def __repr__(self) -> str:
         return (

@@ -3,9 +3,11 @@
 A verdict is only as convincing as the numbers behind it, so the HTML report draws them: the
 loss along the witness segment next to its chord (the picture of a Jensen violation), the 2-D
 slice of a multiplicative weight pair (the ``xy`` saddle in the model's own loss), and the
-Hessian's spectral density. Every plot is a PNG embedded as base64, so the file is one document
-that can be mailed or attached to a CI run. matplotlib and torch are imported inside functions:
-``import convexcheck`` and ``convexcheck expr`` stay light.
+Hessian's spectral density. The words are the sections of ``result.explain()``
+(:mod:`convexcheck.explain.sections`) laid out by the Markdown and HTML backends; each plot
+follows the section it illustrates. Every plot is a PNG embedded as base64, so the file is one
+document that can be mailed or attached to a CI run. matplotlib and torch are imported inside
+functions: ``import convexcheck`` and ``convexcheck expr`` stay light.
 """
 
 from __future__ import annotations
@@ -13,22 +15,20 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convexcheck.errors import ConvexcheckInputError
+from convexcheck.explain.describe import describe_check
+from convexcheck.explain.describe_model import describe_model
+from convexcheck.explain.html import page, section_html
+from convexcheck.explain.markdown import render_markdown
+from convexcheck.explain.sections import Kind
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
-.yes { color: #1a7f37; } .no { color: #cf222e; } .unknown { color: #9a6700; }
-table { border-collapse: collapse; margin: .6em 0; }
-td, th { border: 1px solid #ccc; padding: .25em .6em; text-align: left; font-size: .92em; }
-figure { margin: 1em 0; } figcaption { font-size: .9em; color: #555; }
-img { max-width: 100%; } pre { background: #f6f8fa; padding: .8em; overflow-x: auto; }
-"""
+if TYPE_CHECKING:  # pragma: no cover
+    from convexcheck.numeric.model_result import ModelCheckResult
+    from convexcheck.result import CheckResult, Verdict
 
 
 # -- shared ------------------------------------------------------------------------------------
@@ -56,30 +56,6 @@ def _img(png: str, alt: str, caption: str) -> str:
         f'<figure><img class="plot" alt="{html.escape(alt)}" '
         f'src="data:image/png;base64,{png}"><figcaption>{html.escape(caption)}</figcaption>'
         "</figure>"
-    )
-
-
-def _num(x: Any) -> str:
-    if isinstance(x, float):
-        return f"{x:.6g}"
-    if isinstance(x, list):
-        return "[" + ", ".join(_num(v) for v in x) + "]"
-    return str(x)
-
-
-def _table(rows: list[tuple[str, Any]]) -> str:
-    body = "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_num(v))}</td></tr>" for k, v in rows
-    )
-    return f"<table>{body}</table>"
-
-
-def _page(title: str, body: list[str]) -> str:
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
     )
 
 
@@ -119,144 +95,62 @@ def _segment_plot(values: Any, fa: float, fb: float, t: float, title: str) -> st
 
 
 # -- models ------------------------------------------------------------------------------------
-def write_model_report(result: Any, path: str | Path, source: str | None = None) -> Path:
+def write_model_report(
+    result: ModelCheckResult, path: str | Path, source: str | None = None
+) -> Path:
     """Write a :class:`ModelCheckResult` as ``.html`` (self-contained, plots) or ``.md``."""
     kind = _kind(path)
     if kind == "md":
-        from convexcheck.numeric.command import markdown_report
-
-        text = markdown_report(result, source=source or "model")
-        return _write(path, text + _markdown_reasons(result.reasons))
+        return _write(path, model_markdown(result, source=source or "model"))
     return _write(path, model_html(result, source=source or "model"))
 
 
-def _markdown_reasons(reasons: list[dict[str, Any]]) -> str:
-    detailed = [r for r in reasons if r.get("source") == "reasons"]
-    if not detailed:
-        return ""
-    out = ["", "## The arguments, on this model (float64)", ""]
-    for r in detailed:
-        out.append(f"### `{r['kind']}` (witnessed: {r.get('witnessed')})")
-        out.append("")
-        out.append(r.get("detail", ""))
-        out.append("")
-        out += [
-            f"- {k}: {_num(v)}"
-            for k, v in r.items()
-            if k not in ("kind", "detail", "source") and not isinstance(v, dict)
-        ]
-        out.append("")
-    return "\n".join(out) + "\n"
+def model_markdown(result: ModelCheckResult, *, source: str) -> str:
+    """The Markdown text of a model report: the sections of ``result.explain()`` and each
+    float64-checked reason's numbers."""
+    return render_markdown(f"convexcheck: `{source}`", describe_model(result, arguments=True))
 
 
-def model_html(result: Any, *, source: str) -> str:
-    """The HTML text of a model report (plots computed here, from the result's loss)."""
-    from convexcheck.numeric.objective import wrt_label
-
-    v = result.convex
-    tp = result.trainable_parameters
-    wrt = getattr(result, "wrt", "parameters")
-    body = [
-        f"<h1>convexcheck: <code>{html.escape(source)}</code></h1>",
-        f'<p class="verdict">Convex in {html.escape(wrt_label(wrt))}: '
-        f'<strong class="{html.escape(v.answer)}">{html.escape(v.answer)}</strong> '
-        f"({html.escape(v.method)}). {html.escape(v.summary)}</p>",
-        _table(
-            [
-                (
-                    "trainable parameters" if wrt == "parameters" else "variables",
-                    f"{tp.get('count')} in {len(tp.get('names', []))} tensors",
-                ),
-                ("frozen tensors", ", ".join(tp.get("frozen", [])) or "none"),
-                ("mode", result.mode.get("mode")),
-                ("device", result.device),
-                ("seed", result.seed),
-            ]
-        ),
-    ]
+def model_html(result: ModelCheckResult, *, source: str) -> str:
+    """The HTML text of a model report (plots computed here, from the result's loss): the
+    witness segment after the witness, the spectral density after the Hessian, the slice of a
+    multiplicative pair after the reasons."""
     floss = result.functional
-    if v.witness:
-        w = v.witness
-        body.append("<h2>Witness: a Jensen violation, verified in float64</h2>")
-        body.append(
-            _table(
-                [
-                    (k, w.get(k))
-                    for k in ("source", "t", "loss_a", "loss_b", "loss_at_t", "gap", "margin")
-                ]
-            )
-        )
-        if result.witness_points is not None and floss is not None:
+    sections = describe_model(result, arguments=True)
+    body = [f"<h1>convexcheck: <code>{html.escape(source)}</code></h1>"]
+    density_shown = False
+    for s in sections:
+        if s.kind is Kind.REASONS and floss is not None and not density_shown:
+            body.extend(_density(floss, result.seed))
+            density_shown = True
+        body.append(section_html(s))
+        if s.kind is Kind.WITNESS and result.witness_points is not None and floss is not None:
             body.append(_witness_figure(result))
-    if v.certificate:
-        from convexcheck.numeric.model_result import step_text
-
-        steps = v.certificate.get("steps", [])
-        body.append("<h2>Certificate</h2>")
-        if steps:
-            body.append("<ul>" + "".join(f"<li>{html.escape(step_text(s))}</li>" for s in steps))
-            body.append("</ul>")
-        else:
-            body.append(
-                f"<pre>{html.escape(json.dumps(v.certificate, indent=2, default=str))}</pre>"
+        elif s.kind is Kind.HESSIAN and floss is not None and not density_shown:
+            body.extend(_density(floss, result.seed))
+            density_shown = True
+        elif s.kind is Kind.REASONS and floss is not None:
+            mult = next(
+                (
+                    r
+                    for r in result.reasons
+                    if r["kind"] == "multiplicative_weights" and "flat_indices" in r
+                ),
+                None,
             )
-    if v.evidence:
-        e = v.evidence
-        body.append("<h2>Evidence</h2>")
-        body.append(
-            _table(
-                [
-                    (k, e.get(k))
-                    for k in (
-                        "pairs_tried",
-                        "largest_relative_gap",
-                        "float64_checks",
-                        "min_eigenvalue",
-                        "min_error",
-                    )
-                    if k in e
-                ]
-            )
-        )
-    h = result.hessian or {}
-    if h.get("min_eigenvalue") is not None:
-        at = "the given inputs" if wrt == "inputs" else "the current parameters"
-        body.append(f"<h2>Hessian at {at} (Lanczos)</h2>")
-        body.append(
-            _table([("lambda_min", h["min_eigenvalue"]), ("error bound", h.get("min_error")),
-                    ("lambda_max", h["max_eigenvalue"]), ("error bound", h.get("max_error"))])
-        )  # fmt: skip
-    if floss is not None:
-        density = _density_figure(floss, result.seed)
-        if density:
-            body.append(density)
-    if result.reasons:
-        body.append("<h2>Why</h2><ul>")
-        for r in result.reasons:
-            tag = ""
-            if "witnessed" in r:
-                tag = " (witnessed in float64)" if r["witnessed"] else " (not witnessed here)"
-            body.append(
-                f"<li><code>{html.escape(r['kind'])}</code>{html.escape(tag)}: "
-                f"{html.escape(str(r.get('detail', '')))}</li>"
-            )
-        body.append("</ul>")
-        mult = next(
-            (
-                r
-                for r in result.reasons
-                if r["kind"] == "multiplicative_weights" and "flat_indices" in r
-            ),
-            None,
-        )
-        if mult is not None and floss is not None:
-            body.append(_slice_figure(floss, mult))
-    for warning in result.warnings:
-        body.append(f"<p><em>warning: {html.escape(warning)}</em></p>")
-    return _page(f"convexcheck: {source}", body)
+            if mult is not None:
+                body.append(_slice_figure(floss, mult))
+    if floss is not None and not density_shown:
+        body.extend(_density(floss, result.seed))
+    return page(f"convexcheck: {source}", body)
 
 
-def _witness_figure(result: Any) -> str:
+def _density(floss: Any, seed: int) -> list[str]:
+    figure = _density_figure(floss, seed)
+    return [figure] if figure else []
+
+
+def _witness_figure(result: ModelCheckResult) -> str:
     import torch
 
     floss = result.functional
@@ -281,7 +175,7 @@ def _slice_figure(floss: Any, reason: dict[str, Any]) -> str:
     import numpy as np
     import torch
 
-    from convexcheck.explain.reasons import slice_base
+    from convexcheck.numeric.mechanisms import slice_base
 
     f64 = floss.to(dtype=torch.float64, device="cpu")
     base = slice_base(floss.theta0, reason)
@@ -356,7 +250,7 @@ def _density_figure(floss: Any, seed: int) -> str | None:
 
 
 # -- closed forms ------------------------------------------------------------------------------
-def write_expr_report(result: Any, path: str | Path) -> Path:
+def write_expr_report(result: CheckResult, path: str | Path) -> Path:
     """Write a closed-form :class:`CheckResult`: the function along each witness segment, or
     the derivation tree of a proof."""
     kind = _kind(path)
@@ -365,49 +259,23 @@ def write_expr_report(result: Any, path: str | Path) -> Path:
     return _write(path, expr_html(result))
 
 
-def expr_markdown(result: Any) -> str:
-    out = [f"# convexcheck: `{result.expression}`", "", f"**curvature: {result.curvature}**", ""]
-    for v in (result.convex, result.concave):
-        out.append(f"- {v.question}: **{v.answer}** ({v.method}) {v.summary}")
-    tree = _tree(result)
-    if tree:
-        out += ["", "## Derivation", "", "```", *tree, "```"]
-    return "\n".join(out) + "\n"
+def expr_markdown(result: CheckResult) -> str:
+    return render_markdown(f"convexcheck: `{result.expression}`", describe_check(result))
 
 
-def _tree(result: Any) -> list[str]:
-    if result.derivation is None:
-        return []
-    from convexcheck.explain.text import derivation_lines
-
-    return derivation_lines(result.derivation)
-
-
-def expr_html(result: Any) -> str:
-    body = [
-        f"<h1>convexcheck: <code>{html.escape(result.expression)}</code></h1>",
-        f"<p>curvature: <strong>{html.escape(result.curvature)}</strong></p>",
-    ]
-    doms = ", ".join(f"{k} in {d}" for k, d in result.variables.items()) or "no variables"
-    body.append(f"<p>domains: {html.escape(doms)}</p>")
-    for v in (result.convex, result.concave):
-        body.append(
-            f'<h2>{html.escape(v.question)}: <span class="{html.escape(v.answer)}">'
-            f"{html.escape(v.answer)}</span> ({html.escape(v.method)})</h2>"
-            f"<p>{html.escape(v.summary)}</p>"
-        )
-        if v.witness and isinstance(v.witness.get("a"), dict):
-            body.append(_table([(k, v.witness.get(k)) for k in ("a", "b", "t", "gap")]))
-            figure = _expr_segment_figure(result, v)
+def expr_html(result: CheckResult) -> str:
+    body = [f"<h1>convexcheck: <code>{html.escape(result.expression)}</code></h1>"]
+    for s in describe_check(result):
+        body.append(section_html(s))
+        if s.kind is Kind.WITNESS:
+            verdict = result.convex if s.question == "convex" else result.concave
+            figure = _expr_segment_figure(result, verdict)
             if figure:
                 body.append(figure)
-    tree = _tree(result)
-    if tree:
-        body.append("<h2>Derivation tree</h2><pre>" + html.escape("\n".join(tree)) + "</pre>")
-    return _page(f"convexcheck: {result.expression}", body)
+    return page(f"convexcheck: {result.expression}", body)
 
 
-def _expr_segment_figure(result: Any, verdict: Any) -> str | None:
+def _expr_segment_figure(result: CheckResult, verdict: Verdict) -> str | None:
     import numpy as np
 
     from convexcheck.symbolic.evaluate import evaluate
@@ -419,7 +287,7 @@ def _expr_segment_figure(result: Any, verdict: Any) -> str | None:
         a = {k: float(Fraction(x)) for k, x in w["a"].items()}
         b = {k: float(Fraction(x)) for k, x in w["b"].items()}
         t = float(Fraction(w["t"]))
-    except (ValueError, KeyError, ZeroDivisionError):
+    except (ValueError, KeyError, TypeError, ZeroDivisionError):
         return None
     lam = np.linspace(0.0, 1.0, 201)
     env = {k: lam * a[k] + (1 - lam) * b.get(k, a[k]) for k in a}

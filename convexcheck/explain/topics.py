@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from convexcheck.numeric.reason_types import Reason, ReasonKind
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -47,8 +49,10 @@ def _eigenvalues(floss: Any, theta: Any = None) -> Any:
     return torch.linalg.eigvalsh(dense_hessian(f64.loss, at))
 
 
-def _reason(reasons: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
-    return next((r for r in reasons if r["kind"] == kind), None)
+def _reason(reasons: list[Any], kind: ReasonKind) -> dict[str, Any] | None:
+    """The first reason of ``kind`` as its JSON object (``reasons``: records or objects)."""
+    as_dicts = (r.to_dict() if isinstance(r, Reason) else r for r in reasons)
+    return next((r for r in as_dicts if r["kind"] == kind.value), None)
 
 
 def _short(reason: dict[str, Any] | None, keys: tuple[str, ...]) -> dict[str, Any] | None:
@@ -67,8 +71,8 @@ _RESC_KEYS = ("layers", "unit", "factor", "midpoint_amplification", "loss_a", "l
 
 # -- topics ------------------------------------------------------------------------------------
 def _why_nn_nonconvex() -> dict[str, Any]:
-    from convexcheck.explain.reasons import model_reasons
     from convexcheck.numeric.functional import FunctionalLoss
+    from convexcheck.numeric.mechanisms import model_reasons
 
     model, loss_fn, data = _seed_mlp()
     floss = FunctionalLoss(model, loss_fn, data)
@@ -78,8 +82,12 @@ def _why_nn_nonconvex() -> dict[str, Any]:
         "model": "2-10-1 ReLU MLP, MSE on 64 points of sin(x1) + noise",
         "parameters": floss.numel,
         "loss": floss.loss0,
-        "permutation_symmetry": _short(_reason(reasons, "permutation_symmetry"), _PERM_KEYS),
-        "multiplicative_weights": _short(_reason(reasons, "multiplicative_weights"), _MULT_KEYS),
+        "permutation_symmetry": _short(
+            _reason(reasons, ReasonKind.PERMUTATION_SYMMETRY), _PERM_KEYS
+        ),
+        "multiplicative_weights": _short(
+            _reason(reasons, ReasonKind.MULTIPLICATIVE_WEIGHTS), _MULT_KEYS
+        ),
         "hessian_min_eigenvalue": float(evals[0]),
         "hessian_max_eigenvalue": float(evals[-1]),
         "negative_eigenvalues": int((evals < -1e-10).sum()),
@@ -135,8 +143,8 @@ def _deep_linear() -> dict[str, Any]:
     import torch
     from torch import nn
 
-    from convexcheck.explain.reasons import model_reasons
     from convexcheck.numeric.functional import FunctionalLoss
+    from convexcheck.numeric.mechanisms import model_reasons
 
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(1)
@@ -149,7 +157,9 @@ def _deep_linear() -> dict[str, Any]:
     ev_deep, ev_shallow = _eigenvalues(floss), _eigenvalues(shallow)
     return {
         "model": "Linear(3,4) -> Linear(4,1), no activation; the function is still linear in x",
-        "multiplicative_weights": _short(_reason(reasons, "multiplicative_weights"), _MULT_KEYS),
+        "multiplicative_weights": _short(
+            _reason(reasons, ReasonKind.MULTIPLICATIVE_WEIGHTS), _MULT_KEYS
+        ),
         "deep_hessian_min_eigenvalue": float(ev_deep[0]),
         "shallow_hessian_min_eigenvalue": float(ev_shallow[0]),
         "deep_negative_eigenvalues": int((ev_deep < -1e-10).sum()),
@@ -271,12 +281,12 @@ def _l1_vs_l2() -> dict[str, Any]:
 
 
 def _relu_rescaling() -> dict[str, Any]:
-    from convexcheck.explain.reasons import model_reasons
     from convexcheck.numeric.functional import FunctionalLoss
+    from convexcheck.numeric.mechanisms import model_reasons
 
     model, loss_fn, data = _seed_mlp()
     floss = FunctionalLoss(model, loss_fn, data)
-    reason = _reason(model_reasons(model, floss), "rescaling_symmetry")
+    reason = _reason(model_reasons(model, floss), ReasonKind.RESCALING_SYMMETRY)
     return {"model": "2-10-1 ReLU MLP", "rescaling_symmetry": _short(reason, _RESC_KEYS)}
 
 
@@ -297,7 +307,7 @@ def _frozen_features() -> dict[str, Any]:
     for p in model[0].parameters():
         p.requires_grad_(True)
     thawed = check_model(model, nn.CrossEntropyLoss(), (x, y), device="cpu", hessian=False)
-    affine = _reason(frozen.reasons, "affine_in_parameters") or {}
+    affine = _reason(frozen.reasons, ReasonKind.AFFINE_IN_PARAMETERS) or {}
     return {
         "model": "2-10-3 ReLU MLP, cross-entropy; first layer frozen",
         "frozen_verdict": frozen.convex.answer,

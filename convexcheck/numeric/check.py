@@ -7,7 +7,7 @@ The ladder, cheapest sound answer first:
    the user's program at the probe points (plus convex penalties) -> ``yes`` with that
    derivation as its certificate. Nothing numeric can say ``yes``.
 2. **Jensen search** (:mod:`convexcheck.numeric.jensen`): a float64-verified violation -> ``no``.
-3. **Hessian extremes** (``convexcheck.numeric.lanczos``, when available): reported as evidence;
+3. **Hessian extremes** (:mod:`convexcheck.numeric.lanczos`): reported as evidence;
    a clearly negative ``lambda_min`` gives its eigenvector as one more Jensen candidate, which
    must still pass the float64 verification to become a ``no``.
 4. Otherwise ``unknown`` with the evidence: pairs tried, largest gap, ``lambda_min`` and its
@@ -21,12 +21,15 @@ Every evaluation runs the user's own model and loss (a closure over the paramete
 candidate values; :mod:`convexcheck.numeric.program`), and leaves them exactly as they were.
 Effort is counted in evaluations, not seconds: the same seed gives the same answer under any
 machine load (``budget_s`` is only an outer wall-clock cap).
+
+Nothing here prints or renders: ``reasons`` are :class:`~convexcheck.numeric.reason_types.Reason`
+records (given to the result as their JSON objects), and progress goes to the caller's
+:class:`~convexcheck.numeric.progress.ProgressSink`.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -36,7 +39,10 @@ from torch import Tensor, nn
 
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.numeric.functional import FunctionalLoss
-from convexcheck.numeric.jensen import DEFAULT_TIME_CAP_S, JensenSearch, SearchReport
+from convexcheck.numeric.hessian import make_hvp
+from convexcheck.numeric.jensen import DEFAULT_TIME_CAP_S, JensenSearch, JensenSearchReport
+from convexcheck.numeric.lanczos import lanczos_extremes
+from convexcheck.numeric.mechanisms import model_reasons
 from convexcheck.numeric.model_result import ModelCheckResult
 from convexcheck.numeric.objective import (
     INPUTS,
@@ -45,7 +51,8 @@ from convexcheck.numeric.objective import (
     output_itself,
     subset_groups_complete,
 )
-from convexcheck.numeric.progress import DelayedProgress
+from convexcheck.numeric.progress import ProgressSink, progress_sink
+from convexcheck.numeric.reason_types import Reason, ReasonKind
 from convexcheck.result import Verdict
 
 HESSIAN_MAX_PARAMETERS = 20_000_000
@@ -54,32 +61,15 @@ HESSIAN_MAX_ITER = 60
 # most expensive step of the check (HESSIAN_MAX_ITER products and a k x n basis) and is skipped
 HESSIAN_AFTER_WITNESS_MAX_PARAMETERS = 1_000_000
 
+# the reason a verified witness gives, by the candidate family that found it
 _SOURCE_KINDS = {
-    "permutation": "permutation_symmetry",
-    "rescaling": "rescaling_symmetry",
-    "sign_flip": "sign_symmetry",
-    "multiplicative": "multiplicative_weights",
-    "global_sign_flip": "sign_symmetry",
-    "hessian_direction": "negative_curvature",
+    "permutation": ReasonKind.PERMUTATION_SYMMETRY,
+    "rescaling": ReasonKind.RESCALING_SYMMETRY,
+    "sign_flip": ReasonKind.SIGN_SYMMETRY,
+    "multiplicative": ReasonKind.MULTIPLICATIVE_WEIGHTS,
+    "global_sign_flip": ReasonKind.SIGN_SYMMETRY,
+    "hessian_direction": ReasonKind.NEGATIVE_CURVATURE,
 }
-_KNOWN_KINDS = (
-    "nonconvex_activation",
-    "nonconvex_loss",
-    "multiplicative_weights",
-    "permutation_symmetry",
-    "rescaling_symmetry",
-    "normalization",
-    "affine_in_parameters",
-    "convex_loss",
-)
-
-
-def _optional(module: str) -> Any:
-    """The module if it can be imported (the HESSIAN helper's parts may be absent)."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -105,7 +95,7 @@ def check_model(
     seed: int = 0,
     budget_s: float | None = None,
     hessian: bool = True,
-    progress: bool = False,
+    progress: bool | ProgressSink = False,
     penalties: Sequence[Callable[[dict[str, Tensor]], Tensor]] | None = None,
     max_pairs: int = 2048,
     max_evaluations: int | None = None,
@@ -131,8 +121,11 @@ def check_model(
     and a candidate direction). ``penalties`` are callables on ``{name: tensor}`` of the
     model's parameters returning a scalar added to the loss (see ``L2Penalty``). The same
     ``seed`` gives the same candidates. ``explain`` adds the symmetry and multiplicative
-    arguments (:mod:`convexcheck.explain.reasons`) to ``reasons``, each with its own
-    float64-verified numbers, when the answer is not ``yes``.
+    arguments (:mod:`convexcheck.numeric.mechanisms`) to ``reasons``, each with its own
+    float64-verified numbers, when the answer is not ``yes``. ``progress``: a
+    :class:`~convexcheck.numeric.progress.ProgressSink` told each stage and how far it got
+    (``convexcheck model`` passes its terminal bar); ``False`` or ``True`` report nothing,
+    since this function never draws.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConvexcheckInputError(f"seed must be a nonnegative integer, got {seed!r}")
@@ -147,7 +140,7 @@ def check_model(
     floss, wrt = objective.floss, objective.wrt
     if wrt == INPUTS:
         penalties = None  # constants in the inputs (objective.warnings says so)
-    reasons: list[dict[str, Any]] = []
+    reasons: list[Reason] = []
     warnings: list[str] = list(objective.warnings)
     common = {
         "trainable_parameters": objective.trainable,
@@ -180,10 +173,10 @@ def check_model(
                 "function computed"
             )
             structural.obstacles = [*structural.obstacles, message]
-            reasons[:] = [{"kind": "structural_obstacle", "detail": message, "source": "check"}]
+            reasons[:] = [Reason(ReasonKind.STRUCTURAL_OBSTACLE, message, source="check")]
             warnings.append(message)
     if structural is not None and structural.proved:
-        _name_frozen(reasons, floss)
+        reasons = _name_frozen(reasons, floss)
         if hess is None:
             hess = _no_hessian("disabled" if not hessian else no_gradients)
         verdict = Verdict.proved(
@@ -196,42 +189,44 @@ def check_model(
             convex=verdict,
             jensen={"skipped": "the structural proof settles convexity"},
             hessian=hess,
-            reasons=reasons,
+            reasons=_as_dicts(reasons),
             **common,
         )
 
-    with DelayedProgress("Jensen search", enabled=progress) as bar:
-        search = JensenSearch(
-            floss, device=dev, seed=seed,
-            budget_s=DEFAULT_TIME_CAP_S if budget_s is None else budget_s,
-            max_pairs=max_pairs, max_evaluations=max_evaluations, progress=bar.update,
-        )  # fmt: skip
-        report = search.run()
-        if not hessian_ok:
-            hess = _no_hessian("disabled" if not hessian else no_gradients)
-        elif report.witness is not None and floss.numel > HESSIAN_AFTER_WITNESS_MAX_PARAMETERS:
-            limit = HESSIAN_AFTER_WITNESS_MAX_PARAMETERS
-            hess = _no_hessian(
-                "skipped: a float64-verified Jensen witness settles the answer, and the "
-                f"estimate is not computed after one above {limit:,} parameters"
-            )
-        else:
-            bar.phase("Hessian extremes (Lanczos)")
-            eigen, hess = _hessian_with_vector(floss, dev, seed, hessian_max_iter, wrt)
-            if report.witness is None and eigen is not None and _clearly_negative(hess):
-                bar.phase("Jensen along the lambda_min eigenvector")
-                search.try_directions([(eigen.min_vector, "hessian_direction")])
-            if eigen is not None and _clearly_negative(hess):
-                reasons.append(
-                    {
-                        "kind": "negative_curvature",
-                        "detail": f"Hessian lambda_min ~ {hess['min_eigenvalue']:.4g} "
-                        f"(error bound {hess['min_error']:.2g})",
-                    }
+    bar = progress_sink(progress)
+    bar.phase("Jensen search")
+    search = JensenSearch(
+        floss, device=dev, seed=seed,
+        budget_s=DEFAULT_TIME_CAP_S if budget_s is None else budget_s,
+        max_pairs=max_pairs, max_evaluations=max_evaluations, progress=bar.update,
+    )  # fmt: skip
+    report = search.run()
+    if not hessian_ok:
+        hess = _no_hessian("disabled" if not hessian else no_gradients)
+    elif report.witness is not None and floss.numel > HESSIAN_AFTER_WITNESS_MAX_PARAMETERS:
+        limit = HESSIAN_AFTER_WITNESS_MAX_PARAMETERS
+        hess = _no_hessian(
+            "skipped: a float64-verified Jensen witness settles the answer, and the "
+            f"estimate is not computed after one above {limit:,} parameters"
+        )
+    else:
+        bar.phase("Hessian extremes (Lanczos)")
+        eigen, hess = _hessian_with_vector(floss, dev, seed, hessian_max_iter, wrt)
+        if report.witness is None and eigen is not None and _clearly_negative(hess):
+            bar.phase("Jensen along the lambda_min eigenvector")
+            search.try_directions([(eigen.min_vector, "hessian_direction")])
+        if eigen is not None and _clearly_negative(hess):
+            reasons.append(
+                Reason(
+                    ReasonKind.NEGATIVE_CURVATURE,
+                    f"Hessian lambda_min ~ {hess['min_eigenvalue']:.4g} "
+                    f"(error bound {hess['min_error']:.2g})",
                 )
+            )
     if explain and not floss.in_place_only and wrt != INPUTS:
         # the constructions permute and rescale parameters: for wrt="inputs" they say nothing
         if wrt == PARAMETERS or subset_groups_complete(model, floss):
+            bar.phase("Symmetry arguments")
             reasons.extend(_argued_reasons(model, floss, search, warnings, seed))
         else:
             warnings.append(
@@ -245,12 +240,10 @@ def check_model(
         kind = _SOURCE_KINDS.get(_base_source(info["source"]))
         if wrt == INPUTS:
             _inputs_wording(info)
-            if kind != "negative_curvature":
+            if kind != ReasonKind.NEGATIVE_CURVATURE:
                 kind = None  # the parameter constructions' names mean nothing for the inputs
         if kind is not None:
-            reasons.insert(
-                0, {"kind": kind, "detail": _construction_text(info), "source": "witness"}
-            )
+            reasons.insert(0, Reason(kind, _construction_text(info), source="witness"))
         verdict = Verdict.refuted(
             "convex",
             "jensen",
@@ -262,7 +255,7 @@ def check_model(
             convex=verdict,
             jensen=jensen,
             hessian=hess,
-            reasons=reasons,
+            reasons=_as_dicts(reasons),
             witness_points=report.witness,
             **common,
         )
@@ -286,7 +279,9 @@ def check_model(
         "no proof of convexity and no verified Jensen violation within the budget",
         evidence,
     )
-    return ModelCheckResult(convex=verdict, jensen=jensen, hessian=hess, reasons=reasons, **common)
+    return ModelCheckResult(
+        convex=verdict, jensen=jensen, hessian=hess, reasons=_as_dicts(reasons), **common
+    )
 
 
 # -- structural proof ------------------------------------------------------------------------
@@ -295,7 +290,7 @@ def _structural(
     loss_fn: Any,
     data: Any,
     penalties: Sequence[Any] | None,
-    reasons: list[dict[str, Any]],
+    reasons: list[Reason],
     floss: FunctionalLoss,
     wrt: str | list[str] = PARAMETERS,
 ) -> Any:
@@ -310,39 +305,32 @@ def _structural(
     reference.penalties = []
     analysis = structural_proof(model, loss_fn, data, wrt=wrt, reference=reference)
     if analysis.proved and penalties:
+        # user penalties are duck-typed on purpose: any object may declare `convex = True`
         unknown = [p for p in penalties if not getattr(p, "convex", False)]
         if unknown:
-            analysis.proved = False
-            analysis.obstacles = [
-                *analysis.obstacles,
+            message = (
                 "a penalty term is not known to be convex (only L2Penalty and objects with "
-                "convex = True are)",
-            ]
+                "convex = True are)"
+            )
+            analysis.proved = False
+            analysis.obstacles = [*analysis.obstacles, message]
+            reasons.append(Reason(ReasonKind.STRUCTURAL_OBSTACLE, message, source="structure"))
+            return analysis
     if analysis.proved:
         reasons.extend(_certificate_reasons(analysis.certificate, analysis.steps))
         for p in penalties or []:
             describe = getattr(p, "describe", None)
-            reasons.append(
-                {
-                    "kind": "convex_penalty",
-                    "detail": describe() if callable(describe) else type(p).__name__,
-                }
+            detail = describe() if callable(describe) else type(p).__name__
+            reasons.append(Reason(ReasonKind.CONVEX_PENALTY, detail))
+        return analysis
+    for issue in analysis.issues:  # a proof that failed always says why, one issue at least
+        reasons.append(
+            Reason(
+                issue.get("kind", ReasonKind.STRUCTURAL_OBSTACLE),
+                str(issue.get("message", "")),
+                source="structure",
             )
-    else:
-        issues = getattr(analysis, "issues", None) or []
-        if issues:
-            for issue in issues:
-                reasons.append(
-                    {
-                        "kind": str(issue.get("kind", "structural_obstacle")),
-                        "detail": str(issue.get("message", "")),
-                        "source": "structure",
-                    }
-                )
-        else:
-            for obstacle in analysis.obstacles:
-                kind = next((k for k in _KNOWN_KINDS if k in str(obstacle)), "structural_obstacle")
-                reasons.append({"kind": kind, "detail": str(obstacle), "source": "structure"})
+        )
     return analysis
 
 
@@ -366,16 +354,19 @@ def _proof_summary(certificate: dict[str, Any], wrt: Any) -> str:
     return f"{head}{what}{where} (DCP derivation over the traced graph{tail})"
 
 
-def _certificate_reasons(certificate: Any, steps: Sequence[str]) -> list[dict[str, Any]]:
+def _certificate_reasons(certificate: Any, steps: Sequence[str]) -> list[Reason]:
+    """The reasons a structural certificate lists (the generic pair if it lists none)."""
     if isinstance(certificate, dict):
         listed = certificate.get("reasons")
         if isinstance(listed, list) and all(isinstance(r, dict) and "kind" in r for r in listed):
-            return [dict(r) for r in listed]
+            return [Reason.from_dict(r) for r in listed]
     return [
-        {"kind": "affine_in_parameters", "detail": "the model output is affine in the "
-         "trainable parameters"},
-        {"kind": "convex_loss", "detail": "the loss is convex in the model output"},
-    ]  # fmt: skip
+        Reason(
+            ReasonKind.AFFINE_IN_PARAMETERS,
+            "the model output is affine in the trainable parameters",
+        ),
+        Reason(ReasonKind.CONVEX_LOSS, "the loss is convex in the model output"),
+    ]
 
 
 # -- Hessian extremes ------------------------------------------------------------------------
@@ -393,10 +384,6 @@ def _hessian_with_vector(
     floss: FunctionalLoss, dev: torch.device, seed: int, max_iter: int, wrt: Any = PARAMETERS
 ) -> tuple[Any, dict[str, Any]]:
     """Lanczos extremes of the Hessian at ``theta0`` (float32 products, float64 recurrence)."""
-    hessian_mod = _optional("convexcheck.numeric.hessian")
-    lanczos_mod = _optional("convexcheck.numeric.lanczos")
-    if hessian_mod is None or lanczos_mod is None:
-        return None, _no_hessian("not available (convexcheck.numeric.lanczos is missing)")
     if floss.numel > HESSIAN_MAX_PARAMETERS:
         return None, _no_hessian(f"skipped: {floss.numel} parameters is too many")
     f = floss if floss.device == dev else floss.to(device=dev)
@@ -404,8 +391,8 @@ def _hessian_with_vector(
         # double backward measured 2-2.5x faster per product than forward-over-reverse on the
         # CPU (benchmarks/hessian_vs_pyhessian.py); on CUDA the automatic choice stands
         method = "double-backward" if dev.type == "cpu" else "auto"
-        hvp = hessian_mod.make_hvp(f.loss, f.theta0.detach(), method=method)
-        eigen = lanczos_mod.lanczos_extremes(
+        hvp = make_hvp(f.loss, f.theta0.detach(), method=method)
+        eigen = lanczos_extremes(
             hvp,
             f.numel,
             tol=1e-4,
@@ -440,21 +427,27 @@ def _clearly_negative(hess: dict[str, Any]) -> bool:
 
 
 # -- reasons ---------------------------------------------------------------------------------
-def _name_frozen(reasons: list[dict[str, Any]], floss: FunctionalLoss) -> None:
+def _name_frozen(reasons: list[Reason], floss: FunctionalLoss) -> list[Reason]:
     """A convex verdict's ``affine_in_parameters`` says which parts are held fixed."""
-    for reason in reasons:
-        if reason.get("kind") == "affine_in_parameters":
-            reason.setdefault("frozen", list(floss.frozen_names))
-            reason.setdefault("trainable", list(floss.names))
+    return [
+        r.with_facts(frozen=list(floss.frozen_names), trainable=list(floss.names))
+        if r.kind == ReasonKind.AFFINE_IN_PARAMETERS
+        else r
+        for r in reasons
+    ]
+
+
+def _as_dicts(reasons: list[Reason]) -> list[dict[str, Any]]:
+    """The reasons as the result (and its JSON) carries them."""
+    return [r.to_dict() for r in reasons]
 
 
 def _argued_reasons(
     model: nn.Module, floss: FunctionalLoss, search: JensenSearch, warnings: list[str], seed: int
-) -> list[dict[str, Any]]:
-    """The reporter's constructions; never fail the check on them (they explain, not decide)."""
+) -> list[Reason]:
+    """The constructions on the model; never fail the check on them (they explain, not
+    decide)."""
     try:
-        from convexcheck.explain.reasons import model_reasons
-
         return model_reasons(model, floss, verifier=search.verifier, seed=seed)
     except Exception as exc:
         warnings.append(f"could not build the symmetry arguments: {type(exc).__name__}: {exc}")
@@ -488,6 +481,6 @@ def _construction_text(info: dict[str, Any]) -> str:
     return "; ".join(parts) or info.get("source", "")
 
 
-def search_only(floss: FunctionalLoss, **kw: Any) -> SearchReport:
+def search_only(floss: FunctionalLoss, **kw: Any) -> JensenSearchReport:
     """The Jensen search alone (for benchmarks and tests)."""
     return JensenSearch(floss, **kw).run()

@@ -64,7 +64,7 @@ class JensenWitness:
 
 
 @dataclass
-class SearchReport:
+class JensenSearchReport:
     """What the search did: the witness if any, and the evidence either way."""
 
     witness: JensenWitness | None
@@ -142,7 +142,7 @@ class JensenSearch:
         self._f0: float | None = None
         self._start = 0.0
         self._best: list[tuple[float, Tensor, Tensor, float, str]] = []  # for refinement
-        self.report = SearchReport(
+        self.report = JensenSearchReport(
             witness=None,
             seed=seed,
             max_evaluations=self.max_evaluations,
@@ -156,7 +156,7 @@ class JensenSearch:
             self._verifier = Verifier(self.source)
         return self._verifier
 
-    def run(self) -> SearchReport:
+    def run(self) -> JensenSearchReport:
         """Search in the order cheap-and-likely first; stop at the first verified witness."""
         self._start = time.perf_counter()
         stages = self._stages()
@@ -177,7 +177,7 @@ class JensenSearch:
         self._finish()
         return self.report
 
-    def try_directions(self, directions: list[tuple[Tensor, str]]) -> SearchReport:
+    def try_directions(self, directions: list[tuple[Tensor, str]]) -> JensenSearchReport:
         """Segments along given directions (e.g. the Hessian's lambda_min eigenvector)."""
         start = time.perf_counter()
         rms_norm = float(self._rms().norm())
@@ -193,7 +193,7 @@ class JensenSearch:
         self.report.batch_path = self.f.batch_path
         return self.report
 
-    def refine(self, starts: list[tuple[Tensor, Tensor, float, str]]) -> SearchReport:
+    def refine(self, starts: list[tuple[Tensor, Tensor, float, str]]) -> JensenSearchReport:
         """Adversarial refinement from given pairs ``(a, b, t, source)`` only."""
         self._start = time.perf_counter()
         self._best = [
@@ -474,7 +474,7 @@ def search_jensen(
     max_pairs: int = 2048,
     max_evaluations: int | None = None,
     progress: ProgressFn | None = None,
-) -> SearchReport:
+) -> JensenSearchReport:
     """Run one Jensen search (see :class:`JensenSearch`) and return its report."""
     search = JensenSearch(
         floss, device=device, seed=seed, budget_s=budget_s, max_pairs=max_pairs,

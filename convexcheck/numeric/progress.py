@@ -1,73 +1,41 @@
-"""A transient progress bar on stderr that only appears once a phase has taken over a second.
+"""How a long model check reports its progress without drawing anything itself.
 
-Most checks finish well under a second, and a bar that flashes for 100 ms is noise; a search that
-runs for its whole budget deserves one. The bar writes to stderr (stdout stays clean for
-``--json`` and pipes) and disappears when done.
+The numeric core never prints (``shared/ARCHITECTURE.md``): a caller that wants a progress bar
+passes a :class:`ProgressSink` (``convexcheck model`` passes its terminal bar, the
+``DelayedProgress`` of ``cli/progress.py``); the check only calls ``phase`` when it starts a
+stage and ``update`` as work is done. Without a sink nothing is reported.
 """
 
 from __future__ import annotations
 
-import time
-from types import TracebackType
-from typing import Any
-
-DELAY_S = 1.0
+from typing import Protocol, runtime_checkable
 
 
-class DelayedProgress:
-    """Context manager giving ``update(fraction, text)`` callbacks; silent if ``enabled`` is
-    false or the phase ends within ``delay_s``."""
-
-    def __init__(self, description: str, *, enabled: bool = True, delay_s: float = DELAY_S):
-        self.description = description
-        self.enabled = enabled
-        self.delay_s = delay_s
-        self._start = 0.0
-        self._progress: Any = None
-        self._task: Any = None
-        self.shown = False
-
-    def __enter__(self) -> DelayedProgress:
-        self._start = time.perf_counter()
-        return self
+@runtime_checkable
+class ProgressSink(Protocol):
+    """Receives a check's progress: the stage now running and the fraction of it done."""
 
     def phase(self, description: str) -> None:
-        """Rename the running phase (the bar, if shown, keeps its place)."""
-        self.description = description
-        if self._progress is not None:
-            self._progress.update(self._task, description=description)
+        """A new stage starts (the first call marks the start of the reported work)."""
 
     def update(self, fraction: float, text: str = "") -> None:
-        if not self.enabled:
-            return
-        if self._progress is None:
-            if time.perf_counter() - self._start < self.delay_s:
-                return
-            self._show()
-        self._progress.update(self._task, completed=max(0.0, min(1.0, fraction)) * 100, status=text)
+        """``fraction`` (0 to 1) of the current stage is done; ``text`` says what, briefly."""
 
-    def _show(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(self.description, total=100, status="")
-        self.shown = True
+class NoProgress:
+    """The sink that reports nothing (what ``progress=False`` means)."""
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+    def phase(self, description: str) -> None:
+        return None
+
+    def update(self, fraction: float, text: str = "") -> None:
+        return None
+
+
+def progress_sink(progress: object) -> ProgressSink:
+    """The sink for ``check_model(progress=...)``: a :class:`ProgressSink` is used as is;
+    anything else (``False``, ``None``, or ``True``, which asks for a display that only a
+    caller such as the command line can draw) reports nothing."""
+    if isinstance(progress, ProgressSink) and not isinstance(progress, bool):
+        return progress
+    return NoProgress()

@@ -9,6 +9,13 @@ routine (:meth:`UnaryAtom.image_of`) computes the range. The DCP engine
 every entry numerically (second differences, midpoint inequalities, finite differences), which is
 the test that catches a wrong table entry before it turns into a wrong certificate.
 
+A row also carries what every other interpreter reads (see :class:`UnaryAtom`): the NumPy and
+mpmath names, the derivative, exact values at rational points, the SymPy and CVXPY names. The
+tree (:mod:`convexcheck.symbolic.ir`) takes its list of functions from here, and the parser,
+printer, evaluators, differentiation, bridges and Hessian prover all read rows, so adding a
+function of one argument is one row here plus its mpmath reference in ``tests/test_atoms.py``
+(which then checks every field of the row against independent numerics).
+
 Powers ``u**p`` are generated per exponent from the signs of ``p*(p-1)*x**(p-2)`` and
 ``p*x**(p-1)`` (see :func:`power_atom`), not from a hand-written case per exponent sign.
 
@@ -59,6 +66,7 @@ from convexcheck.symbolic.atoms_pieces import (  # noqa: F401  (re-exported)
     Piece,
     UnaryAtom,
     _pieces,
+    exact_values,
     label_on,
     pieces_touching,
 )
@@ -91,6 +99,21 @@ def _tan(x: float) -> float:
     return math.tan(x)
 
 
+def _abs_cvxpy(cp, u, monotonicity: str | None):
+    """``Abs(u)`` is ``u`` where the proof knows ``u >= 0`` (the atom is nondecreasing there)
+    and ``-u`` where ``u <= 0``: CVXPY then needs no sign of its own."""
+    if monotonicity == INCREASING:
+        return u
+    if monotonicity == DECREASING:
+        return -u
+    return cp.abs(u)
+
+
+def _cosh_cvxpy(cp, u, monotonicity: str | None):
+    """CVXPY has no ``cosh``; ``(exp(u) + exp(-u))/2`` is the same function, and DCP."""
+    return (cp.exp(u) + cp.exp(-u)) / 2
+
+
 HALF_PI = Bound.pi_times(Fraction(1, 2))
 PI = Bound.pi_times(1)
 TWO_PI = Bound.pi_times(2)
@@ -109,6 +132,10 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         limits=(0.0, INF),
         sympy_name="exp",
         cvxpy_name="exp",
+        numpy="exp",
+        mpmath="exp",
+        derivative=lambda ir, u, f: f,
+        exact_at=exact_values({0: 1}),
     ),
     "log": UnaryAtom(
         "log",
@@ -120,6 +147,10 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         limits=(-INF, INF),
         sympy_name="log",
         cvxpy_name="log",
+        numpy="log",
+        mpmath="log",
+        derivative=lambda ir, u, f: ir.power(u, ir.MINUS_ONE),
+        exact_at=exact_values({1: 0}),
     ),
     "Abs": UnaryAtom(
         "Abs",
@@ -131,6 +162,13 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         limits=(INF, INF),
         sympy_name="Abs",
         cvxpy_name="abs",
+        cvxpy_form=_abs_cvxpy,
+        numpy="abs",
+        mpmath="fabs",
+        # u/|u|: undefined exactly at the kink, so no slope is ever read off there
+        derivative=lambda ir, u, f: ir.mul(u, ir.power(f, ir.MINUS_ONE)),
+        exact_at=abs,
+        smooth=False,
     ),
     "sin": UnaryAtom(
         "sin",
@@ -144,6 +182,11 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         ),
         period=TWO_PI,
         sympy_name="sin",
+        numpy="sin",
+        mpmath="sin",
+        derivative=lambda ir, u, f: ir.func("cos", u),
+        exact_at=exact_values({0: 0}),
+        trig_identities=True,
     ),
     "cos": UnaryAtom(
         "cos",
@@ -157,6 +200,11 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         _pieces((ZERO, PI, DECREASING), (PI, TWO_PI, INCREASING)),
         period=TWO_PI,
         sympy_name="cos",
+        numpy="cos",
+        mpmath="cos",
+        derivative=lambda ir, u, f: ir.neg(ir.func("sin", u)),
+        exact_at=exact_values({0: 1}),
+        trig_identities=True,
     ),
     "tan": UnaryAtom(
         "tan",
@@ -167,6 +215,11 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         _pieces((Bound.pi_times(Fraction(-1, 2)), ZERO, CONCAVE), (ZERO, HALF_PI, CONVEX)),
         _pieces((Bound.pi_times(Fraction(-1, 2)), HALF_PI, INCREASING)),
         sympy_name="tan",
+        numpy="tan",
+        mpmath="tan",
+        derivative=lambda ir, u, f: ir.add(ir.ONE, ir.power(f, ir.num(2))),
+        exact_at=exact_values({0: 0}),
+        trig_identities=True,
         note="only the principal branch (-pi/2, pi/2) is supported",
     ),
     "tanh": UnaryAtom(
@@ -178,6 +231,11 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         _pieces((MINUS_INF, PLUS_INF, INCREASING)),
         limits=(-1.0, 1.0),
         sympy_name="tanh",
+        numpy="tanh",
+        mpmath="tanh",
+        derivative=lambda ir, u, f: ir.sub(ir.ONE, ir.power(f, ir.num(2))),
+        exact_at=exact_values({0: 0}),
+        trig_identities=True,
     ),
     "atan": UnaryAtom(
         "atan",
@@ -187,6 +245,10 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         _pieces((*BELOW_ZERO, CONVEX), (*ABOVE_ZERO, CONCAVE)),
         _pieces((MINUS_INF, PLUS_INF, INCREASING)),
         sympy_name="atan",
+        numpy="arctan",
+        mpmath="atan",
+        derivative=lambda ir, u, f: ir.power(ir.add(ir.ONE, ir.power(u, ir.num(2))), ir.MINUS_ONE),
+        exact_at=exact_values({0: 0}),
     ),
     "sinh": UnaryAtom(
         "sinh",
@@ -197,6 +259,11 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         _pieces((MINUS_INF, PLUS_INF, INCREASING)),
         limits=(-INF, INF),
         sympy_name="sinh",
+        numpy="sinh",
+        mpmath="sinh",
+        derivative=lambda ir, u, f: ir.func("cosh", u),
+        exact_at=exact_values({0: 0}),
+        trig_identities=True,
     ),
     "cosh": UnaryAtom(
         "cosh",
@@ -207,6 +274,28 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         _pieces((*BELOW_ZERO, DECREASING), (*ABOVE_ZERO, INCREASING)),
         limits=(INF, INF),
         sympy_name="cosh",
+        cvxpy_form=_cosh_cvxpy,
+        numpy="cosh",
+        mpmath="cosh",
+        derivative=lambda ir, u, f: ir.func("sinh", u),
+        exact_at=exact_values({0: 1}),
+        trig_identities=True,
+    ),
+    "asinh": UnaryAtom(
+        "asinh",
+        math.asinh,
+        (REALS,),
+        REALS,
+        _pieces((*BELOW_ZERO, CONVEX), (*ABOVE_ZERO, CONCAVE)),
+        _pieces((MINUS_INF, PLUS_INF, INCREASING)),
+        limits=(-INF, INF),
+        sympy_name="asinh",
+        numpy="arcsinh",
+        mpmath="asinh",
+        derivative=lambda ir, u, f: ir.power(
+            ir.add(ir.ONE, ir.power(u, ir.num(2))), ir.num(Fraction(-1, 2))
+        ),
+        exact_at=exact_values({0: 0}),
     ),
     # ---- atoms that only patterns produce (see convexcheck.symbolic.patterns) -----------------
     "logistic": UnaryAtom(
@@ -218,6 +307,7 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         _pieces((MINUS_INF, PLUS_INF, INCREASING)),
         limits=(0.0, INF),
         cvxpy_name="logistic",
+        pattern_only=True,
         note="log(1 + exp(u)), the softplus",
     ),
     "sigmoid": UnaryAtom(
@@ -228,6 +318,8 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         _pieces((*BELOW_ZERO, CONVEX), (*ABOVE_ZERO, CONCAVE)),
         _pieces((MINUS_INF, PLUS_INF, INCREASING)),
         limits=(0.0, 1.0),
+        exact_at=exact_values({0: Fraction(1, 2)}),
+        pattern_only=True,
         note="1/(1 + exp(-u))",
     ),
     "xlogx": UnaryAtom(
@@ -239,9 +331,18 @@ UNARY_ATOMS: dict[str, UnaryAtom] = {
         _pieces((ZERO, INV_E, DECREASING), (INV_E, PLUS_INF, INCREASING)),
         limits=(math.nan, INF),
         cvxpy_name="-entr",
+        exact_at=exact_values({0: 0, 1: 0}),
+        pattern_only=True,
         note="u*log(u), the negative entropy (0 at u = 0)",
     ),
 }
+
+
+#: The one-argument functions of the grammar: every row a user can write (the rows that only
+#: patterns produce are not). The tree, the parser and every interpreter read this list.
+UNARY_FUNCTIONS: tuple[str, ...] = tuple(
+    name for name, row in UNARY_ATOMS.items() if not row.pattern_only
+)
 
 
 def _sign(q: Fraction | int) -> int:

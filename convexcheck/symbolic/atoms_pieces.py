@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from convexcheck.symbolic.interval import (
     INF,
@@ -163,7 +164,36 @@ def _safe(fn: Callable[[float], float]) -> Callable[[float], float]:
 
 @dataclass(frozen=True)
 class UnaryAtom:
-    """A function of one argument, described by pieces (see the module docstring)."""
+    """A function of one argument, described by pieces (see the module docstring).
+
+    Besides the facts the DCP engine composes, a row carries everything the other interpreters
+    need, so that a new function is one new row (and its test row) and nothing else:
+
+    ``name``
+        the grammar token: the parser accepts it, the printer writes it, the tree's node ``op``.
+    ``fn``
+        float evaluation, for the image computation (rounded outward by the caller).
+    ``numpy`` / ``mpmath``
+        the names of the NumPy ufunc (vectorised search) and of the mpmath function
+        (high-precision second opinion on witnesses).
+    ``derivative``
+        ``derivative(ir, u, f)``: the derivative ``f'(u)`` as a tree, where ``u`` is the
+        argument node, ``f`` the node ``name(u)`` and ``ir`` the tree module (handed in by the
+        caller, so that the table stays below the tree and the tree can read the table).
+    ``exact_at``
+        ``f(q)`` exactly at a rational ``q`` where it is rational (``exp(0) = 1``), else
+        ``None``; the tree folds constants with it and the interval code keeps exact ends.
+    ``sympy_name`` / ``cvxpy_name``
+        the SymPy function (both directions of the SymPy bridge) and the CVXPY atom of one
+        argument; ``cvxpy_form(cp, u, monotonicity)`` replaces the plain CVXPY call where the
+        form depends on the sign of the argument (``Abs``) or CVXPY has no atom of that name.
+    ``pattern_only``
+        produced by a pattern rule (``logistic``, ...), never written: not in the grammar.
+    ``smooth``
+        twice differentiable wherever defined (``Abs`` is not: the Hessian prover refuses it).
+    ``trig_identities``
+        SymPy's ``trigsimp`` may shorten second derivatives containing it.
+    """
 
     name: str
     fn: Callable[[float], float]
@@ -181,6 +211,13 @@ class UnaryAtom:
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
     # an exact or rigorous image routine, when one exists, replaces the float evaluation
     image_rule: Callable[[Interval], Interval | None] | None = field(default=None, compare=False)
+    numpy: str | None = None
+    mpmath: str | None = None
+    derivative: Callable[[Any, Any, Any], Any] | None = field(default=None, compare=False)
+    cvxpy_form: Callable[[Any, Any, str | None], Any] | None = field(default=None, compare=False)
+    pattern_only: bool = False
+    smooth: bool = True
+    trig_identities: bool = False
 
     def domain_ok(self, r: Interval) -> bool:
         return any(r.within(d) for d in self.domain)
@@ -240,7 +277,7 @@ class UnaryAtom:
                 sub,
                 increasing=piece.label == INCREASING,
                 limits=self.limits,
-                exact_at=self.exact_at or _exact_table(self.name),
+                exact_at=self.exact_at,
             )
             out = part if out is None else hull(out, part)
         if out is None:
@@ -249,20 +286,12 @@ class UnaryAtom:
         return clipped if clipped is not None else out
 
 
-def _exact_table(name: str) -> Callable[[Endpoint], Endpoint | None]:
-    """Exact values at rational points where they are rational (``exp(0) = 1``, ``|q|``)."""
-    from convexcheck.symbolic.ir import UNARY_FUNCTIONS, _fold_unary
-
-    special = {"sigmoid": {0: Fraction(1, 2)}, "xlogx": {0: 0, 1: 0}}.get(name, {})
+def exact_values(table: dict[Endpoint, Endpoint]) -> Callable[[Endpoint], Endpoint | None]:
+    """An ``exact_at`` routine for an atom whose only rational values at rational points are
+    the few in ``table`` (``exp``: ``{0: 1}``)."""
 
     def lookup(q: Endpoint) -> Endpoint | None:
-        if q in special:
-            return special[q]
-        if name in UNARY_FUNCTIONS:
-            node = _fold_unary(name, q)  # type: ignore[arg-type]
-            if node is not None:
-                return node.value  # type: ignore[return-value]
-        return None
+        return table.get(q)
 
     return lookup
 

@@ -3,7 +3,8 @@
 Only smooth ops are differentiated; ``Max``, ``Min`` and ``Piecewise`` return ``None`` (the
 caller then cannot use a derivative argument and must fall back to "unknown"). ``Abs(u)`` is
 differentiated as ``u*u'/Abs(u)``, which is undefined exactly where ``Abs`` has its kink, so a
-slope is never read off at a kink.
+slope is never read off at a kink. The outer derivative of every function is its atom row's
+``derivative`` (:mod:`convexcheck.symbolic.atoms`); this module only applies the chain rule.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from convexcheck.symbolic import ir
+from convexcheck.symbolic.atoms import UNARY_ATOMS
 from convexcheck.symbolic.ir import Node, postorder
 
 _HALF = ir.num(Fraction(1, 2))
@@ -58,30 +60,8 @@ def _diff_node(node: Node, x: Node, d: dict[int, Node | None]) -> Node | None:
                 ir.mul(exponent, dbase, ir.power(base, ir.MINUS_ONE)),  # type: ignore[arg-type]
             ),
         )
-    (u,) = args if len(args) == 1 else (None,)
-    du = dargs[0] if len(dargs) == 1 else None
-    if u is None or du is None:
+    row = UNARY_ATOMS.get(op) if op in ir.UNARY_FUNCTIONS else None
+    if row is None or row.derivative is None:
         return None
-    if op == "exp":
-        outer = node
-    elif op == "log":
-        outer = ir.power(u, ir.MINUS_ONE)
-    elif op == "sin":
-        outer = ir.func("cos", u)
-    elif op == "cos":
-        outer = ir.neg(ir.func("sin", u))
-    elif op == "tan":
-        outer = ir.add(ir.ONE, ir.power(node, ir.num(2)))
-    elif op == "tanh":
-        outer = ir.sub(ir.ONE, ir.power(node, ir.num(2)))
-    elif op == "sinh":
-        outer = ir.func("cosh", u)
-    elif op == "cosh":
-        outer = ir.func("sinh", u)
-    elif op == "atan":
-        outer = ir.power(ir.add(ir.ONE, ir.power(u, ir.num(2))), ir.MINUS_ONE)
-    elif op == "Abs":
-        outer = ir.mul(u, ir.power(node, ir.MINUS_ONE))
-    else:
-        return None
-    return ir.mul(outer, du)
+    # the chain rule, with the outer derivative from the atom's row
+    return ir.mul(row.derivative(ir, args[0], node), dargs[0])  # type: ignore[arg-type]

@@ -20,8 +20,17 @@ import numpy as np
 
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.symbolic import ir
+from convexcheck.symbolic.atoms import UNARY_ATOMS
 from convexcheck.symbolic.interval import INF, NEGATIVE, NONNEG, NONPOS, POSITIVE, Interval
-from convexcheck.symbolic.ir import Node
+from convexcheck.symbolic.ir import UNARY_FUNCTIONS, Node
+
+#: CVXPY atom name -> the IR function, for every function of the grammar whose row names a
+#: CVXPY atom of one argument (``exp``, ``log``, ``abs``).
+_CVXPY_FUNCTIONS = {
+    UNARY_ATOMS[name].cvxpy_name: name
+    for name in UNARY_FUNCTIONS
+    if (UNARY_ATOMS[name].cvxpy_name or "").isidentifier()
+}
 
 
 def _q(value: Any) -> Fraction:
@@ -175,8 +184,8 @@ class _Translator:
         if name in ("Power", "PowerApprox", "power"):
             p = Fraction(repr(float(getattr(expr, "_p_orig", None) or expr.p.value)))
             return _elementwise(lambda u: ir.power(u, ir.num(p)), args[0])
-        if name in ("exp", "log", "abs"):
-            fn = {"exp": "exp", "log": "log", "abs": "Abs"}[name]
+        if name in _CVXPY_FUNCTIONS:
+            fn = _CVXPY_FUNCTIONS[name]
             return _elementwise(lambda u: ir.func(fn, u), args[0])
         if name in ("maximum", "minimum"):
             fn = "Max" if name == "maximum" else "Min"

@@ -17,21 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from convexcheck.symbolic.ir import Node, postorder
+from convexcheck.symbolic.atoms import UNARY_ATOMS
+from convexcheck.symbolic.ir import UNARY_FUNCTIONS, Node, postorder
 
 _CONSTANTS = {"pi": np.pi, "E": np.e}
-_UNARY = {
-    "exp": np.exp,
-    "log": np.log,
-    "Abs": np.abs,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-    "tanh": np.tanh,
-    "sinh": np.sinh,
-    "cosh": np.cosh,
-    "atan": np.arctan,
-}
+#: The NumPy ufunc of every function of the grammar, named by its atom row.
+_UNARY = {name: getattr(np, UNARY_ATOMS[name].numpy) for name in UNARY_FUNCTIONS}
 
 
 def to_float(q: Any) -> float:

@@ -38,15 +38,25 @@ from fractions import Fraction
 from typing import Any
 
 from convexcheck.budget import time_limit
+from convexcheck.symbolic.atoms import UNARY_ATOMS
 from convexcheck.symbolic.calculus import diff
 from convexcheck.symbolic.domains import domain_word
 from convexcheck.symbolic.interval import Interval
-from convexcheck.symbolic.ir import Node, free_variables, postorder
+from convexcheck.symbolic.ir import NARY_FUNCTIONS, UNARY_FUNCTIONS, Node, free_variables, postorder
 from convexcheck.symbolic.printer import to_str
 from convexcheck.symbolic.ranges import node_range
 from convexcheck.symbolic.signs import MAX_POLY_EXPONENT, SignProver, polys_safe
 
-NONSMOOTH_OPS = frozenset({"Abs", "Max", "Min", "Piecewise"})
+#: Ops without a second derivative somewhere in their domain: the rows marked not ``smooth``
+#: (``Abs``), the n-ary ``Max``/``Min`` and ``Piecewise``.
+NONSMOOTH_OPS = frozenset(
+    {name for name in UNARY_FUNCTIONS if not UNARY_ATOMS[name].smooth}
+    | {*NARY_FUNCTIONS, "Piecewise"}
+)
+#: SymPy names of the functions whose identities ``trigsimp`` knows (``sin**2 + cos**2``).
+TRIG_SYMPY_NAMES = tuple(
+    UNARY_ATOMS[name].sympy_name for name in UNARY_FUNCTIONS if UNARY_ATOMS[name].trig_identities
+)
 MAX_VARIABLES = 6
 MAX_TREE_SIZE = 3000
 MAX_DEPTH = 60  # nesting; each level multiplies into every derivative (150 nested exp hangs)
@@ -177,7 +187,7 @@ def simplify_entry(e: Any, deadline: float | None = None) -> Any:
     with contextlib.suppress(Exception):
         candidates.append(sympy.cancel(sympy.together(e)))
     expensive = []
-    if e.has(sympy.sin, sympy.cos, sympy.tan, sympy.sinh, sympy.cosh, sympy.tanh):
+    if e.has(*(getattr(sympy, name) for name in TRIG_SYMPY_NAMES)):
         expensive.append(sympy.trigsimp)
     if sympy.count_ops(e) <= SIMPLIFY_OPS_LIMIT:
         expensive.append(sympy.simplify)

@@ -201,9 +201,56 @@ def _exact_rational_power(x: Endpoint, p: Fraction) -> Endpoint | None:
         return 0 if p > 0 else None
     if x == 1:
         return 1
-    from convexcheck.symbolic.ir import _fold_numeric_power
+    return exact_power(x, p)
 
-    node = _fold_numeric_power(x, p)
-    if node is not None and node.op == "num":
-        return node.value  # type: ignore[return-value]
+
+# Folding a numeric power is capped so that "10**10**10" cannot exhaust memory.
+MAX_FOLD_BITS = 4096
+
+
+def exact_power(base: int | Fraction, exponent: int | Fraction) -> int | Fraction | None:
+    """``base**exponent`` exactly when it is rational and small, else ``None``.
+
+    Integer exponents fold while the result has at most :data:`MAX_FOLD_BITS` bits (``0**-1``
+    is undefined: ``None``); rational exponents ``p/q`` fold only exact roots of nonnegative
+    numbers. The expression tree folds numeric powers with this (``ir.power``), and the
+    interval powers use it for exact ends, so both agree on which powers are exact.
+    """
+    if isinstance(exponent, int) or Fraction(exponent).denominator == 1:
+        exponent = int(exponent)
+        if base == 0 and exponent < 0:
+            return None
+        magnitude = abs(Fraction(base))
+        bits = max(magnitude.numerator.bit_length(), magnitude.denominator.bit_length())
+        if bits * abs(exponent) > MAX_FOLD_BITS:
+            return None
+        return _normal(Fraction(base) ** exponent)
+    if base < 0 or (base == 0 and exponent < 0):
+        return None
+    if base in (0, 1):
+        return _normal(Fraction(base))
+    p, q = exponent.numerator, exponent.denominator
+    if q > 64:
+        return None
+    b = Fraction(base)
+    root_n = _exact_root(b.numerator, q)
+    root_d = _exact_root(b.denominator, q)
+    if root_n is None or root_d is None:
+        return None
+    return exact_power(Fraction(root_n, root_d), p)
+
+
+def _normal(q: Fraction) -> int | Fraction:
+    return q.numerator if q.denominator == 1 else q
+
+
+def _exact_root(n: int, q: int) -> int | None:
+    if n.bit_length() > MAX_FOLD_BITS:
+        return None
+    r = round(n ** (1.0 / q)) if n.bit_length() < 1000 else None
+    if r is None:
+        return None
+    for candidate in (r - 1, r, r + 1):
+        if candidate >= 0 and candidate**q == n:
+            return candidate
     return None

@@ -23,25 +23,23 @@ together (see :func:`_base_condition`). Otherwise the form as written is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Union
 
+from convexcheck.symbolic.atoms import UNARY_ATOMS, UNARY_FUNCTIONS
+from convexcheck.symbolic.interval import REALS, point
+from convexcheck.symbolic.interval_powers import exact_power
+from convexcheck.symbolic.printer import to_str
+from convexcheck.symbolic.traversal import postorder
+
 Number = Union[int, Fraction]
 
-#: Unary functions of the contract's grammar (SymPy names).
-UNARY_FUNCTIONS = (
-    "exp",
-    "log",
-    "Abs",
-    "sin",
-    "cos",
-    "tan",
-    "tanh",
-    "sinh",
-    "cosh",
-    "atan",
-)
+# The unary functions of the grammar are the atom table's rows (``UNARY_FUNCTIONS``, re-exported
+# from :mod:`convexcheck.symbolic.atoms`): the tree folds constants with a row's ``exact_at`` and
+# reads its totality off the row's domain, so a new row is a new function here with no change to
+# this module. The table does not import the tree (derivatives receive it as an argument).
+
 #: n-ary functions.
 NARY_FUNCTIONS = ("Max", "Min")
 #: Named constants and their SymPy names.
@@ -81,13 +79,9 @@ class Node:
         return (_rebuild, (self.op, self.args, self.value))
 
     def __repr__(self) -> str:
-        from convexcheck.symbolic.printer import to_str
-
         return f"Node({to_str(self, limit=200)!r})"
 
     def __str__(self) -> str:
-        from convexcheck.symbolic.printer import to_str
-
         return to_str(self)
 
     @property
@@ -133,9 +127,9 @@ def _make(op: str, args: tuple[Node, ...], value: object = None) -> Node:
     return node
 
 
-#: Functions defined on the whole real line (``log`` and ``tan`` are not).
+#: Functions defined on the whole real line (``log`` and ``tan`` are not), read off the rows.
 _TOTAL_FUNCTIONS = frozenset(
-    {"exp", "Abs", "sin", "cos", "tanh", "sinh", "cosh", "atan", "Max", "Min"}
+    {name for name in UNARY_FUNCTIONS if UNARY_ATOMS[name].domain_ok(REALS)} | set(NARY_FUNCTIONS)
 )
 
 
@@ -145,8 +139,8 @@ def _op_is_total(op: str, args: tuple[Node, ...], value: object) -> bool:
         return True
     if op in RELATIONS or op in LOGIC:
         return True
-    if op == "log":
-        return args[0].op == "num" and args[0].value > 0  # type: ignore[operator]
+    if op in UNARY_FUNCTIONS:  # a number inside the row's domain (log(2)) is defined
+        return args[0].op == "num" and UNARY_ATOMS[op].domain_ok(point(args[0].value))  # type: ignore[arg-type]
     if op == "pow":
         base, exponent = args
         if _is_positive_constant(base):
@@ -365,45 +359,10 @@ def div(a: Node, b: Node) -> Node:
     return mul(a, power(b, MINUS_ONE))
 
 
-# Folding a numeric power is capped so that "10**10**10" cannot exhaust memory.
-_MAX_FOLD_BITS = 4096
-
-
 def _fold_numeric_power(base: Number, exponent: Number) -> Node | None:
-    if isinstance(exponent, int):
-        if base == 0 and exponent < 0:
-            return None  # 0**-1 is undefined: keep it symbolic, the provers reject it
-        magnitude = abs(Fraction(base))
-        bits = max(magnitude.numerator.bit_length(), magnitude.denominator.bit_length())
-        if bits * abs(exponent) > _MAX_FOLD_BITS:
-            return None
-        return num(Fraction(base) ** exponent)
-    # rational exponent p/q: fold only exact roots of nonnegative numbers
-    if base < 0 or (base == 0 and exponent < 0):
-        return None
-    if base in (0, 1):
-        return num(base)
-    p, q = exponent.numerator, exponent.denominator
-    if q > 64:
-        return None
-    b = Fraction(base)
-    root_n = _exact_root(b.numerator, q)
-    root_d = _exact_root(b.denominator, q)
-    if root_n is None or root_d is None:
-        return None
-    return _fold_numeric_power(Fraction(root_n, root_d), p)
-
-
-def _exact_root(n: int, q: int) -> int | None:
-    if n.bit_length() > _MAX_FOLD_BITS:
-        return None
-    r = round(n ** (1.0 / q)) if n.bit_length() < 1000 else None
-    if r is None:
-        return None
-    for candidate in (r - 1, r, r + 1):
-        if candidate >= 0 and candidate**q == n:
-            return candidate
-    return None
+    """The folded ``base**exponent`` when it is rational (see :func:`exact_power`)."""
+    value = exact_power(base, exponent)
+    return None if value is None else num(value)
 
 
 def power(base: Node, exponent: Node) -> Node:
@@ -464,17 +423,10 @@ def func(name: str, *args: Node) -> Node:
 
 
 def _fold_unary(name: str, q: Number) -> Node | None:
-    if name == "Abs":
-        return num(abs(q))
-    if q == 0 and name in ("exp", "cosh"):
-        return ONE
-    if q == 0 and name in ("sin", "tan", "tanh", "sinh", "atan"):
-        return ZERO
-    if q == 0 and name == "cos":
-        return ONE
-    if q == 1 and name == "log":
-        return ZERO
-    return None
+    """``name(q)`` as a number where the row's ``exact_at`` knows it is rational."""
+    exact_at = UNARY_ATOMS[name].exact_at
+    value = exact_at(q) if exact_at is not None else None
+    return None if value is None else num(value)  # type: ignore[arg-type]
 
 
 def relation(op: str, left: Node, right: Node) -> Node:
@@ -523,24 +475,6 @@ def piecewise(pairs: Iterable[tuple[Node, Node]]) -> Node:
 # --------------------------------------------------------------------------------------------
 # Traversal helpers (all iterative: trees may be 10^5 nodes wide or deep)
 # --------------------------------------------------------------------------------------------
-
-
-def postorder(root: Node) -> Iterator[Node]:
-    """Each distinct node once, children before parents."""
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in seen:
-            continue
-        if expanded or not node.args:
-            seen.add(id(node))
-            yield node
-            continue
-        stack.append((node, True))
-        for child in reversed(node.args):
-            if id(child) not in seen:
-                stack.append((child, False))
 
 
 def free_variables(root: Node) -> list[str]:

@@ -2,13 +2,22 @@
 
 Iterative and memoised: a 10^5-term sum prints in linear time and a deep tree cannot overflow the
 stack. ``limit`` truncates long strings (used for per-node labels in derivation trees).
+
+A function application prints as its name and arguments, ``name(a, b)``: the name of an atom
+row is its grammar token (:mod:`convexcheck.symbolic.atoms`), so a new row prints and parses
+back with no change here. The printer does not import the tree module (``Node.__str__`` calls
+the printer), only the walk of :mod:`convexcheck.symbolic.traversal`.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from convexcheck.symbolic.ir import Node, postorder
+from convexcheck.symbolic.traversal import postorder
+
+if TYPE_CHECKING:
+    from convexcheck.symbolic.ir import Node
 
 # Binding strength: higher binds tighter.
 _ADD, _MUL, _UNARY_MINUS, _POW, _ATOM = 1, 2, 3, 4, 5

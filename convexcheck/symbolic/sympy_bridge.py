@@ -5,7 +5,8 @@ without recursion), accepts exactly the contract's functions, and turns symbol a
 (``positive=True``...) into domains. SymPy ``Float`` constants are taken at their *decimal*
 value (``Float(0.1)`` becomes ``1/10``), which is what a user who typed ``0.1`` means.
 ``to_sympy`` builds the SymPy expression of an IR node (also iteratively), for the Hessian and
-SOS stages and for users who want SymPy objects back.
+SOS stages and for users who want SymPy objects back. A function's SymPy name is its atom row's
+``sympy_name`` in both directions, so a new row needs no change here.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from typing import Any
 
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.symbolic import ir
+from convexcheck.symbolic.atoms import UNARY_ATOMS
 from convexcheck.symbolic.interval import NEGATIVE, NONNEG, NONPOS, POSITIVE, Interval
-from convexcheck.symbolic.ir import Node, postorder
+from convexcheck.symbolic.ir import UNARY_FUNCTIONS, Node, postorder
 
-_UNARY = {"exp", "log", "Abs", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan"}
+#: IR function name -> SymPy function name, from the atom rows.
+_SYMPY_NAME = {name: UNARY_ATOMS[name].sympy_name for name in UNARY_FUNCTIONS}
+
+
+def _sympy_functions(sympy: Any) -> list[tuple[Any, str]]:
+    """(SymPy class, IR name) for every function of the grammar, unary and n-ary."""
+    pairs = [(getattr(sympy, sympy_name), name) for name, sympy_name in _SYMPY_NAME.items()]
+    return pairs + [(getattr(sympy, name), name) for name in ir.NARY_FUNCTIONS]
 
 
 def to_sympy(node: Node, symbols: dict[str, Any] | None = None) -> Any:
@@ -45,8 +54,8 @@ def to_sympy(node: Node, symbols: dict[str, Any] | None = None) -> Any:
             value = sympy.Mul(*args)
         elif op == "pow":
             value = sympy.Pow(*args)
-        elif op in _UNARY:
-            value = getattr(sympy, op)(args[0])
+        elif op in _SYMPY_NAME:
+            value = getattr(sympy, _SYMPY_NAME[op])(args[0])
         elif op == "Max":
             value = sympy.Max(*args)
         elif op == "Min":
@@ -149,14 +158,13 @@ def _convert(e: Any, args: list[Node], sympy: Any, domains: dict[str, Interval])
         return ir.mul(*args)
     if isinstance(e, sympy.Pow):
         return ir.power(*args)
-    if isinstance(e, sympy.exp):
-        return ir.func("exp", *args)
-    if isinstance(e, sympy.log):
-        if len(args) != 1:
-            raise ConvexcheckInputError("log with a base is not supported; write log(x)/log(b)")
-        return ir.func("log", *args)
-    for name in ("Abs", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan", "Max", "Min"):
-        if isinstance(e, getattr(sympy, name)):
+    for cls, name in _sympy_functions(sympy):
+        if isinstance(e, cls):
+            if name in _SYMPY_NAME and len(args) != 1:
+                hint = "; write log(x)/log(b)" if name == "log" else ""
+                raise ConvexcheckInputError(
+                    f"{cls.__name__} with {len(args)} arguments is not supported{hint}"
+                )
             return ir.func(name, *args)
     if isinstance(e, sympy.Piecewise):
         return ir.piecewise(list(zip(args[0::2], args[1::2])))
@@ -176,5 +184,5 @@ def _convert(e: Any, args: list[Node], sympy: Any, domains: dict[str, Interval])
         return ir.logic("Not", *args)
     raise ConvexcheckInputError(
         f"SymPy {type(e).__name__} ({str(e)[:60]}) is not supported; supported: numbers, symbols, "
-        "+, *, **, exp, log, Abs, sin, cos, tan, tanh, sinh, cosh, atan, Max, Min, Piecewise"
+        f"+, *, **, {', '.join((*UNARY_FUNCTIONS, *ir.NARY_FUNCTIONS))}, Piecewise"
     )

@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from convexcheck.errors import NotExpressibleError
-from convexcheck.symbolic.atoms import DECREASING, INCREASING
+from convexcheck.symbolic.atoms import NARY_ATOMS, UNARY_ATOMS
 from convexcheck.symbolic.interval import INF, Interval
 from convexcheck.symbolic.ir import Node
 
@@ -149,22 +149,18 @@ def _power(cp, u, p, r: Interval | None):
 
 
 def _function(cp, node: Node, atom: str, kids, step):
-    if atom in ("Max", "Min"):
-        f = cp.maximum if atom == "Max" else cp.minimum
+    """A function application, by its atom row: the row's ``cvxpy_form`` where the CVXPY form
+    depends on the argument's sign or CVXPY lacks the atom, else the atom ``cvxpy_name``."""
+    if atom in NARY_ATOMS:
+        f = getattr(cp, NARY_ATOMS[atom].cvxpy_name)
         return f(*kids) if len(kids) > 1 else kids[0]
-    if atom == "Abs":
-        mono = step.monotonicity[0] if step.monotonicity else None
-        if mono == INCREASING:
-            return kids[0]  # Abs(u) = u where u >= 0
-        if mono == DECREASING:
-            return -kids[0]  # Abs(u) = -u where u <= 0
-        return cp.abs(kids[0])
-    if atom == "exp":
-        return cp.exp(kids[0])
-    if atom == "log":
-        return cp.log(kids[0])
-    if atom == "cosh":
-        return (cp.exp(kids[0]) + cp.exp(-kids[0])) / 2
+    row = UNARY_ATOMS.get(atom)
+    if row is not None and not row.pattern_only:
+        if row.cvxpy_form is not None:
+            mono = step.monotonicity[0] if step.monotonicity else None
+            return row.cvxpy_form(cp, kids[0], mono)
+        if row.cvxpy_name is not None:
+            return getattr(cp, row.cvxpy_name)(kids[0])
     if "**u" in atom:
         base = Fraction(atom.split("**")[0])
         return cp.exp(math.log(float(base)) * kids[0])

@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from convexcheck.symbolic import interval as iv
+from convexcheck.symbolic.atoms import UNARY_ATOMS
 from convexcheck.symbolic.compiled import Program
 from convexcheck.symbolic.interval import INF, Interval
-from convexcheck.symbolic.ir import Node, postorder
+from convexcheck.symbolic.ir import UNARY_FUNCTIONS, Node, postorder
 from convexcheck.symbolic.printer import format_number
 from convexcheck.symbolic.ranges import node_range
 
@@ -144,18 +145,8 @@ def _mp_value(root: Node, point: Mapping[str, Fraction | int], dps: int = 60) ->
     """An independent 60-digit evaluation with mpmath (None where undefined)."""
     import mpmath
 
-    funcs = {
-        "exp": mpmath.exp,
-        "log": mpmath.log,
-        "Abs": abs,
-        "sin": mpmath.sin,
-        "cos": mpmath.cos,
-        "tan": mpmath.tan,
-        "tanh": mpmath.tanh,
-        "sinh": mpmath.sinh,
-        "cosh": mpmath.cosh,
-        "atan": mpmath.atan,
-    }
+    # each function's mpmath routine is named by its atom row
+    funcs = {name: getattr(mpmath, UNARY_ATOMS[name].mpmath) for name in UNARY_FUNCTIONS}
     with mpmath.workdps(dps):
         vals: dict[int, Any] = {}
         for node in postorder(root):
@@ -184,12 +175,7 @@ def _mp_value(root: Node, point: Mapping[str, Fraction | int], dps: int = 60) ->
                     else:
                         v = mpmath.power(base, e)
                 elif op in funcs:
-                    if op == "log":
-                        v = None if args[0] <= 0 else mpmath.log(args[0])
-                    elif op != "Abs" and _mp_too_large(args[0]):
-                        v = None
-                    else:
-                        v = funcs[op](args[0])
+                    v = None if _mp_too_large(args[0]) else _mp_real(funcs[op](args[0]))
                 elif op == "Max":
                     v = max(args)
                 elif op == "Min":
@@ -227,6 +213,16 @@ def _mp_too_large(x: Any) -> bool:
     import mpmath
 
     return bool(x != 0 and mpmath.mag(x) > MP_MAX_MAG)
+
+
+def _mp_real(v: Any) -> Any:
+    """``v`` if it is a finite real, else ``None``: outside a function's domain mpmath answers
+    with a complex number (``log(-1)``) or an infinity (``log(0)``), and there is no value."""
+    import mpmath
+
+    if not isinstance(v, mpmath.mpf) or not mpmath.isfinite(v):
+        return None
+    return v
 
 
 def _mp_power_too_large(base: Any, e: Any) -> bool:

@@ -201,8 +201,14 @@ def _domain_for_facts(r: Interval) -> tuple[float, float, bool, bool]:
     return lo, hi, lo_open, hi_open
 
 
-def from_scalar_atom(atom: scalar_atoms.UnaryAtom, fn, cvxpy: str, exact_points=()) -> Elementwise:
+def from_scalar_atom(
+    atom: scalar_atoms.UnaryAtom, fn=None, cvxpy: str | None = None, exact_points=()
+) -> Elementwise:
+    """The elementwise row of a scalar atom row: its facts, and by default the row's NumPy
+    ufunc and CVXPY name (``fn``/``cvxpy`` for the atoms whose rows name neither)."""
     lim = atom.limits or (math.nan, math.nan)
+    if fn is None:
+        fn = getattr(np, atom.numpy)  # type: ignore[arg-type]
     return Elementwise(
         name=atom.name,
         fn=fn,
@@ -212,7 +218,7 @@ def from_scalar_atom(atom: scalar_atoms.UnaryAtom, fn, cvxpy: str, exact_points=
         monotonicity=_pieces_from(atom.monotonicity),
         limits=(float(lim[0]), float(lim[1])),
         exact_points=tuple(exact_points),
-        cvxpy=cvxpy,
+        cvxpy=cvxpy if cvxpy is not None else atom.cvxpy_name,  # type: ignore[arg-type]
         exponent=Fraction(atom.exponent) if atom.exponent is not None else None,
     )
 
@@ -229,11 +235,11 @@ def _softplus(x: np.ndarray) -> np.ndarray:
 
 
 _U = scalar_atoms.UNARY_ATOMS
-EXP = from_scalar_atom(_U["exp"], np.exp, "exp", ((0.0, 1.0),))
-LOG = from_scalar_atom(_U["log"], np.log, "log", ((1.0, 0.0),))
-ABS = from_scalar_atom(_U["Abs"], np.abs, "abs", ((0.0, 0.0),))
-LOGISTIC = from_scalar_atom(_U["logistic"], _softplus, "logistic")
-XLOGX = from_scalar_atom(_U["xlogx"], _xlogx, "-entr", ((0.0, 0.0), (1.0, 0.0)))
+EXP = from_scalar_atom(_U["exp"], exact_points=((0.0, 1.0),))
+LOG = from_scalar_atom(_U["log"], exact_points=((1.0, 0.0),))
+ABS = from_scalar_atom(_U["Abs"], exact_points=((0.0, 0.0),))
+LOGISTIC = from_scalar_atom(_U["logistic"], _softplus)
+XLOGX = from_scalar_atom(_U["xlogx"], _xlogx, exact_points=((0.0, 0.0), (1.0, 0.0)))
 
 
 @lru_cache(maxsize=256)

@@ -1,4 +1,4 @@
-"""`convexcheck model FILE` end to end, in subprocesses, exactly as a user runs it."""
+"""`convexcheck model FILE` (cli/model.py) end to end, in subprocesses, as a user runs it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = Path(__file__).resolve().parent / "models"
+MODELS = ROOT / "tests" / "numeric" / "models"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -82,14 +82,11 @@ def test_bad_model_files_exit_2_with_one_line(name: str, message: str) -> None:
     assert proc.stdout == ""
 
 
-def test_html_report_is_refused_until_the_reporter_exists(tmp_path) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("convexcheck.explain.report") is not None:
-        pytest.skip("an HTML reporter is installed")
-    proc = run("model", str(MODELS / "linear.py"), "--report", str(tmp_path / "r.html"))
+def test_a_report_path_that_is_not_md_or_html_is_refused_before_any_work(tmp_path) -> None:
+    proc = run("model", str(MODELS / "linear.py"), "--report", str(tmp_path / "r.txt"))
     assert proc.returncode == 2
-    assert "HTML reports are not available yet" in proc.stderr
+    assert proc.stderr.startswith("convexcheck: error: --report expects a .md or .html path")
+    assert not (tmp_path / "r.txt").exists()
 
 
 def test_expr_still_does_not_import_torch() -> None:

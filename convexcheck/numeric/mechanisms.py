@@ -1,5 +1,8 @@
 """Why a network is not convex, argued on *this* model with numbers anyone can re-check.
 
+These are the numeric constructions behind the ``reasons`` of ``check_model``; each returns a
+typed :class:`~convexcheck.numeric.reason_types.Reason` (``explain/`` only renders them).
+
 The textbook arguments for non-convexity become concrete constructions on the model's own
 parameter vector ``theta0``, each checked with the same float64 verifier that backs a ``no``
 verdict (:class:`convexcheck.numeric.verify.Verifier`):
@@ -42,6 +45,7 @@ from torch import Tensor, nn
 
 from convexcheck.numeric.candidates import UnitGroup, find_unit_groups, transform_units
 from convexcheck.numeric.functional import FunctionalLoss
+from convexcheck.numeric.reason_types import Reason, ReasonKind
 from convexcheck.numeric.verify import Verifier
 
 MAX_GROUPS = 3  # unit groups examined per model (each costs a few float64 evaluations)
@@ -58,7 +62,7 @@ _SLICE_STEPS = (0.5, 1.0, 2.0, 0.25, 4.0)
 
 def model_reasons(
     model: nn.Module, floss: FunctionalLoss, *, verifier: Verifier | None = None, seed: int = 0
-) -> list[dict[str, Any]]:
+) -> list[Reason]:
     """The symmetry and multiplicative arguments for ``floss`` at its current parameters.
 
     ``model`` supplies the layer structure (``find_unit_groups`` walks its modules);
@@ -74,12 +78,12 @@ def model_reasons(
         f32 = floss.to(dtype=torch.float32, device="cpu")
     large = floss.numel > LARGE_MODEL
     effort = Effort(verifier, LARGE_MODEL_EVALUATIONS if large else None)
-    out: list[dict[str, Any]] = []
+    out: list[Reason] = []
     for group in groups:
         perm = permutation_reason(f32, verifier, group, theta0, effort=effort)
         if perm is not None:
             out.append(perm)
-            if large and perm["witnessed"]:
+            if large and perm.witnessed:
                 break  # a large model: one witnessed argument of each kind
     for group in groups:
         mult = multiplicative_reason(f32, verifier, group, theta0, effort=effort)
@@ -91,7 +95,7 @@ def model_reasons(
             resc = rescaling_reason(f32, verifier, group, theta0, effort=effort)
             if resc is not None:
                 out.append(resc)
-                if large and resc["witnessed"]:
+                if large and resc.witnessed:
                     break
     return out
 
@@ -134,7 +138,7 @@ def permutation_reason(
     theta0: Tensor,
     *,
     effort: Effort | None = None,
-) -> dict[str, Any] | None:
+) -> Reason | None:
     """Swap two units of ``group``; keep the pair whose float64 midpoint gap is largest."""
     if group.units < 2:
         return None
@@ -164,24 +168,26 @@ def permutation_reason(
         return None
     k, check = best
     i, j = pairs[k]
-    return {
-        "kind": "permutation_symmetry",
-        "detail": f"swapping hidden units {i} and {j} of {_layers(group)} keeps the loss "
+    return Reason(
+        ReasonKind.PERMUTATION_SYMMETRY,
+        f"swapping hidden units {i} and {j} of {_layers(group)} keeps the loss "
         f"({check.loss_a:.6g} vs {check.loss_b:.6g}); the midpoint has loss "
         f"{check.loss_at_t:.6g}, {check.gap:.3g} above the chord",
-        "layers": [group.first, group.second],
-        "units": [i, j],
-        "loss_a": check.loss_a,
-        "loss_b": check.loss_b,
-        "loss_difference": abs(check.loss_a - check.loss_b),
-        "loss_midpoint": check.loss_at_t,
-        "midpoint_gap": check.gap,
-        "margin": check.margin,
-        "t": 0.5,
-        "witnessed": check.accepted,
-        "verified_in": "float64 on the cpu",
-        "source": "reasons",
-    }
+        {
+            "layers": [group.first, group.second],
+            "units": [i, j],
+            "loss_a": check.loss_a,
+            "loss_b": check.loss_b,
+            "loss_difference": abs(check.loss_a - check.loss_b),
+            "loss_midpoint": check.loss_at_t,
+            "midpoint_gap": check.gap,
+            "margin": check.margin,
+            "t": 0.5,
+            "witnessed": check.accepted,
+            "verified_in": "float64 on the cpu",
+        },
+        source="reasons",
+    )
 
 
 # -- rescaling ---------------------------------------------------------------------------------
@@ -192,7 +198,7 @@ def rescaling_reason(
     theta0: Tensor,
     *,
     effort: Effort | None = None,
-) -> dict[str, Any] | None:
+) -> Reason | None:
     """Scale one unit's incoming weights by ``c`` and its outgoing ones by ``1/c``."""
     effort = effort or Effort(verifier, None)
     if not effort.allows(verifier.worst_case_evaluations(theta0, None)):
@@ -219,27 +225,29 @@ def rescaling_reason(
     k, check = best
     unit, c, _ = candidates[k]
     amplification = (1 + c) * (1 + 1 / c) / 4
-    return {
-        "kind": "rescaling_symmetry",
-        "detail": f"unit {unit} of {_layers(group)}: incoming weights x {c:g}, outgoing / {c:g} "
+    return Reason(
+        ReasonKind.RESCALING_SYMMETRY,
+        f"unit {unit} of {_layers(group)}: incoming weights x {c:g}, outgoing / {c:g} "
         f"keeps the loss ({check.loss_a:.6g} vs {check.loss_b:.6g}); at the midpoint the unit "
         f"is amplified {amplification:.4g}x and the loss is {check.gap:.3g} above the chord",
-        "layers": [group.first, group.second],
-        "unit": unit,
-        "factor": c,
-        "midpoint_amplification": amplification,
-        "between": list(group.between),
-        "loss_a": check.loss_a,
-        "loss_b": check.loss_b,
-        "loss_difference": abs(check.loss_a - check.loss_b),
-        "loss_midpoint": check.loss_at_t,
-        "midpoint_gap": check.gap,
-        "margin": check.margin,
-        "t": 0.5,
-        "witnessed": check.accepted,
-        "verified_in": "float64 on the cpu",
-        "source": "reasons",
-    }
+        {
+            "layers": [group.first, group.second],
+            "unit": unit,
+            "factor": c,
+            "midpoint_amplification": amplification,
+            "between": list(group.between),
+            "loss_a": check.loss_a,
+            "loss_b": check.loss_b,
+            "loss_difference": abs(check.loss_a - check.loss_b),
+            "loss_midpoint": check.loss_at_t,
+            "midpoint_gap": check.gap,
+            "margin": check.margin,
+            "t": 0.5,
+            "witnessed": check.accepted,
+            "verified_in": "float64 on the cpu",
+        },
+        source="reasons",
+    )
 
 
 # -- multiplicative slice ----------------------------------------------------------------------
@@ -281,7 +289,7 @@ def multiplicative_reason(
     theta0: Tensor,
     *,
     effort: Effort | None = None,
-) -> dict[str, Any] | None:
+) -> Reason | None:
     """An indefinite 2x2 slice Hessian ``(s, u)`` and a Jensen violation along it."""
     effort = effort or Effort(verifier, None)
     f64 = verifier.f64
@@ -329,20 +337,22 @@ def multiplicative_reason(
         return None
     h = best["slice_hessian"]
     names = best["parameters"]
-    return {
-        "kind": "multiplicative_weights",
-        "detail": f"weights {names[0][0]}[{names[0][1]}] = s and {names[1][0]}[{names[1][1]}] "
+    return Reason(
+        ReasonKind.MULTIPLICATIVE_WEIGHTS,
+        f"weights {names[0][0]}[{names[0][1]}] = s and {names[1][0]}[{names[1][1]}] "
         f"= u multiply on one path; the 2x2 Hessian of the loss in (s, u) at "
         f"({best['point'][0]:.4g}, {best['point'][1]:.4g}) is "
         f"[[{h[0][0]:.4g}, {h[0][1]:.4g}], [{h[1][0]:.4g}, {h[1][1]:.4g}]] with eigenvalues "
         f"{best['slice_eigenvalues'][0]:.4g} < 0 < {best['slice_eigenvalues'][1]:.4g}, and a "
         f"segment along the negative eigenvector breaks Jensen by {best['midpoint_gap']:.3g}",
-        "layers": [group.first, group.second],
-        **best,
-        "slices_tried": tries,
-        "verified_in": "float64 on the cpu",
-        "source": "reasons",
-    }
+        {
+            "layers": [group.first, group.second],
+            **best,
+            "slices_tried": tries,
+            "verified_in": "float64 on the cpu",
+        },
+        source="reasons",
+    )
 
 
 def _slice_witness(

@@ -1,4 +1,4 @@
-"""Reasons carry their own float64-verified constructions on the model zoo."""
+"""The mechanisms behind reasons carry their own float64-verified constructions (model zoo)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import json
 
 import pytest
 
-from convexcheck.explain.reasons import model_reasons
 from convexcheck.numeric.check import check_model
 from convexcheck.numeric.functional import FunctionalLoss
+from convexcheck.numeric.mechanisms import model_reasons
+from convexcheck.numeric.reason_types import Reason
 from convexcheck.numeric.verify import Verifier
 from tests.numeric import zoo
 
 
-def _by_kind(reasons: list[dict]) -> dict[str, dict]:
-    return {r["kind"]: r for r in reasons if r.get("source") == "reasons"}
+def _by_kind(reasons: list[dict] | list[Reason]) -> dict[str, dict]:
+    as_dicts = [r.to_dict() if isinstance(r, Reason) else r for r in reasons]
+    return {r["kind"]: r for r in as_dicts if r.get("source") == "reasons"}
 
 
 def test_relu_mlp_gets_permutation_multiplicative_and_rescaling() -> None:
