@@ -125,7 +125,6 @@ LAYERS: dict[str, float] = {
     "convexcheck.numeric": L2,
     "convexcheck.numeric.candidates": L2,
     "convexcheck.numeric.check": L2,
-    "convexcheck.numeric.command": L2,
     "convexcheck.numeric.faithful": L2,
     "convexcheck.numeric.functional": L2,
     "convexcheck.numeric.hessian": L2,
@@ -169,6 +168,16 @@ ALLOWED_UPWARD: list[tuple[str, str, str]] = [
         "convexcheck.result",
         "convexcheck.tensor.to_cvxpy",
         "CheckResult.to_cvxpy() of a tensor expression uses the tensor back end",
+    ),
+    (
+        "convexcheck.result",
+        "convexcheck.symbolic.dcp",
+        "CheckResult.to_cvxpy() tells a scalar derivation (an Analysis) from a tensor one",
+    ),
+    (
+        "convexcheck.numeric.model_result",
+        "convexcheck.explain.text",
+        "ModelCheckResult.explain() renders through the text renderer",
     ),
 ]
 
