@@ -1,8 +1,12 @@
 """The independent certificate checker.
 
-It trusts the whitelisted parser, the interval arithmetic and atom table (the *rule table*),
-and SymPy's exact arithmetic; it trusts nothing the provers computed. Every claim in a document
-is re-derived from the expression text:
+It calls no prover code. Its own small trusted base reads the document's expression strings
+(:mod:`~convexcheck.certificates.trusted_reader`), decides PSD-ness by a checked exact LDLᵀ
+(:mod:`~convexcheck.certificates.exact_linalg`) and re-derives sign proofs
+(:mod:`~convexcheck.certificates.sign_check`); beyond it, it trusts the atom table (the *rule
+table*), the interval arithmetic and SymPy's exact arithmetic and differentiation (the full
+list is in ``docs/certificates.md``, "What the checker trusts"). It trusts nothing the provers
+computed. Every claim in a document is re-derived from the expression text:
 
 ``jensen-witness`` (a ``no``)
     the points are re-read as exact rationals, checked to lie in the domains and to be points
@@ -12,26 +16,30 @@ is re-derived from the expression text:
     rational, otherwise with ``evalf(strict=True)``, which raises rather than return digits it
     cannot guarantee — and must have the refuting sign.
 ``hessian``
-    the Hessian is recomputed with SymPy's own differentiation (not the prover's), the stored
+    the Hessian is recomputed with SymPy's differentiation of the checker's own reading of the
+    expression (not the prover's), the stored
     matrix must equal ``±H`` identically, the factorisation is multiplied back (``ldl``) or every
     principal minor recomputed (``principal-minors``), and every sign condition is re-proved from
     its expression: enclosures re-evaluated, polynomial root counts redone, bisections rerun,
     factorisations re-multiplied.
 ``sos``
     ``yᵀHy`` is recomputed, the Gram matrix expanded against the monomial basis must equal it
-    exactly, and the Gram matrix must be PSD by an exact rational LDLᵀ.
+    exactly, and the Gram matrix must be PSD by the checker's exact rational LDLᵀ.
 ``dcp``
     the derivation is re-walked: the root must be the document's expression; every composition
     step's conclusion must follow from its atom's curvature and monotonicity and its children's
     curvatures (the DCP composition rule, written again here); for atoms of the rule table
     (elementary functions, powers, ``Max``/``Min``) curvature and monotonicity are re-read from the
     table on the child's claimed range, and each claimed range must contain a fresh enclosure of
-    the child's expression. Pattern, rewrite, piecewise and quadratic-form steps are checked for
-    the composition logic and against the checker's own table of pattern-atom curvatures; the
-    identities behind them are listed in the report as ``trusted`` steps rather than passed
-    silently.
+    the child's expression. Quadratic-form steps are re-derived (the matrix of the quadratic part
+    computed from the text and decided by the checker's LDLᵀ; the document's factorisation
+    multiplied back), pattern steps re-read from the table's n-ary rows
+    (:mod:`~convexcheck.certificates.pattern_check`); what cannot be re-derived (rewrite
+    identities, piecewise continuity) is listed in the report as ``trusted`` steps rather than
+    passed silently.
 ``dcp-tensor`` and tensor witnesses (vector and matrix expressions)
-    recognised by the certificate's kind or by a witness that carries its ``tree``; checked by
+    recognised by the certificate's kind or by a witness that carries its ``tree``; dispatched by
+    :mod:`~convexcheck.certificates.tensor_documents` to
     :mod:`~convexcheck.certificates.tensor_check` (the DCP re-walk with the checker's own
     composition rule and pattern matchers) and :mod:`~convexcheck.certificates.tensor_witness`
     (the points read exactly, the function re-evaluated in mpmath interval arithmetic by
@@ -53,7 +61,7 @@ from convexcheck.certificates.dcp_check import check_dcp
 from convexcheck.certificates.documents import FORMAT
 from convexcheck.certificates.hessian_check import check_hessian, check_sos
 from convexcheck.certificates.reading import UnreadableDocument, check_literals, read_document
-from convexcheck.certificates.tensor_check import check_tensor_document, is_tensor_document
+from convexcheck.certificates.tensor_documents import check_tensor_document, is_tensor_document
 from convexcheck.certificates.witness_check import check_witness
 
 __all__ = [

@@ -1,6 +1,6 @@
 """What every check of a certificate shares: the document's expression and domains read back
-(through the whitelisted parser and SymPy; nothing is ever evaluated as code), the failure
-type, and the identity test that the Hessian and SOS checks use.
+(by the checker's own reader, :mod:`~convexcheck.certificates.trusted_reader`; nothing is ever
+evaluated as code), the failure type, and the identity test that the Hessian and SOS checks use.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def require(condition: bool, message: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# reading expressions and domains (parser + SymPy; nothing is ever evaluated as code)
+# reading expressions and domains (the checker's own reader; nothing is evaluated as code)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -44,16 +44,17 @@ class Context:
     def __init__(self, doc: dict[str, Any]) -> None:
         import sympy
 
+        from convexcheck.certificates.trusted_reader import read_node
         from convexcheck.symbolic.domains import parse_domain
-        from convexcheck.symbolic.parser import parse
 
         self.doc = doc
-        self.root = parse(doc["expression"], max_length=None)
+        self.root = read_node(doc["expression"])
         self.domains = {name: parse_domain(spec) for name, spec in doc["variables"].items()}
         self.symbols = {name: sympy.Symbol(name, real=True) for name in self.domains}
         self.trusted: list[str] = []
         self._f: Any = None
         self._parsed: dict[str, Any] = {}
+        self._sympy: dict[str, Any] = {}
 
     @property
     def f(self) -> Any:
@@ -65,19 +66,25 @@ class Context:
         return self._f
 
     def node_of(self, text: str):
-        """The parsed expression of ``text``, once per document (the range and the structure
-        checks both read every derivation node)."""
-        from convexcheck.symbolic.parser import parse
+        """The checker's reading of ``text`` as an IR node, once per document (the range and
+        the structure checks both read every derivation node)."""
+        from convexcheck.certificates.trusted_reader import read_node
 
         node = self._parsed.get(text)
         if node is None:
-            node = self._parsed[text] = parse(text, max_length=None)
+            node = self._parsed[text] = read_node(text)
         return node
 
     def sympy_of(self, text: str):
-        from convexcheck.symbolic.sympy_bridge import to_sympy
+        """SymPy's form of ``text``, built by the checker's reader from the text itself (not
+        from the IR, and not by the prover's translation): an atom mistranslated on one side
+        cannot pass on both."""
+        from convexcheck.certificates.trusted_reader import read_sympy
 
-        return to_sympy(self.node_of(text), self.symbols)
+        value = self._sympy.get(text)
+        if value is None:
+            value = self._sympy[text] = read_sympy(text, self.symbols)
+        return value
 
 
 def is_zero(e: Any, ctx: Context | None = None) -> bool:
@@ -88,8 +95,6 @@ def is_zero(e: Any, ctx: Context | None = None) -> bool:
     ``y > 0`` as the prover simplified it, not ``sqrt(2)*Abs(y)`` with a ``DiracDelta`` in its
     second derivative; an identity that holds on the domain is all a certificate needs."""
     import sympy
-
-    from convexcheck.symbolic.signs import polys_safe
 
     if e == 0:
         return True
@@ -115,6 +120,29 @@ def is_zero(e: Any, ctx: Context | None = None) -> bool:
         in_exp = sympy.cancel(sympy.together(sympy.expand(e.rewrite(sympy.exp))))
         return in_exp == 0 or sympy.simplify(in_exp) == 0
     return False
+
+
+MAX_POLY_EXPONENT = 1000
+
+
+def polys_safe(e: Any) -> bool:
+    """Whether SymPy's polynomial functions (``cancel``, ``Poly``, ``factor``) may be called on
+    ``e``: every rational inside an exponent (of a power or of ``exp``) has numerator and
+    denominator at most :data:`MAX_POLY_EXPONENT`. ``x**(10**9)`` or ``exp(10**9*x)`` would be
+    expanded into a dense polynomial of that degree in one call no timer can stop."""
+    import sympy
+
+    for sub in sympy.preorder_traversal(e):
+        if sub.is_Pow:
+            exponent = sub.exp
+        elif isinstance(sub, sympy.exp):
+            exponent = sub.args[0]
+        else:
+            continue
+        for r in sympy.preorder_traversal(exponent):
+            if r.is_Rational and (abs(r.p) > MAX_POLY_EXPONENT or r.q > MAX_POLY_EXPONENT):
+                return False
+    return True
 
 
 def _signed_symbols(ctx: Context) -> dict[Any, Any]:

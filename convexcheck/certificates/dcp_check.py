@@ -8,22 +8,14 @@ from fractions import Fraction
 from typing import Any
 
 from convexcheck.certificates.context import CheckFailed, Context, require
-from convexcheck.certificates.dcp_structure import check_structure
+from convexcheck.certificates.dcp_structure import check_structure, rebuilds
+from convexcheck.certificates.pattern_check import check_pattern_facts, pattern_atom
+from convexcheck.certificates.quadratic_check import check_quadratic_form
+from convexcheck.symbolic.interval import REALS
 
 # ---------------------------------------------------------------------------------------------
 # DCP derivations
 # ---------------------------------------------------------------------------------------------
-
-# the checker's own table of the pattern atoms' curvature (monotonicity is range dependent and
-# re-checked only for table atoms; for patterns it is taken as claimed and reported as trusted)
-PATTERN_CURVATURE = {
-    "logistic": "convex",
-    "log_sum_exp": "convex",
-    "norm2": "convex",
-    "xlogx": "convex",
-    "quad_over_lin": "convex",
-    "rel_entr": "convex",
-}
 
 
 def _follows(atom_curvature: str | None, monotonicity, kids: list[str], question: str) -> bool:
@@ -362,8 +354,21 @@ def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
         atom = entry.get("atom")
         atom_curvature = entry.get("atom_curvature")
         monotonicity = entry.get("monotonicity", [])
-        if rule == "piecewise" or rule == "quadratic-form":
+        if rule == "piecewise":
             ctx.trusted.append(f"{rule} step for {entry['expr']}")
+            continue
+        if rule == "quadratic-form":
+            # q(x) + terms: q's matrix re-derived and decided here, the terms by the sum rule
+            check_quadratic_form(ctx, entry, claimed)
+            require(
+                len(monotonicity) == len(kids) and all(m == "nondecreasing" for m in monotonicity),
+                f"{entry['expr']}: a sum is nondecreasing in its terms",
+            )
+            for q in claimed:
+                require(
+                    _follows("affine", monotonicity, kid_curvatures, q),
+                    f"{entry['expr']}: {q} does not follow from its terms {kid_curvatures}",
+                )
             continue
         if atom is None and rule.startswith("rewrite:"):
             # an equivalent form of the same function: its curvature is the rewritten one's
@@ -400,9 +405,13 @@ def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
                 f"{atom} is not {monotonicity[0]} on {r}",
             )
             ranges.confirm(kid_ids[0], r)
-        elif rule.startswith("pattern:") and atom in PATTERN_CURVATURE:
-            require(PATTERN_CURVATURE[atom] == atom_curvature, f"{atom} is not {atom_curvature}")
-            ctx.trusted.append(f"{rule} identity and monotonicity at {entry['expr']}")
+            _trust_unrebuilt_identity(ctx, entry, len(kids))
+        elif rule.startswith("pattern:") and pattern_atom(entry) is not None:
+            rs = [_interval_of(k["range"]) if k.get("range") else REALS for k in kids]
+            for kid_id, r in zip(kid_ids, rs, strict=True):
+                ranges.confirm(kid_id, r)
+            check_pattern_facts(entry, pattern_atom(entry), rs)  # type: ignore[arg-type]
+            _trust_unrebuilt_identity(ctx, entry, len(kids))
         elif rule.startswith(("pattern:", "rewrite:")):
             ctx.trusted.append(f"{rule} at {entry['expr']}")
         elif rule in ("sum", "scale", "composition") and atom in ("Max", "Min"):
@@ -416,6 +425,13 @@ def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
             _check_scale(entry, kid_ids, ranges)
         else:
             ctx.trusted.append(f"{rule} at {entry['expr']}")
+
+
+def _trust_unrebuilt_identity(ctx: Context, entry: dict[str, Any], arity: int) -> None:
+    """A pattern step whose node the structure check cannot rebuild from its children: its
+    identity is taken as claimed, and said so."""
+    if entry["rule"].startswith("pattern:") and not rebuilds(entry, arity):
+        ctx.trusted.append(f"{entry['rule']} identity at {entry['expr']} (not rebuilt)")
 
 
 def _check_scale(entry: dict[str, Any], kid_ids: list[int], ranges: _Ranges) -> None:

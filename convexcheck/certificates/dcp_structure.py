@@ -22,6 +22,7 @@ from typing import Any
 
 from convexcheck.certificates.context import CheckFailed, Context, require
 from convexcheck.certificates.sampled import mismatch, sample_points
+from convexcheck.certificates.trusted_reader import read_node
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.ir import Node
 
@@ -55,9 +56,32 @@ def _rebuild(entry: dict[str, Any], kids: list[Node]) -> Node | None:
         require(len(weights) == len(kids), "a norm2 step has a weight per argument")
         squares = [ir.mul(ir.num(w), ir.power(k, ir.num(2))) for w, k in zip(weights, kids)]
         return ir.sqrt(ir.add(*squares, ir.num(Fraction(detail.get("offset", "0")))))
+    if rule == "quadratic-form":
+        text = (entry.get("detail") or {}).get("quadratic_terms")
+        if isinstance(text, str) and not text.endswith("..."):
+            return ir.add(read_node(text), *kids)
+        return None
     if rule == "pattern:quad_over_lin" and len(kids) == 2:
         return ir.div(ir.power(kids[0], ir.num(2)), kids[1])
+    if rule == "pattern:rel_entr" and len(kids) == 2:
+        return ir.mul(kids[0], ir.func("log", ir.div(kids[0], kids[1])))
+    if rule == "pattern:sigmoid" and len(kids) == 1:
+        return ir.power(ir.add(ir.ONE, ir.func("exp", ir.neg(kids[0]))), ir.MINUS_ONE)
+    if rule == "pattern:power_product" and kids and "exponents" in entry.get("detail", {}):
+        exponents = [Fraction(a) for a in entry["detail"]["exponents"]]
+        require(len(exponents) == len(kids), "a product of powers has an exponent per base")
+        return ir.mul(*(ir.power(k, ir.num(a)) for k, a in zip(kids, exponents, strict=True)))
     return None
+
+
+def rebuilds(entry: dict[str, Any], arity: int) -> bool:
+    """Whether :func:`check_structure` rebuilds a step of this rule from its children (so its
+    identity is checked there), rather than taking the node's text as it stands."""
+    placeholders = [ir.var(f"k{i}") for i in range(arity)]
+    try:
+        return _rebuild(entry, placeholders) is not None
+    except (CheckFailed, ValueError, ZeroDivisionError):
+        return False
 
 
 def _order(nodes: dict[int, dict[str, Any]], root: int) -> list[int]:

@@ -128,20 +128,16 @@ def _unevaluated(function: Any, *args: Any) -> Any:
 
 
 def _function(name: str):
+    """SymPy's function for the atom row ``name`` (its ``sympy_name``): the table, not a list
+    here, says which SymPy function an atom is."""
     import sympy
 
-    return {
-        "exp": sympy.exp,
-        "log": sympy.log,
-        "Abs": sympy.Abs,
-        "sin": sympy.sin,
-        "cos": sympy.cos,
-        "tan": sympy.tan,
-        "tanh": sympy.tanh,
-        "sinh": sympy.sinh,
-        "cosh": sympy.cosh,
-        "atan": sympy.atan,
-    }[name]
+    from convexcheck.symbolic.atoms import UNARY_ATOMS
+
+    row = UNARY_ATOMS[name]
+    if not row.sympy_name:
+        raise Undecided(f"{name} has no SymPy form to evaluate")
+    return getattr(sympy, row.sympy_name)
 
 
 def _exact_root(q: Fraction, n: int) -> Fraction | None:
