@@ -167,7 +167,7 @@ def settings_for(item: pytest.Item) -> Settings:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    from convexcheck import __version__
+    from convexcheck.version import __version__
 
     return f"convexcheck {__version__}: {config.stash[_SESSION_SETTINGS].describe()}"
 

@@ -23,7 +23,8 @@ from typing import Any
 from convexcheck.budget import Budget, BudgetSpent, time_limit
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.result import CheckResult, Verdict
-from convexcheck.symbolic.dcp import QUESTIONS, Analysis, analyze
+from convexcheck.symbolic.dcp import QUESTIONS, Analysis
+from convexcheck.symbolic.dcp_rules import analyze
 from convexcheck.symbolic.domains import domain_word, resolve_domains
 from convexcheck.symbolic.interval import Interval
 from convexcheck.symbolic.ir import Node, free_variables
@@ -333,6 +334,7 @@ def check(
             return check_cvxpy(
                 expression,
                 variables,
+                scalar_check=check,
                 seed=seed,
                 budget_s=budget_s,
                 stages=stages,

@@ -1,17 +1,21 @@
 """The DCP engine: one iterative, memoised pass that derives curvature with reasons.
 
-For every node it records a :class:`Step`: the node's range over the domain, whether it is
-proved convex and/or concave, the rule used, the atom's curvature and monotonicity in each
-argument, the children the conclusion rests on and, for each question it could not settle, the
-exact premise that failed (:class:`Failure`), pointing at the child that explains it further.
+For every node it records a :class:`~convexcheck.symbolic.dcp_steps.Step`: the node's range over
+the domain, whether it is proved convex and/or concave, the rule used, the atom's curvature and
+monotonicity in each argument, the children the conclusion rests on and, for each question it
+could not settle, the exact premise that failed (a ``Failure``), pointing at the child that
+explains it further.
 
 The composition rule is written once (:meth:`DCPEngine.compose`), in the textbook form: ``f(g1,
 ..., gn)`` is convex if ``f`` is convex on the arguments' ranges and each ``gi`` is affine, or
 convex with ``f`` nondecreasing in it, or concave with ``f`` nonincreasing in it (and dually for
-concave). The atoms' facts come from :mod:`convexcheck.symbolic.atoms`; rules that read more
-structure than one node (``log(1 + exp(u))``, ``u**2/v``, quadratic forms...) live in
-:mod:`convexcheck.symbolic.patterns` and are tried in order after the generic rule, keeping the
-step that proves the most.
+concave). The atoms' facts come from :mod:`convexcheck.symbolic.atoms`.
+
+The engine knows no rule by name: it is given a table ``op -> (rule, ...)`` and, at each node,
+tries that op's rules in order, keeping the step that proves the most. The table is built once
+by :mod:`.dcp_rules` (generic rule first, then the patterns that read more structure than one
+node: ``log(1 + exp(u))``, ``u**2/v``, quadratic forms...). Injecting it keeps the dependencies
+one way: every rule module imports the engine, the engine imports none of them.
 
 The walk uses an explicit stack, never recursion, so a 10^5-term sum or a deep chain cannot
 overflow Python's stack; the memo is keyed on hash-consed node identity, so shared subtrees are
@@ -20,30 +24,24 @@ analysed once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from convexcheck.symbolic import interval as iv
-from convexcheck.symbolic import ir
-from convexcheck.symbolic.atoms import (
-    AFFINE,
-    CONCAVE,
-    CONVEX,
-    DECREASING,
-    INCREASING,
-    NARY_ATOMS,
-    UNARY_ATOMS,
-    exp_base_atom,
-    power_atom,
+from convexcheck.symbolic.atoms import AFFINE, CONCAVE, CONVEX, DECREASING, INCREASING
+from convexcheck.symbolic.dcp_steps import (
+    QUESTIONS,
+    Failure,
+    Step,
+    article,
+    curvature_words,
+    short,
 )
 from convexcheck.symbolic.domains import domain_word
 from convexcheck.symbolic.interval import Interval
 from convexcheck.symbolic.ir import Node
-from convexcheck.symbolic.printer import labels, to_str
+from convexcheck.symbolic.printer import labels
 from convexcheck.symbolic.ranges import node_range
 
-QUESTIONS = ("convex", "concave")
 #: Characters of a node's text in a certificate before it is cut (``...``): long enough that the
 #: checker can read the expressions of real derivations in full (it rebuilds the cut ones from
 #: their children), short enough that a deep tree's document stays linear in practice.
@@ -51,73 +49,10 @@ DOCUMENT_TEXT_LIMIT = 1000
 # ops whose patterns can turn a one-sided proof into an affine one cheaply (Abs(u) = u, ...)
 _UPGRADABLE = frozenset({"Abs", "Max", "Min"})
 
-
-class Failure:
-    """Why a question could not be settled at a node; ``cause`` is the child to look at next.
-
-    The sentence is built lazily (``text`` may be a zero-argument callable): a large convex sum
-    has a "not concave" failure at every term, and formatting them all eagerly would cost more
-    than the analysis itself.
-    """
-
-    __slots__ = ("_text", "cause")
-
-    def __init__(self, text: str | Callable[[], str], cause: Node | None = None) -> None:
-        self._text = text
-        self.cause = cause
-
-    @property
-    def text(self) -> str:
-        if callable(self._text):
-            self._text = self._text()
-        return self._text
-
-    def __repr__(self) -> str:
-        return f"Failure({self.text!r})"
-
-
-@dataclass(eq=False, slots=True)
-class Step:
-    node: Node
-    range: Interval | None
-    convex: bool
-    concave: bool
-    rule: str
-    atom: str | None = None
-    atom_curvature: str | None = None
-    monotonicity: tuple[str, ...] = ()
-    children: tuple[Node, ...] = ()
-    failures: dict[str, Failure] = field(default_factory=dict)
-    detail: dict[str, Any] | None = None
-    # set by a pattern whose failure explains more than the generic rule's (an indefinite
-    # quadratic form is a more precise reason than "a product of non-constant factors")
-    specific: bool = False
-
-    @property
-    def curvature(self) -> str:
-        if self.convex and self.concave:
-            return "constant" if self.node.is_const else "affine"
-        if self.convex:
-            return "convex"
-        if self.concave:
-            return "concave"
-        return "unknown"
-
-    def proves(self, question: str) -> bool:
-        return self.convex if question == "convex" else self.concave
-
-    @property
-    def score(self) -> int:
-        return int(self.convex) + int(self.concave)
-
-
-def _curvature_words(step: Step) -> str:
-    c = step.curvature
-    return "of unknown curvature" if c == "unknown" else c
-
-
-def short(node: Node) -> str:
-    return to_str(node, limit=80)
+#: A rule: the step it proves for ``node`` (given the node's range), or None if it does not apply.
+Rule = Callable[["DCPEngine", Node, "Interval | None"], "Step | None"]
+#: The rules of each op, in the order the engine tries them.
+RuleTable = Mapping[str, Sequence[Rule]]
 
 
 def _composition_text(atom, atom_curvature, mono, i, n, child, kind) -> Callable[[], str]:
@@ -127,11 +62,11 @@ def _composition_text(atom, atom_curvature, mono, i, n, child, kind) -> Callable
         argument = (
             "an argument of unknown curvature"
             if kind.startswith("of ")
-            else f"{_article(kind)} {kind} argument"
+            else f"{article(kind)} {kind} argument"
         )
         return (
             f"{atom} is {desc} and {mono}{which}; its argument {short(child)} is {kind}; "
-            f"{_article(desc)} {desc} {mono} function of {argument} is not covered by the "
+            f"{article(desc)} {desc} {mono} function of {argument} is not covered by the "
             "composition rules"
         )
 
@@ -149,23 +84,18 @@ def _atom_shape_text(atom, atom_curvature, kids, question) -> Callable[[], str]:
     return text
 
 
-def _sum_text(bad: Step, question: str) -> Callable[[], str]:
-    return lambda: (
-        f"the term {short(bad.node)} is {_curvature_words(bad)}, and a sum is {question} "
-        f"only when every term is {question}"
-    )
-
-
-Rule = Callable[["DCPEngine", Node, "Interval | None"], "Step | None"]
-
-
 class DCPEngine:
-    """Analyses expressions over fixed variable domains; one memo per engine."""
+    """Analyses expressions over fixed variable domains with one rule table; one memo per engine."""
 
-    def __init__(self, domains: Mapping[str, Interval]) -> None:
+    def __init__(self, domains: Mapping[str, Interval], rules: RuleTable) -> None:
         self.domains = dict(domains)
+        self.rules = rules
         self.steps: dict[Node, Step] = {}
         self.poly_memo: dict[int, Any] = {}
+
+    def fork(self, domains: Mapping[str, Interval]) -> DCPEngine:
+        """A fresh engine with the same rules over other domains (a Piecewise's segments)."""
+        return DCPEngine(domains, self.rules)
 
     # ---- the walk ---------------------------------------------------------------------------
     def analyze(self, root: Node) -> Step:
@@ -199,12 +129,10 @@ class DCPEngine:
                     node, None, False, False, "constant", failures=dict.fromkeys(QUESTIONS, why)
                 )
             return Step(node, rng, True, True, "constant")
-        from convexcheck.symbolic.patterns import rules_for
-
         best: Step | None = None
         generic: Step | None = None
         specific: dict[str, Failure] = {}
-        for rule in rules_for(node.op):
+        for rule in self.rules.get(node.op, ()):
             # patterns run only when the generic rule proved nothing: they exist to rescue
             # natural spellings, and some (quadratic forms) cost more than the generic rule
             if best is not None and best.score > 0 and node.op not in _UPGRADABLE:
@@ -274,7 +202,7 @@ class DCPEngine:
                 opposite = "concave" if question == "convex" else "convex"
                 if mono == DECREASING and kid.proves(opposite):
                     continue
-                kind = _curvature_words(kid)
+                kind = curvature_words(kid)
                 failures[question] = Failure(
                     _composition_text(atom, atom_curvature, mono, i, len(children), child, kind),
                     cause=child if kind == "of unknown curvature" else None,
@@ -373,153 +301,6 @@ class DCPEngine:
 
 
 # ---------------------------------------------------------------------------------------------
-# Generic rules (one per op); patterns extend them in convexcheck.symbolic.patterns
-# ---------------------------------------------------------------------------------------------
-
-
-def rule_sum(engine: DCPEngine, node: Node, rng) -> Step:
-    kids = [engine.steps[a] for a in node.args]
-    failures: dict[str, Failure] = {}
-    for question in QUESTIONS:
-        bad = next((k for k in kids if not k.proves(question)), None)
-        if bad is not None:
-            failures[question] = Failure(
-                _sum_text(bad, question),
-                cause=bad.node if bad.curvature == "unknown" else None,
-            )
-    return Step(
-        node,
-        rng,
-        "convex" not in failures,
-        "concave" not in failures,
-        "sum",
-        atom="sum",
-        atom_curvature=AFFINE,
-        monotonicity=(INCREASING,) * len(node.args),
-        children=node.args,
-        failures=failures,
-    )
-
-
-def rule_product(engine: DCPEngine, node: Node, rng) -> Step | None:
-    constants = [a for a in node.args if a.is_const]
-    others = [a for a in node.args if not a.is_const]
-    if not constants:
-        return Step(
-            node,
-            rng,
-            False,
-            False,
-            "product",
-            children=node.args,
-            failures=dict.fromkeys(
-                QUESTIONS,
-                Failure(
-                    "a product of non-constant factors ("
-                    + ", ".join(short(a) for a in others[:4])
-                    + ") is not covered by DCP, which allows only a constant times an expression; "
-                    "the product patterns (exp(u)*exp(v), u*log(u), u**2/v, products of powers of "
-                    "positive expressions) do not apply"
-                ),
-            ),
-        )
-    factor = constants[0] if len(constants) == 1 else ir.mul(*constants)
-    rest = others[0] if len(others) == 1 else ir.mul(*others)
-    c = engine.step_of(factor)
-    inner = engine.step_of(rest)
-    crange = c.range
-    if rng is None and crange is not None and inner.range is not None:
-        # the generic range is undefined (e.g. log(0) inside -x*log(x)) but the step composed
-        # below extends it continuously: take the range from that step
-        rng = iv.mul(crange, inner.range)
-    if crange is None:
-        return engine.domain_failure(
-            node, rng, "scale", "constant factor", f"{short(factor)} is undefined"
-        )
-    if crange.nonneg:
-        mono = INCREASING
-    elif crange.nonpos:
-        mono = DECREASING
-    else:
-        return engine.domain_failure(
-            node,
-            rng,
-            "scale",
-            "scaling",
-            f"the sign of the constant factor {short(factor)} is not known (enclosure {crange})",
-        )
-    label = (
-        f"multiplication by {factor.value}"
-        if factor.op == "num"
-        else "multiplication by a constant"
-    )
-    step = engine.compose(node, rng, label, AFFINE, (mono,), (rest,), rule="scale")
-    step.children = (factor, rest)
-    step.monotonicity = ("constant", mono)
-    return step
-
-
-def power_name(p) -> str:
-    text = str(p)
-    return f"x**({text})" if "/" in text or text.startswith("-") else f"x**{text}"
-
-
-def rule_power(engine: DCPEngine, node: Node, rng) -> Step:
-    base, exponent = node.args
-    if exponent.op == "num":
-        atom = power_atom(exponent.value)
-        return engine.apply_unary(node, rng, atom, power_name(exponent.value), base, role="base")
-    if exponent.is_const:
-        return engine.domain_failure(
-            node,
-            rng,
-            "composition",
-            "power",
-            f"the exponent {short(exponent)} is not a rational number",
-            (base,),
-        )
-    if base.op == "const" and base.value == "E":
-        atom = UNARY_ATOMS["exp"]
-    elif base.op == "num" and base.value > 0:  # type: ignore[operator]
-        atom = exp_base_atom(base.value)
-    else:
-        return engine.domain_failure(
-            node,
-            rng,
-            "composition",
-            "power",
-            "a power with a non-constant exponent is covered only for a positive constant base "
-            "(write exp(v*log(u)) for u > 0)",
-            (base, exponent),
-        )
-    return engine.apply_unary(node, rng, atom, atom.name, exponent, role="exponent")
-
-
-def rule_unary(engine: DCPEngine, node: Node, rng) -> Step:
-    return engine.apply_unary(node, rng, UNARY_ATOMS[node.op], node.op, node.args[0])
-
-
-def rule_nary(engine: DCPEngine, node: Node, rng) -> Step:
-    atom = NARY_ATOMS[node.op]
-    ranges = [engine.steps[a].range for a in node.args]
-    if any(r is None for r in ranges):
-        return engine.domain_failure(
-            node, rng, "composition", node.op, "an argument is undefined somewhere", node.args
-        )
-    monos = tuple(atom.monotonicity(i, ranges) for i in range(len(ranges)))
-    return engine.compose(node, rng, node.op, atom.curvature(ranges), monos, node.args)
-
-
-GENERIC_RULES: dict[str, Rule] = {
-    "add": rule_sum,
-    "mul": rule_product,
-    "pow": rule_power,
-    **dict.fromkeys(ir.UNARY_FUNCTIONS, rule_unary),
-    **dict.fromkeys(ir.NARY_FUNCTIONS, rule_nary),
-}
-
-
-# ---------------------------------------------------------------------------------------------
 # The analysis of a whole expression
 # ---------------------------------------------------------------------------------------------
 
@@ -615,15 +396,20 @@ class Analysis:
         return chain
 
 
-def analyze(root: Node, domains: Mapping[str, Interval]) -> Analysis:
-    engine = DCPEngine(domains)
+def analyze(root: Node, domains: Mapping[str, Interval], rules: RuleTable) -> Analysis:
+    """The derivation of ``root`` over ``domains`` with ``rules`` (see :mod:`.dcp_rules`)."""
+    engine = DCPEngine(domains, rules)
     engine.analyze(root)
     return Analysis(root, domains, engine)
 
 
-__all__ = ["Analysis", "DCPEngine", "Failure", "Step", "analyze", "iv"]
-
-
-def _article(word: str) -> str:
-    """'a' or 'an' before ``word`` (failure sentences say "an affine argument")."""
-    return "an" if word[:1].lower() in "aeiou" else "a"
+__all__ = [
+    "QUESTIONS",
+    "Analysis",
+    "DCPEngine",
+    "Failure",
+    "Rule",
+    "RuleTable",
+    "Step",
+    "analyze",
+]

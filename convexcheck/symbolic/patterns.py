@@ -1,18 +1,16 @@
-"""Pattern rules: the natural spellings of convex functions that plain DCP rejects.
+"""Pattern rules that recognise an atom in the natural spelling of a convex function.
 
-Each rule looks at a node's structure (its children and grandchildren), checks the preconditions
-that make an identity true on the *whole* domain (using the ranges the engine computed), and
-either
+Plain DCP rejects ``log(1 + exp(u))``, ``sqrt(u**2 + v**2)``, ``u*log(u)`` or ``u**2/v`` as
+written; each rule here looks at a node's structure (its children and grandchildren), checks the
+preconditions that make the identity true on the *whole* domain (using the ranges the engine
+computed) and composes the recognised atom (``logistic``, ``log_sum_exp``, a norm,
+``quad_over_lin``, the negative or relative entropy, a product of powers of positive
+expressions), or returns ``None`` when it does not apply. Rules that instead rewrite a node into
+an equal expression live in :mod:`.patterns_rewrites`, the quadratic-form rule in
+:mod:`.patterns_quadratic`; :mod:`.dcp_rules` orders them all after each op's generic rule, and the
+engine keeps the step that proves the most.
 
-* composes a recognised atom (``log(1 + exp(u))`` is ``logistic(u)``, ``log(exp(u) + exp(v))`` is
-  ``log_sum_exp(u, v)``, ``sqrt(u**2 + v**2 + c)`` a norm, ``u**2/v`` ``quad_over_lin``,
-  ``u*log(u)`` the negative entropy, products of powers of positive expressions), or
-* rewrites the node into an equal expression the engine analyses instead (``exp(u)*exp(v) =
-  exp(u + v)``, ``log(x*y) = log(x) + log(y)`` for ``x, y > 0``, ``(x*y)**p = x**p * y**p`` for
-  ``x, y >= 0``, ``(a + b)/v = a/v + b/v``),
-
-or returns ``None`` when it does not apply. Rules are tried after the generic rule for the same
-op (see :func:`rules_for`); the engine keeps the step that proves the most.
+The small readers at the top (``is_exp``, ``is_positive``...) are shared with the rewrites.
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ from fractions import Fraction
 
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.atoms import (
-    AFFINE,
     INCREASING,
     LOG_SUM_EXP,
     REL_ENTR,
@@ -30,31 +27,38 @@ from convexcheck.symbolic.atoms import (
     PowerProductAtom,
     QuadOverLinAtom,
 )
-from convexcheck.symbolic.dcp import (
-    GENERIC_RULES,
-    DCPEngine,
-    Rule,
-    Step,
-    rule_sum,
-)
-from convexcheck.symbolic.interval import Interval
+from convexcheck.symbolic.dcp import DCPEngine
+from convexcheck.symbolic.dcp_steps import Step
 from convexcheck.symbolic.ir import Node
 from convexcheck.symbolic.printer import to_str
-from convexcheck.symbolic.quadratic import as_quadratic, certify_quadratic, degree
 
 # ---------------------------------------------------------------------------------------------
-# helpers
+# readers shared by the patterns and the rewrites
 # ---------------------------------------------------------------------------------------------
 
 
-def _is_exp(node: Node) -> bool:
+def is_exp(node: Node) -> bool:
+    """``exp(u)`` or ``E**u``."""
     return node.op == "exp" or (
         node.op == "pow" and node.args[0].op == "const" and node.args[0].value == "E"
     )
 
 
-def _exp_arg(node: Node) -> Node:
+def exp_argument(node: Node) -> Node:
+    """The ``u`` of ``exp(u)`` or ``E**u``."""
     return node.args[0] if node.op == "exp" else node.args[1]
+
+
+def is_positive(engine: DCPEngine, node: Node) -> bool:
+    """``node > 0`` on the whole domain (by the range the engine computed)."""
+    r = engine.step_of(node).range
+    return r is not None and r.positive
+
+
+def is_nonneg(engine: DCPEngine, node: Node) -> bool:
+    """``node >= 0`` on the whole domain (by the range the engine computed)."""
+    r = engine.step_of(node).range
+    return r is not None and r.nonneg
 
 
 def _exponent_of_exp_term(engine: DCPEngine, term: Node) -> Node | None:
@@ -63,8 +67,8 @@ def _exponent_of_exp_term(engine: DCPEngine, term: Node) -> Node | None:
     pieces: list[Node] = []
     found = False
     for f in factors:
-        if _is_exp(f):
-            pieces.append(_exp_arg(f))
+        if is_exp(f):
+            pieces.append(exp_argument(f))
             found = True
         elif (
             f.op == "pow"
@@ -84,11 +88,6 @@ def _exponent_of_exp_term(engine: DCPEngine, term: Node) -> Node | None:
     if not found:
         return None
     return ir.add(*pieces)
-
-
-def _unit_step(step: Step, node: Node) -> Step:
-    step.node = node
-    return step
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,33 +138,6 @@ def log_of_exponentials(engine: DCPEngine, node: Node, rng) -> Step | None:
         rule="pattern:log_sum_exp",
         detail={"identity": "log(sum_i c_i*exp(u_i)) = log_sum_exp(u_i + log(c_i))"},
     )
-
-
-def log_identities(engine: DCPEngine, node: Node, rng) -> Step | None:
-    """``log(exp(u)) = u``; ``log(x*y) = log(x) + log(y)`` and ``log(u**p) = p*log(u)`` for
-    positive factors/bases."""
-    (arg,) = node.args
-    if arg.op == "mul":
-        if not all(_positive(engine, f) for f in arg.args):
-            return None
-        replacement = ir.add(*(ir.func("log", f) for f in arg.args))
-        return engine.rewrite(
-            node, rng, replacement, "log-product", "log(x*y) = log(x) + log(y) for x, y > 0"
-        )
-    if arg.op == "pow" and arg.args[1].op == "num" and _positive(engine, arg.args[0]):
-        replacement = ir.mul(arg.args[1], ir.func("log", arg.args[0]))
-        return engine.rewrite(node, rng, replacement, "log-power", "log(u**p) = p*log(u) for u > 0")
-    return None
-
-
-def _positive(engine: DCPEngine, node: Node) -> bool:
-    r = engine.step_of(node).range
-    return r is not None and r.positive
-
-
-def _nonneg(engine: DCPEngine, node: Node) -> bool:
-    r = engine.step_of(node).range
-    return r is not None and r.nonneg
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,10 +201,10 @@ def sigmoid(engine: DCPEngine, node: Node, rng) -> Step | None:
     if not ir.is_num(exponent, -1) or base.op != "add" or len(base.args) != 2:
         return None
     one = [t for t in base.args if ir.is_num(t, 1)]
-    exps = [t for t in base.args if _is_exp(t)]
+    exps = [t for t in base.args if is_exp(t)]
     if len(one) != 1 or len(exps) != 1:
         return None
-    u = ir.neg(_exp_arg(exps[0]))
+    u = ir.neg(exp_argument(exps[0]))
     return engine.apply_unary(
         node,
         rng,
@@ -244,64 +216,9 @@ def sigmoid(engine: DCPEngine, node: Node, rng) -> Step | None:
     )
 
 
-def power_of_product(engine: DCPEngine, node: Node, rng) -> Step | None:
-    """``(c*x**a*y**b)**p = c**p * x**(a*p) * y**(b*p)`` for ``c > 0`` and ``x, y >= 0``
-    (or any signs when ``p`` is an integer and each ``x**(a*p)`` is defined where ``(x**a)**p``
-    is, see :func:`convexcheck.symbolic.ir.powers_compose_on_the_same_set`)."""
-    base, exponent = node.args
-    if base.op != "mul" or exponent.op != "num":
-        return None
-    p = exponent.value
-    integer = isinstance(p, int)
-    factors = []
-    for f in base.args:
-        if f.op == "num":
-            if f.value <= 0 and not integer:  # type: ignore[operator]
-                return None
-            factors.append(ir.power(f, exponent))
-            continue
-        b, a = (f.args[0], f.args[1]) if f.op == "pow" else (f, ir.ONE)
-        if a.op != "num" or (not integer and not _nonneg(engine, b)):
-            return None
-        if integer and not ir.powers_compose_on_the_same_set(a.value, p):  # type: ignore[arg-type]
-            # (2*sqrt(x))**2 is 4*x only where sqrt(x) is defined: the rewrite would drop
-            # x >= 0 (and (2/x)**(-1) = x/2 would drop x != 0)
-            return None
-        factors.append(ir.power(b, ir.num(Fraction(a.value) * Fraction(p))))  # type: ignore[arg-type]
-    replacement = ir.mul(*factors)
-    return engine.rewrite(
-        node, rng, replacement, "power-of-product", "(x*y)**p = x**p * y**p for x, y >= 0"
-    )
-
-
-def power_of_exp(engine: DCPEngine, node: Node, rng) -> Step | None:
-    """``exp(u)**p = exp(p*u)``."""
-    base, exponent = node.args
-    if base.op != "exp" or exponent.op != "num":
-        return None
-    replacement = ir.func("exp", ir.mul(exponent, base.args[0]))
-    return engine.rewrite(node, rng, replacement, "power-of-exp", "exp(u)**p = exp(p*u)")
-
-
 # ---------------------------------------------------------------------------------------------
 # products of non-constant factors (the engine splits constant factors off first)
 # ---------------------------------------------------------------------------------------------
-
-
-def exp_product(engine: DCPEngine, node: Node, rng) -> Step | None:
-    """``exp(u)*exp(v) = exp(u + v)`` (also ``exp(u)**p`` factors)."""
-    exponents = []
-    for f in node.args:
-        if _is_exp(f):
-            exponents.append(_exp_arg(f))
-        elif f.op == "pow" and f.args[0].op == "exp" and f.args[1].op == "num":
-            exponents.append(ir.mul(f.args[1], f.args[0].args[0]))
-        elif f.is_const and _positive(engine, f):
-            exponents.append(ir.func("log", f))
-        else:
-            return None
-    replacement = ir.func("exp", ir.add(*exponents))
-    return engine.rewrite(node, rng, replacement, "exp-product", "exp(u)*exp(v) = exp(u + v)")
 
 
 def entropy(engine: DCPEngine, node: Node, rng) -> Step | None:
@@ -355,7 +272,7 @@ def entropy(engine: DCPEngine, node: Node, rng) -> Step | None:
                 if num_ is v and inner.args:
                     # u*log(v/u) = -(u*log(u/v))
                     replacement = ir.neg(ir.mul(u, ir.func("log", ir.div(u, v))))
-                    if _positive(engine, u) and _positive(engine, v):
+                    if is_positive(engine, u) and is_positive(engine, v):
                         return engine.rewrite(
                             node,
                             rng,
@@ -453,176 +370,15 @@ def power_product(engine: DCPEngine, node: Node, rng) -> Step | None:
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# sums: quadratic forms
-# ---------------------------------------------------------------------------------------------
-
-
-def quadratic_form(engine: DCPEngine, node: Node, rng) -> Step | None:
-    """Group the terms that form a quadratic polynomial and decide its matrix exactly."""
-    group: list[Node] = []
-    rest: list[Node] = []
-    poly: dict = {}
-    for t in node.args:
-        p = as_quadratic(t, engine.poly_memo)
-        if p is None:
-            rest.append(t)
-            continue
-        group.append(t)
-        for m, c in p.items():
-            poly[m] = poly.get(m, 0) + c
-    poly = {m: c for m, c in poly.items() if c != 0}
-    if not group or (len(group) < 2 and degree(poly) < 2):
-        return None
-    cert = certify_quadratic(poly)
-    group_convex = cert.semidefinite in ("positive", "both")
-    group_concave = cert.semidefinite in ("negative", "both")
-    group_node = ir.add(*group)
-    failures = {}
-    kids = [engine.steps[t] for t in rest]
-    from convexcheck.symbolic.dcp import Failure
-
-    for question, ok_group in (("convex", group_convex), ("concave", group_concave)):
-        if not ok_group:
-            failures[question] = Failure(
-                f"the quadratic part {to_str(group_node, limit=80)} has matrix Q = "
-                f"{_matrix_text(cert)}, which is not "
-                f"{'positive' if question == 'convex' else 'negative'} "
-                "semidefinite (exact LDL^T pivot of the wrong sign)"
-            )
-            continue
-        bad = next((k for k in kids if not k.proves(question)), None)
-        if bad is not None:
-            failures[question] = Failure(
-                f"the term {to_str(bad.node, limit=80)} is {bad.curvature}, and a sum is "
-                f"{question} only when every term is",
-                cause=bad.node if bad.curvature == "unknown" else None,
-            )
-    return Step(
-        node,
-        rng,
-        "convex" not in failures,
-        "concave" not in failures,
-        "quadratic-form",
-        specific=not rest,
-        atom="sum",
-        atom_curvature=AFFINE,
-        monotonicity=(INCREASING,) * len(rest),
-        children=tuple(rest),
-        failures=failures,
-        detail={
-            "quadratic_terms": to_str(group_node, limit=2000),
-            "certificate": cert.to_dict(),
-        },
-    )
-
-
-def _matrix_text(cert) -> str:
-    rows = ["[" + ", ".join(str(v) for v in row) + "]" for row in cert.matrix]
-    return "[" + ", ".join(rows) + "]" + f" over ({', '.join(cert.variables)})"
-
-
-# ---------------------------------------------------------------------------------------------
-# sign-aware simplifications: what the ranges say about Abs, Max, Min, exp(log(u))
-# ---------------------------------------------------------------------------------------------
-
-
-def abs_of_known_sign(engine: DCPEngine, node: Node, rng) -> Step | None:
-    """``Abs(u) = u`` where ``u >= 0`` on the domain, ``-u`` where ``u <= 0``."""
-    (u,) = node.args
-    r = engine.step_of(u).range
-    if r is None:
-        return None
-    if r.nonneg:
-        return engine.rewrite(node, rng, u, "abs-nonneg", "Abs(u) = u where u >= 0")
-    if r.nonpos:
-        return engine.rewrite(node, rng, ir.neg(u), "abs-nonpos", "Abs(u) = -u where u <= 0")
-    return None
-
-
-def dominated_extreme(engine: DCPEngine, node: Node, rng) -> Step | None:
-    """``Max(a, b, ...) = a`` when ``a - b >= 0`` on the whole domain for every other ``b``
-    (and dually for ``Min``); the differences are range-checked, so this is exact."""
-    if len(node.args) > 8:
-        return None
-    want_max = node.op == "Max"
-    for a in node.args:
-        dominant = True
-        for b in node.args:
-            if b is a:
-                continue
-            r = engine.step_of(ir.sub(a, b)).range
-            if r is None or not (r.nonneg if want_max else r.nonpos):
-                dominant = False
-                break
-        if dominant:
-            return engine.rewrite(
-                node,
-                rng,
-                a,
-                "dominated-argument",
-                f"{node.op}(a, b, ...) = a where a {'>=' if want_max else '<='} every other "
-                "argument",
-            )
-    return None
-
-
-def exp_of_log(engine: DCPEngine, node: Node, rng) -> Step | None:
-    """``exp(log(u)) = u`` (``u > 0`` is needed for ``log(u)``, and checked)."""
-    (arg,) = node.args
-    if arg.op != "log" or not _positive(engine, arg.args[0]):
-        return None
-    return engine.rewrite(node, rng, arg.args[0], "exp-log", "exp(log(u)) = u for u > 0")
-
-
-def _piecewise_rule(engine: DCPEngine, node: Node, rng):
-    from convexcheck.symbolic.piecewise import rule_piecewise
-
-    return rule_piecewise(engine, node, rng)
-
-
-def max_plus_min(engine: DCPEngine, node: Node, rng) -> Step | None:
-    """``Max(a, b) + Min(a, b) = a + b`` (one of them is a, the other b, at every point)."""
-    terms = node.args
-    if len(terms) > 64:
-        return None
-    maxima = {
-        frozenset(t.args): i for i, t in enumerate(terms) if t.op == "Max" and len(t.args) == 2
-    }
-    for j, term in enumerate(terms):
-        if term.op == "Min" and len(term.args) == 2 and frozenset(term.args) in maxima:
-            i = maxima[frozenset(term.args)]
-            rest = [t for k, t in enumerate(terms) if k not in (i, j)]
-            replacement = ir.add(*rest, *term.args)
-            return engine.rewrite(
-                node, rng, replacement, "max-plus-min", "Max(a, b) + Min(a, b) = a + b"
-            )
-    return None
-
-
-PATTERNS: dict[str, list[Rule]] = {
-    "log": [log_of_exponentials, log_identities],
-    "exp": [exp_of_log],
-    "Abs": [abs_of_known_sign],
-    "Max": [dominated_extreme],
-    "Min": [dominated_extreme],
-    "pow": [norm_of_squares, sigmoid, power_of_product, power_of_exp],
-    "mul": [exp_product, entropy, quad_over_lin, power_product],
-    "add": [quadratic_form, max_plus_min],
-    "Piecewise": [_piecewise_rule],
-}
-
-_RULES: dict[str, list[Rule]] = {}
-
-
-def rules_for(op: str) -> list[Rule]:
-    """Generic rule first, then the patterns for ``op``."""
-    rules = _RULES.get(op)
-    if rules is None:
-        generic = GENERIC_RULES.get(op)
-        rules = ([generic] if generic else []) + PATTERNS.get(op, [])
-        _RULES[op] = rules
-    return rules
-
-
-__all__ = ["PATTERNS", "Interval", "rule_sum", "rules_for"]
+__all__ = [
+    "entropy",
+    "exp_argument",
+    "is_exp",
+    "is_nonneg",
+    "is_positive",
+    "log_of_exponentials",
+    "norm_of_squares",
+    "power_product",
+    "quad_over_lin",
+    "sigmoid",
+]

@@ -23,7 +23,8 @@ from typing import Any
 from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.calculus import diff
-from convexcheck.symbolic.dcp import QUESTIONS, DCPEngine, Failure, Step
+from convexcheck.symbolic.dcp import DCPEngine
+from convexcheck.symbolic.dcp_steps import QUESTIONS, Failure, Step
 from convexcheck.symbolic.domains import domain_text
 from convexcheck.symbolic.interval import INF, Interval
 from convexcheck.symbolic.ir import Node, free_variables
@@ -231,7 +232,7 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
             # A piece active at a single point carries no curvature (the breakpoint checks
             # below compare it with its neighbours), but its value is part of the range:
             # Piecewise((x, x <= 1), (-3, True)) on [1, 2] takes the value 1 at x = 1.
-            point_range = DCPEngine({x: seg}).analyze(piece).range
+            point_range = engine.fork({x: seg}).analyze(piece).range
             if point_range is None:
                 for q in QUESTIONS:
                     fail(q, f"the piece {to_str(piece, limit=60)} is undefined at {x} = {seg.lo}")
@@ -239,7 +240,7 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
                 continue
             out_range = point_range if out_range is None else iv.hull(out_range, point_range)
             continue
-        sub = DCPEngine({x: closed})
+        sub = engine.fork({x: closed})
         step = sub.analyze(piece)
         detail_segments.append(
             {

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from convexcheck.errors import ConvexcheckInputError
 from convexcheck.tensor import elementwise as ew
 from convexcheck.tensor import intervals as iv
-from convexcheck.tensor.atoms import Curvature, Row, register
-from convexcheck.tensor.atoms_nonlinear import CONCAVE, CONVEX, psd_decision
+from convexcheck.tensor.atoms_base import CONCAVE, CONVEX, Curvature, Row, interval_matmul, register
+from convexcheck.tensor.atoms_psd import psd_decision
 from convexcheck.tensor.elementwise import DEC, INC
 from convexcheck.tensor.expr import TExpr
 from convexcheck.tensor.intervals import IArray
@@ -36,8 +37,6 @@ def _quad_form_interval(node: TExpr, r: list[IArray]) -> IArray:
     if p.op == "constant":
         px = iv.mul_const_matmul(np.asarray(p.value), rx)
     else:
-        from convexcheck.tensor.atoms import interval_matmul
-
         px = interval_matmul(r[1], rx)
     return iv.sum(iv.mul(rx, px))
 
@@ -164,8 +163,6 @@ def _reals(node: TExpr, r: list[IArray]) -> IArray:
 def _square_matrix_shape(shapes, params):
     s = shapes[0]
     if len(s) != 2 or s[0] != s[1]:
-        from convexcheck.errors import ConvexcheckInputError
-
         raise ConvexcheckInputError(f"expected a square matrix, got shape {s}")
     return ()
 

@@ -1,63 +1,36 @@
-"""Elementwise tensor rows, and the PSD context the data-dependent matrix facts use.
+"""Elementwise tensor rows.
 
 Same row type and the same single composition rule as :mod:`convexcheck.tensor.atoms`. The
 elementwise rows read their facts from :mod:`convexcheck.tensor.elementwise` (itself drawn from
 the scalar atom table); ``kl_div``/``rel_entr`` and ``maximum``/``minimum`` declare theirs here.
-Importing this module also registers the reduction and matrix rows.
+The PSD context, which used to live here, is :mod:`.atoms_psd` (re-exported for old imports).
 """
 
 from __future__ import annotations
-
-import contextvars
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from convexcheck.tensor import elementwise as ew
 from convexcheck.tensor import intervals as iv
-from convexcheck.tensor.atoms import (
+from convexcheck.tensor.atoms_base import (
     AFFINE,
+    CONCAVE,
+    CONVEX,
     Curvature,
     Row,
+    align,
     increasing,
     reduce_bits,
     register,
 )
+from convexcheck.tensor.atoms_psd import (  # re-exported for old imports
+    PSD_CONTEXT,
+    PSDContext,
+    psd_decision,
+)
 from convexcheck.tensor.elementwise import CCV, CVX, DEC
 from convexcheck.tensor.expr import TExpr, broadcast_shapes
 from convexcheck.tensor.intervals import IArray
-
-CONVEX: Curvature = (True, False, "")
-CONCAVE: Curvature = (False, True, "")
-
-
-# ---- the PSD context: data-dependent facts and the user's tolerance ----------------------------
-@dataclass
-class PSDContext:
-    """What the matrix rows decided about constant matrices during one analysis, so that the
-    certificate and ``explain()`` can state each decision (and any assumption) once."""
-
-    tolerance: float | None = None
-    decisions: dict[int, object] = field(default_factory=dict)
-
-
-PSD_CONTEXT: contextvars.ContextVar[PSDContext] = contextvars.ContextVar("psd_context")
-
-
-def psd_decision(matrix: np.ndarray, *, negate: bool = False):
-    """The (memoised) PSD decision for the symmetric part of ``matrix`` (or of ``-matrix``)."""
-    from convexcheck.tensor.psd import decide_nsd, decide_psd
-
-    try:
-        ctx = PSD_CONTEXT.get()
-    except LookupError:
-        ctx = PSDContext()
-    key = (id(matrix), negate)
-    hit = ctx.decisions.get(key)  # type: ignore[call-overload]
-    if hit is None:
-        decide = decide_nsd if negate else decide_psd
-        hit = ctx.decisions[key] = decide(matrix, tolerance=ctx.tolerance)  # type: ignore[index]
-    return hit
 
 
 # ---- elementwise rows --------------------------------------------------------------------------
@@ -159,8 +132,6 @@ def _extreme_interval(node: TExpr, r: list[IArray]) -> IArray:
 
 
 def _extreme_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
-    from convexcheck.tensor.atoms import align
-
     take = np.maximum if node.op == "maximum" else np.minimum
     parts = align(node, xs)
     out = parts[0]
@@ -207,8 +178,6 @@ def _entropy_interval(node: TExpr, r: list[IArray]) -> IArray:
 
 
 def _entropy_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
-    from convexcheck.tensor.atoms import align
-
     x, y = np.broadcast_arrays(*align(node, xs))
     with np.errstate(all="ignore"):
         core = np.where(
@@ -250,15 +219,10 @@ for _name in ("kl_div", "rel_entr"):
     )
 
 
-# the other nonlinear rows register themselves on import (they use the names above)
-from convexcheck.tensor import atoms_reductions as _reductions  # noqa: E402, F401
-from convexcheck.tensor.atoms_matrix import psd_argument_reason  # noqa: E402
-
 __all__ = [
     "AFFINE",
     "PSD_CONTEXT",
     "PSDContext",
-    "psd_argument_reason",
     "psd_decision",
     "reduce_bits",
 ]

@@ -14,8 +14,16 @@ import numpy as np
 
 from convexcheck.tensor import elementwise as ew
 from convexcheck.tensor import intervals as iv
-from convexcheck.tensor.atoms import Curvature, Row, increasing, register, sign_bits
-from convexcheck.tensor.atoms_nonlinear import CONCAVE, CONVEX
+from convexcheck.tensor.atoms_base import (
+    CONCAVE,
+    CONVEX,
+    Curvature,
+    Row,
+    batch_axis,
+    increasing,
+    register,
+    sign_bits,
+)
 from convexcheck.tensor.elementwise import DEC
 from convexcheck.tensor.expr import TExpr, reduced_shape
 from convexcheck.tensor.intervals import IArray
@@ -63,8 +71,6 @@ def _lse_point(node: TExpr, x: IArray) -> IArray:
 
 
 def _lse_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
-    from convexcheck.tensor.atoms import batch_axis
-
     x = xs[0]
     ax = batch_axis(_axis(node), x.ndim - 1)
     m = np.max(x, axis=ax, keepdims=True)
@@ -96,8 +102,6 @@ def _extreme_reduction_interval(node: TExpr, r: list[IArray]) -> IArray:
 
 
 def _extreme_reduction_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
-    from convexcheck.tensor.atoms import batch_axis
-
     take = np.max if node.op == "max" else np.min
     return take(xs[0], axis=batch_axis(_axis(node), xs[0].ndim - 1), keepdims=_keep(node))
 
@@ -165,8 +169,6 @@ def _pnorm_interval(node: TExpr, r: list[IArray]) -> IArray:
 
 
 def _pnorm_numpy(node: TExpr, xs: list[np.ndarray]) -> np.ndarray:
-    from convexcheck.tensor.atoms import batch_axis
-
     x = xs[0]
     ax = batch_axis(_axis(node), x.ndim - 1)
     p = _p(node)

@@ -14,17 +14,16 @@ import numpy as np
 
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.tensor import intervals as iv
-from convexcheck.tensor.atoms import (
+from convexcheck.tensor.atoms_base import (
     BOTH,
     Row,
     affine_curvature,
-    broadcast_shapes,
     increasing,
     register,
     sign_bits,
 )
 from convexcheck.tensor.elementwise import INC
-from convexcheck.tensor.expr import TExpr
+from convexcheck.tensor.expr import TExpr, broadcast_shapes
 from convexcheck.tensor.intervals import IArray
 
 

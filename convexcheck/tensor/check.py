@@ -184,8 +184,7 @@ def _clear_caches() -> None:
     from convexcheck.tensor import atoms, intervals
 
     intervals.clear_caches()
-    atoms._SIGN_CACHE.clear()
-    atoms._CONSTANT_TREES.clear()
+    atoms.clear_caches()
 
 
 def _stage(name: str, start: float, settled: list[str]) -> dict[str, Any]:

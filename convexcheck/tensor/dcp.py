@@ -28,9 +28,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from convexcheck.tensor import atoms_nonlinear  # noqa: F401  (registers the nonlinear rows)
 from convexcheck.tensor.atoms import ROWS, constant_range, make
-from convexcheck.tensor.atoms_nonlinear import PSD_CONTEXT, PSDContext
+from convexcheck.tensor.atoms_matrix import psd_argument_reason
+from convexcheck.tensor.atoms_psd import PSD_CONTEXT, PSDContext, psd_decision
 from convexcheck.tensor.elementwise import DEC, INC
 from convexcheck.tensor.expr import TExpr, postorder
 from convexcheck.tensor.intervals import IArray
@@ -197,8 +197,6 @@ def _extended(row, atom: TExpr, kids: list[Step], ranges: list[IArray]) -> list[
 
 
 def _psd_ok(atom: TExpr, i: int) -> bool:
-    from convexcheck.tensor.atoms_nonlinear import psd_argument_reason
-
     return psd_argument_reason(atom.args[i]) is None
 
 
@@ -221,8 +219,6 @@ def _everything(shape: tuple[int, ...]) -> IArray:
 def _refine_range(atom: TExpr, rng: IArray, curvature: str) -> IArray:
     """Facts a row's enclosure does not see: a PSD quadratic form is >= 0."""
     if atom.op == "quad_form" and atom.args[1].op == "constant":
-        from convexcheck.tensor.atoms_nonlinear import psd_decision
-
         if psd_decision(atom.args[1].value).accepted:
             return IArray(
                 np.maximum(rng.lo, 0.0),

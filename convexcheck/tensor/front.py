@@ -7,7 +7,7 @@ CVXPY (a torch graph will feed the same ladder).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -29,11 +29,20 @@ def check_cvxpy(
     expression: Any,
     variables: Mapping[str, Any] | None = None,
     *,
+    scalar_check: Callable[..., CheckResult],
     seed: int = 0,
     budget_s: float | None = None,
     stages: Sequence[str] | None = None,
     psd_tolerance: float | None = None,
 ) -> CheckResult:
+    """Check a CVXPY expression with the tensor engine, node for node.
+
+    ``scalar_check`` is the scalar pipeline (:func:`convexcheck.symbolic.check.check`), which the
+    tensor check falls back on for a verdict it cannot reach itself (called with
+    ``_scalarise=True``). The caller hands it in rather than this module importing it: the
+    scalar pipeline is the one that dispatches CVXPY input here, and an import back would close
+    a cycle between the two front ends.
+    """
     if variables:
         raise ConvexcheckInputError(
             "for a CVXPY expression, give domains as variable attributes (nonneg=True, "
@@ -55,8 +64,6 @@ def check_cvxpy(
             # CVXPY (and the tensor rows) on x >= 0: neither its proofs nor its witnesses
             # would be about the same function
             return None
-        from convexcheck.symbolic.check import check as scalar_check
-
         wanted = [s for s in ("dcp", "witness", "hessian", "sos") if stages is None or s in stages]
         result = scalar_check(
             expression, seed=seed, budget_s=seconds, stages=wanted, _scalarise=True

@@ -23,13 +23,14 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-# the rows register on import
-import convexcheck.torchgraph.ops_layers
-import convexcheck.torchgraph.ops_losses
-import convexcheck.torchgraph.ops_reductions
-import convexcheck.torchgraph.ops_structural  # noqa: F401
 from convexcheck.tensor.expr import TExpr, constant, variable
-from convexcheck.torchgraph import ops
+from convexcheck.torchgraph import (  # noqa: F401  (the row modules register their rows)
+    ops,
+    ops_layers,
+    ops_losses,
+    ops_reductions,
+    ops_structural,
+)
 from convexcheck.torchgraph.ops_layers import batch_norm_module
 from convexcheck.torchgraph.trace import model_output, module_path, resolve_attribute
 from convexcheck.torchgraph.values import Opaque, Refused, Sym

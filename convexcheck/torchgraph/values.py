@@ -16,11 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-# the tensor engine's rows register themselves on import
-import convexcheck.tensor.atoms_matrix
-import convexcheck.tensor.atoms_nonlinear
-import convexcheck.tensor.atoms_reductions
-import convexcheck.tensor.atoms_structural  # noqa: F401
+# (importing the table imports every row module of the tensor engine)
 from convexcheck.tensor.atoms import make
 from convexcheck.tensor.expr import TExpr, constant
 

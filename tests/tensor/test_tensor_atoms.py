@@ -40,7 +40,6 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
-from convexcheck.tensor import atoms_nonlinear  # noqa: F401  (registers the nonlinear rows)
 from convexcheck.tensor.atoms import ROWS, make
 from convexcheck.tensor.elementwise import DEC, INC
 from convexcheck.tensor.expr import TExpr, constant, variable
