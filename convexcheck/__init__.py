@@ -41,7 +41,7 @@ __all__ = [
 _LAZY: dict[str, tuple[str, str]] = {
     "check": ("convexcheck.symbolic.check", "check"),
     "parse": ("convexcheck.symbolic.parser", "parse_to_sympy"),
-    "check_model": ("convexcheck.numeric", "check_model"),
+    "check_model": ("convexcheck.cli.model_api", "check_model"),
     "assert_convex": ("convexcheck.assertions", "assert_convex"),
     "assert_concave": ("convexcheck.assertions", "assert_concave"),
     "assert_affine": ("convexcheck.assertions", "assert_affine"),
@@ -72,8 +72,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from convexcheck.assertions import (
         ConvexityAssertionError as NotConvexError,
     )
+    from convexcheck.cli.model_api import check_model
     from convexcheck.errors import ConvexcheckError, ConvexcheckInputError
-    from convexcheck.numeric import check_model
     from convexcheck.numeric.model_result import ModelCheckResult
     from convexcheck.result import CheckResult, Verdict
     from convexcheck.symbolic.check import check

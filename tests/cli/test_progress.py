@@ -47,3 +47,30 @@ def test_the_first_phase_restarts_the_delay(monkeypatch) -> None:
         now[0] = 6.5
         bar.update(0.2)
         assert bar.shown
+
+
+def test_public_check_model_draws_the_bar_for_progress_true(monkeypatch):
+    """``cc.check_model(progress=True)`` hands the check a terminal bar; the numeric core only
+    reports to the sink it is given."""
+    import torch
+
+    import convexcheck as cc
+    import convexcheck.cli.model_api as model_api
+
+    seen = []
+
+    class Recording(model_api.DelayedProgress):
+        def phase(self, description):
+            seen.append(description)
+            return super().phase(description)
+
+    monkeypatch.setattr(model_api, "DelayedProgress", Recording)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    data = (torch.randn(8, 2), torch.randn(8, 1))
+    result = cc.check_model(model, torch.nn.functional.mse_loss, data, progress=True)
+    assert result.convex.answer == "no"
+    assert seen, "progress=True reached the check without a sink"
+    seen.clear()
+    cc.check_model(model, torch.nn.functional.mse_loss, data, progress=False)
+    assert not seen
