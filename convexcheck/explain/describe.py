@@ -108,6 +108,10 @@ def verdict_sections(v: Verdict) -> list[Section]:
     return []
 
 
+#: Longest exact-values line shown; past it the line points at the JSON, which always has them.
+MAX_EXACT_LINE = 240
+
+
 def witness_section(question: str, witness: Mapping[str, Any]) -> Section:
     w = ExactWitness.from_dict(witness)
     title = f"Witness that it is not {question}"
@@ -123,7 +127,13 @@ def witness_section(question: str, witness: Mapping[str, Any]) -> Section:
             if value is not None and str(value).strip("{}") not in exact_text(str(value))
         ]  # fmt: skip
         if shortened:  # the values shown rounded above, as verified
-            lines.append(Line(f"as verified: {'; '.join(shortened)}", 1))
+            exact = f"as verified: {'; '.join(shortened)}"
+            if len(exact) > MAX_EXACT_LINE:  # pages of digits help nobody reading a terminal
+                exact = (
+                    "as verified: the exact values are in "
+                    f'to_dict()["{question}"]["witness"] (and in --json)'
+                )
+            lines.append(Line(exact, 1))
         if w.seed is not None:
             lines.append(Line(f"found by the witness search with seed {w.seed}", 1))
     return section(Kind.WITNESS, lines, title=title, question=question)
