@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from convexcheck.result import CheckResult, Verdict
 
 FORMAT = "convexcheck-certificate/1"
 
 
-def document(result: Any, question: str) -> dict[str, Any]:
+def document(result: CheckResult, question: str) -> dict[str, Any]:
     """The self-contained JSON document of ``result``'s answer to ``question``.
 
     Only settled answers have documents: an ``unknown`` proves nothing and has nothing to check.
@@ -16,7 +19,7 @@ def document(result: Any, question: str) -> dict[str, Any]:
     ladder settled on the scalarised form is a scalar document about that form
     (``scalarised_from`` keeps the original text).
     """
-    verdict = getattr(result, question)
+    verdict = _verdict(result, question)
     if verdict.answer not in ("yes", "no"):
         raise ValueError(f"the {question} question is not settled ({verdict.answer})")
     out: dict[str, Any] = {
@@ -28,7 +31,7 @@ def document(result: Any, question: str) -> dict[str, Any]:
         "method": verdict.method,
         "summary": verdict.summary,
     }
-    scalarised = getattr(result, "scalarised", None)
+    scalarised = result.scalarised
     if scalarised and question in scalarised.get("questions", ()):
         # settled on the scalarised form: a scalar document about that form
         out["expression"] = scalarised["expression"]
@@ -36,7 +39,7 @@ def document(result: Any, question: str) -> dict[str, Any]:
         out["scalarised_from"] = result.expression
     if verdict.answer == "yes":
         out["certificate"] = verdict.certificate
-    elif getattr(result, "tree", None) is not None and "scalarised_from" not in out:
+    elif result.tree is not None and "scalarised_from" not in out:
         from convexcheck.tensor.document import encode_tree
 
         # a tensor witness carries the tree it refutes (the expression text is CVXPY's print)
@@ -47,8 +50,18 @@ def document(result: Any, question: str) -> dict[str, Any]:
     return out
 
 
-def documents_of(result: Any) -> list[dict[str, Any]]:
+def documents_of(result: CheckResult) -> list[dict[str, Any]]:
     """Documents for every settled question of ``result``."""
     return [
-        document(result, q) for q in ("convex", "concave") if getattr(result, q).answer != "unknown"
+        document(result, q)
+        for q in ("convex", "concave")
+        if _verdict(result, q).answer != "unknown"
     ]
+
+
+def _verdict(result: CheckResult, question: str) -> Verdict:
+    if question == "convex":
+        return result.convex
+    if question == "concave":
+        return result.concave
+    raise ValueError(f"question must be 'convex' or 'concave', got {question!r}")
