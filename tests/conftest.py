@@ -8,6 +8,7 @@ Non-fixture helpers shared by several test modules live in ``tests/helpers/``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -58,6 +59,19 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``-n``), give each worker one BLAS/OpenMP thread.
+
+    The workers already fill the cores; two workers that each spin up a thread pool per core
+    oversubscribe them, and tiny NumPy/torch operations then spend their time spin-waiting.
+    Runs before the workers import NumPy or torch (which read these variables once); an explicit
+    setting in the environment wins, and a plain serial run is left alone.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, "1")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
