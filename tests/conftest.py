@@ -72,10 +72,25 @@ def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, "1")
+    elif getattr(config.option, "dist", "no") == "loadfile" and hasattr(
+        config.option, "loadscopereorder"
+    ):
+        # The controller hands out whole files in collection order (see the hook below) rather
+        # than by test count: a file with few tests can be the longest one.
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the slow tests of the untouchable end-to-end files (listed in SLOW_END_TO_END)."""
+    """Mark the slow tests of the untouchable end-to-end files (listed in SLOW_END_TO_END).
+
+    Under pytest-xdist, files that hold a slow test are also moved to the front (each file's own
+    order kept), so that the longest files start first and the short ones fill in around them;
+    otherwise a long file handed out last keeps one worker busy while the others sit idle. A
+    serial run keeps pytest's order.
+    """
     for item in items:
         if item.nodeid.split("[", 1)[0] in _SLOW_NODE_IDS:
             item.add_marker(pytest.mark.slow)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        heavy = {item.path for item in items if item.get_closest_marker("slow")}
+        items.sort(key=lambda item: item.path not in heavy)  # stable: each file keeps its order
