@@ -99,6 +99,7 @@ def _agree(root, env):
     assert np.array_equal(got, expected, equal_nan=True), (str(root), got, expected)
 
 
+@pytest.mark.slow  # 400 random programs against the interpreter
 @settings(
     max_examples=400,
     deadline=None,

@@ -93,6 +93,7 @@ def _parsed(text: str):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 600 random expressions, each compared with the text oracle
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXTS, st.lists(POINTS, min_size=1, max_size=4))
 def test_ir_form_is_defined_exactly_where_the_text_is(text, points):

@@ -29,7 +29,7 @@ from convexcheck.symbolic import interval_powers as ivp
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.check import STAGES
 from convexcheck.symbolic.witness import search_witness
-from tests.test_soundness import expressions
+from tests.helpers.expressions import expressions
 
 SAFETY_NET_S = 300  # a hang guard for subprocesses, never an assertion about speed
 
@@ -224,6 +224,7 @@ def test_explain_with_an_abbreviated_sum_whose_last_child_was_shown_before():
     assert "more terms" in result.explain()
 
 
+@pytest.mark.slow  # 120 random sums, each checked, explained and serialised
 @settings(
     max_examples=120,
     deadline=None,
@@ -418,6 +419,7 @@ _CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a subprocess per example, each checking five hostile expressions
 @settings(
     max_examples=4,
     deadline=None,

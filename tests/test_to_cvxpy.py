@@ -37,6 +37,7 @@ def test_cvxpy_rejects_the_spelling_but_accepts_our_rewrite(expr, variables, ato
     assert atom.replace("_", "") in names, str(e)
 
 
+@pytest.mark.slow  # the whole corpus through CVXPY, compared numerically
 def test_every_expressible_corpus_proof_is_cvxpy_dcp_and_equal():
     checked = 0
     rng = np.random.default_rng(0)

@@ -109,6 +109,7 @@ def _chromium() -> str | None:
     return None
 
 
+@pytest.mark.slow  # a real browser (installed by apt-get when missing)
 def test_headless_chromium_renders_every_image(reports: dict[str, Path], tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:

@@ -15,25 +15,19 @@ from convexcheck.numeric.hessian import (
     make_hvp,
     spectral_density,
 )
-from tests.numeric.test_lanczos import MODELS, _flat_loss, _with_spectrum
+from tests.helpers.torch_models import MODELS, flat_loss, with_spectrum
 
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These tensors are tiny; one thread avoids spin-wait slowdowns on a shared 2-core box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors: see conftest
 
 
 @pytest.mark.parametrize("method", ["auto", *METHODS])
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_hvp_equals_dense_hessian_times_v(name: str, method: str) -> None:
     model, loss_fn, data = MODELS[name]
-    loss, theta = _flat_loss(model, loss_fn, data)
+    loss, theta = flat_loss(model, loss_fn, data)
     h = dense_hessian(loss, theta)
     assert torch.allclose(h, h.T, atol=1e-10)
     if name == "linear-regression" and method == "forward-over-reverse":
@@ -55,7 +49,7 @@ def test_hvp_equals_dense_hessian_times_v(name: str, method: str) -> None:
 
 
 def test_dense_hessian_of_quadratic() -> None:
-    a = _with_spectrum(torch.linspace(-1.0, 2.0, 7), seed=1)
+    a = with_spectrum(torch.linspace(-1.0, 2.0, 7), seed=1)
     b = torch.arange(7.0, dtype=F64)
 
     def loss(t: torch.Tensor) -> torch.Tensor:
@@ -116,7 +110,7 @@ def test_hutchinson_exact_for_diagonal() -> None:
 
 
 def test_hutchinson_mean_within_standard_errors() -> None:
-    a = _with_spectrum(torch.linspace(-1.0, 3.0, 60), seed=2)
+    a = with_spectrum(torch.linspace(-1.0, 3.0, 60), seed=2)
     est = hutchinson_trace(lambda v: a @ v, 60, samples=400, seed=0)
     assert est.samples == 400 and len(est.values) == 400
     assert est.stderr > 0
@@ -127,7 +121,7 @@ def test_hutchinson_mean_within_standard_errors() -> None:
 
 def test_hutchinson_on_model_matches_dense_trace() -> None:
     model, loss_fn, data = MODELS["tanh-mlp"]
-    loss, theta = _flat_loss(model, loss_fn, data)
+    loss, theta = flat_loss(model, loss_fn, data)
     h = dense_hessian(loss, theta)
     est = hutchinson_trace(make_hvp(loss, theta), theta.numel(), samples=200, seed=1)
     assert abs(est.mean - float(torch.trace(h))) <= 4 * est.stderr
@@ -147,7 +141,7 @@ def test_spectral_density_moments_exact_with_full_krylov_space() -> None:
 
 def test_spectral_density_locates_the_outlier() -> None:
     spectrum = torch.cat([torch.linspace(0.0, 1.0, 199), torch.tensor([-20.0])])
-    a = _with_spectrum(spectrum, seed=4)
+    a = with_spectrum(spectrum, seed=4)
     dens = spectral_density(lambda v: a @ v, 200, iterations=30, probes=2, seed=0)
     assert float(dens.nodes.min()) == pytest.approx(-20.0, abs=1e-6)
     # the outlier carries about 1/n of the mass, the bulk the rest
@@ -176,7 +170,7 @@ def test_gaussian_density_integrates_to_one() -> None:
 
 def test_spectral_density_of_model_brackets_lanczos_extremes() -> None:
     model, loss_fn, data = MODELS["relu-mlp"]
-    loss, theta = _flat_loss(model, loss_fn, data)
+    loss, theta = flat_loss(model, loss_fn, data)
     evals = torch.linalg.eigvalsh(dense_hessian(loss, theta))
     dens = spectral_density(make_hvp(loss, theta), theta.numel(), iterations=50, probes=2)
     assert float(dens.nodes.min()) >= float(evals[0]) - 1e-8
@@ -190,7 +184,7 @@ def test_model_with_frozen_parameters_differentiates_only_trainable() -> None:
     model[0].weight.requires_grad_(False)
     x = torch.randn(10, 3, dtype=F64)
     y = torch.randn(10, 1, dtype=F64)
-    loss, theta = _flat_loss(model, nn.MSELoss(), (x, y))
+    loss, theta = flat_loss(model, nn.MSELoss(), (x, y))
     assert theta.numel() == 4 + 4 + 1
     h = dense_hessian(loss, theta)
     v = torch.ones(theta.numel(), dtype=F64)

@@ -4,71 +4,21 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
-from torch.func import functional_call
 
 from convexcheck.numeric.hessian import dense_hessian, make_hvp
 from convexcheck.numeric.lanczos import lanczos_extremes, lanczos_tridiagonal
+from tests.helpers.torch_models import MODELS, flat_loss, with_spectrum
 
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These tensors are tiny; one thread avoids spin-wait slowdowns on a shared 2-core box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def _flat_loss(model: nn.Module, loss_fn, data):
-    """A flat-parameter loss written here so these tests do not depend on functional.py."""
-    names = [k for k, p in model.named_parameters() if p.requires_grad]
-    params = dict(model.named_parameters())
-    shapes = [params[k].shape for k in names]
-    sizes = [params[k].numel() for k in names]
-    theta0 = torch.cat([params[k].detach().reshape(-1) for k in names])
-    x, y = data
-
-    def loss(theta: torch.Tensor) -> torch.Tensor:
-        chunks = torch.split(theta, sizes)
-        p = {k: c.reshape(s) for k, c, s in zip(names, chunks, shapes)}
-        return loss_fn(functional_call(model, p, (x,)), y)
-
-    return loss, theta0
-
-
-def _models():
-    g = torch.Generator().manual_seed(1)
-    x = torch.randn(32, 6, generator=g, dtype=F64)
-    y = torch.randn(32, 2, generator=g, dtype=F64)
-    labels = torch.randint(0, 3, (32,), generator=g)
-    img = torch.randn(8, 1, 6, 6, generator=g, dtype=F64)
-    img_labels = torch.randint(0, 3, (8,), generator=g)
-    torch.manual_seed(2)
-    linear = nn.Linear(6, 2).double()
-    tanh_mlp = nn.Sequential(nn.Linear(6, 12), nn.Tanh(), nn.Linear(12, 3)).double()
-    relu_mlp = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)).double()
-    cnn = nn.Sequential(
-        nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Conv2d(3, 2, 3), nn.Flatten(), nn.Linear(2 * 2 * 2, 3)
-    ).double()
-    ce = nn.CrossEntropyLoss()
-    return {
-        "linear-regression": (linear, nn.MSELoss(), (x, y)),
-        "tanh-mlp": (tanh_mlp, ce, (x, labels)),
-        "relu-mlp": (relu_mlp, ce, (x, labels)),
-        "cnn": (cnn, ce, (img, img_labels)),
-    }
-
-
-MODELS = _models()
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors: see conftest
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_model_extremes_match_dense_eigvalsh(name: str) -> None:
     model, loss_fn, data = MODELS[name]
-    loss, theta = _flat_loss(model, loss_fn, data)
+    loss, theta = flat_loss(model, loss_fn, data)
     n = theta.numel()
     assert n <= 500
     evals = torch.linalg.eigvalsh(dense_hessian(loss, theta))
@@ -79,13 +29,6 @@ def test_model_extremes_match_dense_eigvalsh(name: str) -> None:
     assert res.min_error <= 1e-6 and res.max_error <= 1e-6
     if name in ("tanh-mlp", "relu-mlp", "cnn"):
         assert res.min_eigenvalue < -1e-8  # these Hessians are indefinite: the point of the tool
-
-
-def _with_spectrum(spectrum: torch.Tensor, seed: int) -> torch.Tensor:
-    n = spectrum.numel()
-    g = torch.Generator().manual_seed(seed)
-    q, _ = torch.linalg.qr(torch.randn(n, n, generator=g, dtype=F64))
-    return q @ torch.diag(spectrum.to(F64)) @ q.T
 
 
 SPECTRA = {
@@ -107,7 +50,7 @@ def test_random_symmetric_matrices(kind: str) -> None:
         a = torch.randn(150, 150, generator=g, dtype=F64)
         mat = (a + a.T) / 2
     else:
-        mat = _with_spectrum(spectrum, seed=4)
+        mat = with_spectrum(spectrum, seed=4)
     evals = torch.linalg.eigvalsh(mat)
     res = lanczos_extremes(lambda v: mat @ v, mat.shape[0], tol=1e-10)
     assert res.converged
@@ -137,7 +80,7 @@ def test_error_bounds_hold_when_stopped_early() -> None:
 
 
 def test_relative_tolerance_stops_early_and_is_met() -> None:
-    mat = _with_spectrum(torch.linspace(-3.0, 10.0, 400), seed=6)
+    mat = with_spectrum(torch.linspace(-3.0, 10.0, 400), seed=6)
     res = lanczos_extremes(lambda v: mat @ v, 400, tol=1e-3)
     assert res.converged and not res.exhausted
     assert res.iterations < 200
@@ -175,7 +118,7 @@ def test_invariant_start_vector_restarts() -> None:
 
 
 def test_few_distinct_eigenvalues_exact() -> None:
-    mat = _with_spectrum(torch.tensor([2.0, -1.0]).repeat_interleave(torch.tensor([50, 50])), 7)
+    mat = with_spectrum(torch.tensor([2.0, -1.0]).repeat_interleave(torch.tensor([50, 50])), 7)
     res = lanczos_extremes(lambda v: mat @ v, 100)
     assert res.converged and res.iterations <= 6
     assert res.min_eigenvalue == pytest.approx(-1.0, abs=1e-12)
@@ -183,7 +126,7 @@ def test_few_distinct_eigenvalues_exact() -> None:
 
 
 def test_float32_products_with_float64_recurrence() -> None:
-    mat = _with_spectrum(torch.linspace(-1.0, 4.0, 200), seed=8)
+    mat = with_spectrum(torch.linspace(-1.0, 4.0, 200), seed=8)
     m32 = mat.float()
     seen: list[torch.dtype] = []
 
@@ -198,7 +141,7 @@ def test_float32_products_with_float64_recurrence() -> None:
 
 
 def test_deterministic_for_a_seed() -> None:
-    mat = _with_spectrum(torch.linspace(0.0, 1.0, 80), seed=9)
+    mat = with_spectrum(torch.linspace(0.0, 1.0, 80), seed=9)
     a = lanczos_extremes(lambda v: mat @ v, 80, tol=1e-3, seed=11)
     b = lanczos_extremes(lambda v: mat @ v, 80, tol=1e-3, seed=11)
     assert a.min_eigenvalue == b.min_eigenvalue and a.iterations == b.iterations
@@ -206,7 +149,7 @@ def test_deterministic_for_a_seed() -> None:
 
 
 def test_tridiagonal_basis_is_orthonormal() -> None:
-    mat = _with_spectrum(torch.linspace(-5.0, 5.0, 120), seed=10)
+    mat = with_spectrum(torch.linspace(-5.0, 5.0, 120), seed=10)
     v0 = torch.ones(120, dtype=F64)
     run = lanczos_tridiagonal(lambda v: mat @ v, v0, 60)
     q = run.basis
@@ -226,7 +169,7 @@ def test_rejects_bad_arguments() -> None:
 
 
 def test_change_criterion_and_which() -> None:
-    mat = _with_spectrum(torch.cat([torch.linspace(-1.0, 1.0, 398), torch.tensor([-4.0, 6.0])]), 12)
+    mat = with_spectrum(torch.cat([torch.linspace(-1.0, 1.0, 398), torch.tensor([-4.0, 6.0])]), 12)
     strict = lanczos_extremes(lambda v: mat @ v, 400, tol=1e-3)
     loose = lanczos_extremes(lambda v: mat @ v, 400, tol=1e-3, criterion="change")
     assert loose.converged and loose.iterations <= strict.iterations

@@ -67,17 +67,7 @@ REQUIRED_CATEGORIES = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread for these tiny problems, restored afterwards.
-
-    On a loaded two-core machine the default thread pool spins on every tiny op: the module
-    measured about 160 s with two threads and about 11 s with one (same counts, same results).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors: see conftest
 
 
 def _f64(t: Tensor | None) -> Tensor | None:

@@ -205,6 +205,7 @@ BINARY = {
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data())
 def test_binary_encloses(name, data):
@@ -230,6 +231,7 @@ UNARY_EXACT = {
 
 
 @pytest.mark.parametrize("name", sorted(UNARY_EXACT))
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data())
 def test_unary_exact_encloses(name, data):
@@ -238,6 +240,7 @@ def test_unary_exact_encloses(name, data):
     assert_encloses(op(a), emap(exact, pa), name)
 
 
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data(), n=st.integers(-5, 9))
 def test_power_int_encloses(data, n):
@@ -249,6 +252,7 @@ def test_power_int_encloses(data, n):
     assert_encloses(r, emap(lambda x: x**n, pa), f"power_int {n}")
 
 
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data())
 def test_reciprocal_encloses(data):
@@ -260,6 +264,7 @@ def test_reciprocal_encloses(data):
     assert_encloses(r, emap(lambda x: 1 / x, pa), "reciprocal")
 
 
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data())
 def test_scale_encloses(data):
@@ -268,6 +273,7 @@ def test_scale_encloses(data):
     assert_encloses(iv.scale(a, c), emap(lambda x: Fraction(c) * x, pa), "scale")
 
 
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data())
 def test_hull_holds_both(data):
@@ -277,6 +283,7 @@ def test_hull_holds_both(data):
     assert_encloses(h, pb, "hull b")
 
 
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data())
 def test_structure_moves_points_along(data):
@@ -292,6 +299,7 @@ def test_structure_moves_points_along(data):
 
 
 # ---- sums and matrix products -------------------------------------------------------------------
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(
     data=st.data(),
@@ -323,6 +331,7 @@ def exact_matmul(A: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.matmul(emap(Fraction, A), x)
 
 
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data(), shapes=st.sampled_from([((3, 4), (4,)), ((3, 4), (4, 2)), ((4,), (4,))]))
 def test_mul_const_matmul_encloses(data, shapes):
@@ -333,6 +342,7 @@ def test_mul_const_matmul_encloses(data, shapes):
     assert_encloses(r, exact_matmul(A, px), "A @ x")
 
 
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data(), shapes=st.sampled_from([((4,), (4, 3)), ((2, 4), (4, 3)), ((2, 4), (4,))]))
 def test_matmul_const_right_encloses(data, shapes):
@@ -343,6 +353,7 @@ def test_matmul_const_right_encloses(data, shapes):
     assert_encloses(r, np.matmul(px, emap(Fraction, A)), "x @ A")
 
 
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data(), shapes=st.sampled_from([((2, 3), (3,)), ((3,), (3, 2)), ((3,), (3,))]))
 def test_interval_matmul_encloses(data, shapes):
@@ -373,6 +384,7 @@ TRANSCENDENTAL = {
 
 
 @pytest.mark.parametrize("name", sorted(TRANSCENDENTAL))
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data())
 def test_transcendental_encloses(name, data):
@@ -384,6 +396,7 @@ def test_transcendental_encloses(name, data):
 
 
 @pytest.mark.parametrize("name", ["log", "sqrt", "entr"])
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data())
 def test_outside_domain_is_none(name, data):
@@ -406,6 +419,7 @@ POWERS = [
 ]
 
 
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data(), p=st.sampled_from(POWERS))
 def test_power_real_encloses(data, p):
@@ -419,6 +433,7 @@ def test_power_real_encloses(data, p):
 
 
 @pytest.mark.parametrize("name", ["rel_entr", "kl_div"])
+@pytest.mark.slow  # a many-example property (SETTINGS): exact values at every point
 @SETTINGS
 @given(data=st.data())
 def test_rel_entr_encloses(name, data):

@@ -422,6 +422,7 @@ _WITNESS_MEMORY = textwrap.dedent(
 
 
 # fixed (was a strict xfail: the bug it named is fixed)
+@pytest.mark.slow  # a subprocess running the witness search on a large variable
 def test_the_witness_search_on_a_large_variable_stays_in_bounded_memory():
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "OPENBLAS_NUM_THREADS": "1"}
     p = subprocess.run(

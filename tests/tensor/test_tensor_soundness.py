@@ -1080,6 +1080,7 @@ def _property(case: Case) -> None:
         FAILURES.append({"listing": case.listing(), "problems": problems})
 
 
+@pytest.mark.slow  # 300 random CVXPY expressions, each answer attacked numerically
 def test_no_wrong_answer_on_random_cvxpy_expressions():
     STATS.clear()
     FAILURES.clear()

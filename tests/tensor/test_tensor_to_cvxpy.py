@@ -72,7 +72,7 @@ def _value(expr: Any, point: dict[str, np.ndarray]) -> np.ndarray:
 def _in_domain(expr: Any, point: dict[str, np.ndarray]) -> bool:
     """Whether ``point`` lies in CVXPY's domain of ``expr`` (every atom's arguments in its
     domain, every value finite), as the bridge tests decide it."""
-    from tests.tensor.test_tensor_bridge import _domain_problems
+    from tests.helpers.cvxpy_cases import _domain_problems
 
     variables = list(expr.variables())
     return not _domain_problems(expr, variables, {v.name(): point[v.name()] for v in variables})
@@ -233,7 +233,7 @@ TO_CVXPY_BUGS = {"xexp_real": XEXP_NOT_DCP}
 
 
 def _bridge_cases() -> list[Any]:
-    from tests.tensor import test_tensor_bridge as bridge
+    from tests.helpers import cvxpy_cases as bridge
 
     return [
         pytest.param(
@@ -248,7 +248,7 @@ def _bridge_cases() -> list[Any]:
 
 @pytest.mark.parametrize("name", _bridge_cases())
 def test_every_bridge_case_proof_comes_back_dcp_and_equal(name):
-    from tests.tensor import test_tensor_bridge as bridge
+    from tests.helpers import cvxpy_cases as bridge
 
     expr, _ = bridge._built(name)
     r = bridge._checked(name)

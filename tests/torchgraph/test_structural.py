@@ -11,18 +11,12 @@ from torch import nn
 
 from convexcheck.torchgraph import structural_proof
 from convexcheck.torchgraph.prove import ModelProof as StructuralAnalysis
-from tests.numeric.test_lanczos import _flat_loss
+from tests.helpers.torch_models import flat_loss
 
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These tensors are tiny; one thread avoids spin-wait slowdowns on a shared 2-core box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors: see conftest
 
 
 def _data(seed: int = 0):
@@ -421,7 +415,7 @@ def test_soundness_accepted_models_pass_jensen(name: str) -> None:
     data = _data_for(key)
     res = structural_proof(model, loss_fn, data)
     assert res.proved, res.obstacles
-    loss, theta0 = _flat_loss(model, loss_fn, data)
+    loss, theta0 = flat_loss(model, loss_fn, data)
     assert _jensen_gap(loss, theta0, pairs=300, seed=0) <= 1e-12
 
 
@@ -429,7 +423,7 @@ def test_soundness_probe_detects_nonconvexity() -> None:
     """The probe used above is not vacuous: it sees a violation on a ReLU network."""
     torch.manual_seed(30)
     model = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 2)).double()
-    loss, theta0 = _flat_loss(model, nn.MSELoss(), (D["x"], D["y"]))
+    loss, theta0 = flat_loss(model, nn.MSELoss(), (D["x"], D["y"]))
     assert _jensen_gap(loss, theta0, pairs=300, seed=0) > 1e-6
 
 
@@ -447,7 +441,7 @@ def test_closure_over_another_copy_of_the_model_is_refused() -> None:
     twin = copy.deepcopy(lin)
     res = structural_proof(twin, loss, (D["x"], D["signs"]))
     assert res.proved, res.obstacles
-    flat, theta0 = _flat_loss(twin, loss, (D["x"], D["signs"]))
+    flat, theta0 = flat_loss(twin, loss, (D["x"], D["signs"]))
     assert _jensen_gap(flat, theta0, pairs=200, seed=1) <= 1e-12
     # on the model itself the closure's tensor is judged and traced: a concave term
     res = _refused(lin, loss, (D["x"], D["signs"]))
