@@ -1,11 +1,11 @@
 """Hunt for the input that exhausts memory (or time) in a random soundness run.
 
-The ``SOUNDNESS_RANDOM=1`` run of ``tests/test_soundness.py`` was killed by the out-of-memory
-killer at 24 GB, and the killer takes the evidence with it. This harness draws the same
-strategy's examples (``tests.test_soundness.problems``) in a parent process and checks each one
-in a child process that has an address-space cap (``RLIMIT_AS``) and a wall-clock limit. Before
-a child starts, its input is appended to the log (JSON lines) and flushed to disk, so whatever
-kills the child (or the whole machine), the last input line names the culprit:
+The ``SOUNDNESS_RANDOM=1`` run of ``tests/symbolic/test_soundness.py`` was killed by the
+out-of-memory killer at 24 GB, and the killer takes the evidence with it. This harness draws the
+same strategy's examples (``tests.symbolic.test_soundness.problems``) in a parent process and checks
+each one in a child process that has an address-space cap (``RLIMIT_AS``) and a wall-clock limit.
+Before a child starts, its input is appended to the log (JSON lines) and flushed to disk, so
+whatever kills the child (or the whole machine), the last input line names the culprit:
 
     nice python benchmarks/soundness_hunt.py --minutes 15 --memory-gb 4 --log hunt.jsonl
 
@@ -39,7 +39,7 @@ def _child(expr_text: str, variables: dict, memory_bytes: int, queue) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         from convexcheck.symbolic.parser import parse
-        from tests.test_soundness import test_every_proof_survives_jensen_sampling as test
+        from tests.symbolic.test_soundness import test_every_proof_survives_jensen_sampling as test
 
         expr = parse(expr_text, max_length=None)
         test.hypothesis.inner_test((expr, variables))
@@ -79,7 +79,7 @@ def each_input(visit, examples: int) -> None:
 
     from convexcheck.symbolic import ir
     from convexcheck.symbolic.printer import to_str
-    from tests.test_soundness import problems
+    from tests.symbolic.test_soundness import problems
 
     @settings(
         max_examples=examples,

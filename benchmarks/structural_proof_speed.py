@@ -82,9 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
         "import_convexcheck_s": import_s,
         "eager_forward_s": _median(eager, args.repeats),
         "structural_proof_first_s": first_s,
-        "structural_proof_s": _median(
-            lambda: structural_proof(model, loss_fn, data), args.repeats
-        ),
+        "structural_proof_s": _median(lambda: structural_proof(model, loss_fn, data), args.repeats),
         "check_model_no_hessian_s": _median(
             lambda: cc.check_model(model, loss_fn, data, device="cpu", hessian=False),
             args.repeats,

@@ -1,20 +1,20 @@
 """The atom table: what is known about each function, as data.
 
 Each atom *declares facts* and nothing else: its domain, its global image, the pieces of the real
-line on which it is convex or concave, the pieces on which it is nondecreasing or nonincreasing,
-and (for ``sin``/``cos``/``tan``) its period. One generic routine (:func:`label_on`) reads the
-curvature or monotonicity of an atom on any argument range off those pieces, and one generic
-routine (:meth:`UnaryAtom.image_of`) computes the range. The DCP engine
-(:mod:`convexcheck.symbolic.dcp`) composes them; ``tests/test_atoms.py`` checks every piece of
-every entry numerically (second differences, midpoint inequalities, finite differences), which is
-the test that catches a wrong table entry before it turns into a wrong certificate.
+line on which it is convex or concave, the pieces on which it is nondecreasing or nonincreasing, and
+(for ``sin``/``cos``/``tan``) its period. One generic routine (:func:`label_on`) reads the curvature
+or monotonicity of an atom on any argument range off those pieces, and one generic routine
+(:meth:`UnaryAtom.image_of`) computes the range. The DCP engine (:mod:`convexcheck.symbolic.dcp`)
+composes them; ``tests/symbolic/test_atoms.py`` checks every piece of every entry numerically
+(second differences, midpoint inequalities, finite differences), which is the test that catches a
+wrong table entry before it turns into a wrong certificate.
 
-A row also carries what every other interpreter reads (see :class:`UnaryAtom`): the NumPy and
-mpmath names, the derivative, exact values at rational points, the SymPy and CVXPY names. The
-tree (:mod:`convexcheck.symbolic.ir`) takes its list of functions from here, and the parser,
-printer, evaluators, differentiation, bridges and Hessian prover all read rows, so adding a
-function of one argument is one row here plus its mpmath reference in ``tests/test_atoms.py``
-(which then checks every field of the row against independent numerics).
+A row also carries what every other interpreter reads (see :class:`UnaryAtom`): the NumPy and mpmath
+names, the derivative, exact values at rational points, the SymPy and CVXPY names. The tree
+(:mod:`convexcheck.symbolic.ir`) takes its list of functions from here, and the parser, printer,
+evaluators, differentiation, bridges and Hessian prover all read rows, so adding a function of one
+argument is one row here plus its mpmath reference in ``tests/symbolic/test_atoms.py`` (which then
+checks every field of the row against independent numerics).
 
 Powers ``u**p`` are generated per exponent from the signs of ``p*(p-1)*x**(p-2)`` and
 ``p*x**(p-1)`` (see :func:`power_atom`), not from a hand-written case per exponent sign.

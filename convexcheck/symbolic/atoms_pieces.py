@@ -12,8 +12,8 @@ touching the range whenever it *might* overlap it with positive length.
 
 This module is the row type and the code that reads rows, shared by every entry; the rows
 themselves (the data) are in :mod:`convexcheck.symbolic.atoms`, which re-exports every name
-here. They are apart so that the table reads as data that ``tests/test_atoms.py`` checks entry
-by entry, while a change here changes how every entry is read.
+here. They are apart so that the table reads as data that ``tests/symbolic/test_atoms.py``
+checks entry by entry, while a change here changes how every entry is read.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ tensor tree would have one node per scalar node and gain nothing. What wins here
 like nodes across the tree, which needs every node to be a scalar.
 
 Semantics are :mod:`convexcheck.symbolic.evaluate`'s exactly (SymPy's on the reals: NaN where a
-power or ``log`` is undefined, the first ``Piecewise`` piece whose condition holds, NaN where
-none does); conditions are kept as 0.0/1.0 rows. ``tests/test_compiled.py`` checks agreement
+power or ``log`` is undefined, the first ``Piecewise`` piece whose condition holds, NaN where none
+does); conditions are kept as 0.0/1.0 rows. ``tests/symbolic/test_compiled.py`` checks agreement
 with the interpreter on random trees, undefined points included. Like the interpreter this is a
 *search* tool: exact re-verification of a witness never uses it.
 """

@@ -3,8 +3,8 @@
 The grammar covers sums with coefficients of both signs from 1e-30 to 1e30, products, powers
 with integer and rational exponents of both signs, every unary function, Max and Min of two to
 five arguments and Piecewise with two to four pieces. It lives here rather than in
-``tests/test_soundness.py`` so that ``tests/test_robustness.py`` can use it without importing
-another test module (which would make pytest collect that module's tests a second time).
+``tests/symbolic/test_soundness.py`` so that ``tests/test_robustness.py`` can use it without
+importing another test module (which would make pytest collect that module's tests a second time).
 """
 
 from __future__ import annotations

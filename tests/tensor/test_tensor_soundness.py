@@ -1244,7 +1244,7 @@ _CONCATENATE_BUG = (
 REGRESSION_BUGS: dict[str, str] = {
     "nsd_quad_form_of_a_positive_convex_argument": (
         "BUG: weaker than CVXPY: quad_form(u, [[-1]]) = -u**2 is nonincreasing where u >= 0, "
-        "but the quad_form row (convexcheck/tensor/atoms_nonlinear.py) declares no "
+        "but the quad_form row (convexcheck/tensor/atoms_matrix.py) declares no "
         "monotonicity, so -(|x| + 1.17)**2 is not proved concave"
     ),
 }

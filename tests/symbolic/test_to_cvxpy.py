@@ -12,7 +12,7 @@ import convexcheck as cc
 from convexcheck.errors import NotExpressibleError
 
 cp = pytest.importorskip("cvxpy")
-CORPUS = json.loads((Path(__file__).parent / "corpus" / "closed_forms.json").read_text())
+CORPUS = json.loads((Path(__file__).parents[1] / "corpus" / "closed_forms.json").read_text())
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 Each class of self-rejection found in issue 10 has a regression test here; the property tests
 (printed domains read back, exact endpoint text) and the soundness corpus round trip
-(``tests/test_soundness.py``, ``tests/test_certificates.py``) keep the classes closed.
+(``tests/symbolic/test_soundness.py``, ``tests/certificates/test_certificates.py``) keep the
+classes closed.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pytest
 from convexcheck import check
 from convexcheck.certificates import document, documents_of, verify_directory, verify_document
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = json.loads((ROOT / "tests" / "corpus" / "closed_forms.json").read_text())
 
 

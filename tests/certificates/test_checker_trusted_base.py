@@ -44,7 +44,7 @@ from convexcheck.symbolic.parser import parse
 from convexcheck.symbolic.printer import to_str
 from convexcheck.symbolic.sympy_bridge import to_sympy
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 F = Fraction
 
 # ---------------------------------------------------------------------------------------------

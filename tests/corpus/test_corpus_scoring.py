@@ -7,7 +7,7 @@ from pathlib import Path
 
 from convexcheck import check
 
-CORPUS = json.loads((Path(__file__).parent / "corpus" / "closed_forms.json").read_text())
+CORPUS = json.loads((Path(__file__).parent / "closed_forms.json").read_text())
 
 
 def _score():

@@ -127,7 +127,8 @@ def reference_for(key: str, atom: UnaryAtom):
         return exp_base_reference(Fraction(key.split(":", 1)[1]))
     if atom.name not in MP_FUNCTIONS:
         pytest.fail(
-            f"atom {atom.name!r} has no mpmath reference in tests/test_atoms.py: add one so that "
+            f"atom {atom.name!r} has no mpmath reference in tests/symbolic/test_atoms.py: "
+            "add one so that "
             "its curvature and monotonicity pieces are checked"
         )
     return MP_FUNCTIONS[atom.name]
