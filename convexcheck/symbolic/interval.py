@@ -493,6 +493,8 @@ def _call(f: Callable[[float], float], x: float) -> float:
     try:
         return f(x)
     except OverflowError:
-        return INF if x > 0 else math.nan
+        # an overflow says |f(x)| is huge, not its sign (sinh(-1000)); nan makes the end
+        # unbounded. Atoms pass a wrapper that reads the sign with mpmath and never raises.
+        return math.nan
     except (ValueError, ZeroDivisionError):
         return math.nan
