@@ -27,6 +27,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from convexcheck.errors import missing_dependency
+
 if TYPE_CHECKING:  # pragma: no cover
     from convexcheck.numeric.model_result import ModelCheckResult
     from convexcheck.result import CheckResult
@@ -222,7 +224,13 @@ def assert_nonconcave(
 
 def _assert_model(expect: str, model: Any, loss_fn: Any, data: Any, **kw: Any) -> ModelCheckResult:
     __tracebackhide__ = True
-    from convexcheck.numeric import check_model
+    try:
+        from convexcheck.numeric import check_model
+    except ModuleNotFoundError as exc:  # the base install has no torch
+        missing = missing_dependency(exc, f"assert_model_{expect}")
+        if missing is None:
+            raise
+        raise missing from None
 
     settings = active_settings()
     if kw.get("seed") is None:

@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from convexcheck.assertions import AssertionRecord, AssertionSettings, assertion_context
+from convexcheck.errors import missing_dependency
 
 DEVICES = ("auto", "cpu", "cuda")
 MARKER_KEYS = ("seed", "budget", "device")
@@ -271,7 +272,13 @@ class ConvexcheckFixture:
 
     def check_model(self, model: Any, loss_fn: Any, data: Any, **kw: Any) -> Any:
         """:func:`convexcheck.check_model` with this test's seed, budget and device."""
-        from convexcheck.numeric import check_model
+        try:
+            from convexcheck.numeric import check_model
+        except ModuleNotFoundError as exc:  # the base install has no torch
+            missing = missing_dependency(exc, "the convexcheck fixture's check_model")
+            if missing is None:
+                raise
+            raise missing from None
 
         return check_model(model, loss_fn, data, **self._model_kwargs(kw))
 

@@ -29,7 +29,7 @@ from convexcheck.cli.common import (
     Parser,
     fail,
 )
-from convexcheck.errors import ConvexcheckInputError
+from convexcheck.errors import ConvexcheckInputError, missing_dependency
 
 __all__ = ["main"]
 
@@ -114,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # a bug, not a user error: say so, keep it to one line
+        missing = missing_dependency(exc, f"convexcheck {args.command}")
+        if missing is not None:  # torch or matplotlib not installed: a choice, not a bug
+            fail(str(missing))
         if os.environ.get("CONVEXCHECK_DEBUG"):
             raise
         print(
