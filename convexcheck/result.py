@@ -199,6 +199,20 @@ class CheckResult:
 
         return explain_check_result(self)
 
+    def _repr_html_(self) -> str:
+        """What a Jupyter notebook shows: verdicts, the witness plotted along its segment (with
+        matplotlib; a table otherwise), the derivation tree collapsed (the documented upward
+        edge, as for :meth:`explain`)."""
+        from convexcheck.explain.notebook import check_html
+
+        return check_html(self)
+
+    def _repr_markdown_(self) -> str:
+        """The notebook view for front ends that render Markdown but not HTML."""
+        from convexcheck.explain.notebook import check_markdown
+
+        return check_markdown(self)
+
     def to_cvxpy(self, variables: dict[str, Any] | None = None) -> Any:
         """An equivalent CVXPY expression that CVXPY itself accepts as DCP.
 

@@ -179,6 +179,16 @@ ALLOWED_UPWARD: list[tuple[str, str, str]] = [
         "convexcheck.explain.text",
         "ModelCheckResult.explain() renders through the text renderer",
     ),
+    (
+        "convexcheck.result",
+        "convexcheck.explain.notebook",
+        "CheckResult._repr_html_/_repr_markdown_ are what Jupyter displays",
+    ),
+    (
+        "convexcheck.numeric.model_result",
+        "convexcheck.explain.notebook",
+        "ModelCheckResult._repr_html_/_repr_markdown_ are what Jupyter displays",
+    ),
 ]
 
 # Never 3: the checker must not call what it checks.

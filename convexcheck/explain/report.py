@@ -269,13 +269,13 @@ def expr_html(result: CheckResult) -> str:
         body.append(section_html(s))
         if s.kind is Kind.WITNESS:
             verdict = result.convex if s.question == "convex" else result.concave
-            figure = _expr_segment_figure(result, verdict)
+            figure = expr_segment_figure(result, verdict)
             if figure:
                 body.append(figure)
     return page(f"convexcheck: {result.expression}", body)
 
 
-def _expr_segment_figure(result: CheckResult, verdict: Verdict) -> str | None:
+def expr_segment_figure(result: CheckResult, verdict: Verdict) -> str | None:
     import numpy as np
 
     from convexcheck.symbolic.evaluate import evaluate

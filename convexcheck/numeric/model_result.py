@@ -114,6 +114,19 @@ class ModelCheckResult:
 
         return explain_model_result(self)
 
+    def _repr_html_(self) -> str:
+        """What a Jupyter notebook shows: the verdict, the witness or certificate, the Hessian
+        extremes and the reasons, each reason's numbers collapsed (the documented upward edge)."""
+        from convexcheck.explain.notebook import model_html
+
+        return model_html(self)
+
+    def _repr_markdown_(self) -> str:
+        """The notebook view for front ends that render Markdown but not HTML."""
+        from convexcheck.explain.notebook import model_markdown
+
+        return model_markdown(self)
+
     def __repr__(self) -> str:
         return (
             f"ModelCheckResult(convex={self.convex.answer!r}, method={self.convex.method!r}, "
