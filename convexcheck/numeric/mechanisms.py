@@ -176,15 +176,7 @@ def permutation_reason(
         {
             "layers": [group.first, group.second],
             "units": [i, j],
-            "loss_a": check.loss_a,
-            "loss_b": check.loss_b,
-            "loss_difference": abs(check.loss_a - check.loss_b),
-            "loss_midpoint": check.loss_at_t,
-            "midpoint_gap": check.gap,
-            "margin": check.margin,
-            "t": 0.5,
-            "witnessed": check.accepted,
-            "verified_in": "float64 on the cpu",
+            **_midpoint_facts(check),
         },
         source="reasons",
     )
@@ -236,15 +228,7 @@ def rescaling_reason(
             "factor": c,
             "midpoint_amplification": amplification,
             "between": list(group.between),
-            "loss_a": check.loss_a,
-            "loss_b": check.loss_b,
-            "loss_difference": abs(check.loss_a - check.loss_b),
-            "loss_midpoint": check.loss_at_t,
-            "midpoint_gap": check.gap,
-            "margin": check.margin,
-            "t": 0.5,
-            "witnessed": check.accepted,
-            "verified_in": "float64 on the cpu",
+            **_midpoint_facts(check),
         },
         source="reasons",
     )
@@ -353,6 +337,22 @@ def multiplicative_reason(
         },
         source="reasons",
     )
+
+
+def _midpoint_facts(check: Any) -> dict[str, Any]:
+    """The numbers of a float64 midpoint check, in the order every reason's JSON lists them
+    (after the reason's own facts)."""
+    return {
+        "loss_a": check.loss_a,
+        "loss_b": check.loss_b,
+        "loss_difference": abs(check.loss_a - check.loss_b),
+        "loss_midpoint": check.loss_at_t,
+        "midpoint_gap": check.gap,
+        "margin": check.margin,
+        "t": 0.5,
+        "witnessed": check.accepted,
+        "verified_in": "float64 on the cpu",
+    }
 
 
 def _slice_witness(
