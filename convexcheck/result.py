@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from convexcheck.evidence import plain
+from convexcheck.schemas import FORMATS
 
 if TYPE_CHECKING:  # pragma: no cover (annotations only: the provers import this module)
     from convexcheck.symbolic.dcp import Analysis
@@ -180,6 +181,7 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
+            "format": FORMATS["expr"],
             "expression": self.expression,
             "variables": dict(self.variables),
             "curvature": self.curvature,

@@ -13,6 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 
+# Every JSON document the command line writes during the tests (in process or in a child
+# interpreter, which inherits the environment) is validated against its shipped schema first
+# (convexcheck.schemas); a document that drifts from its schema is an internal error, so the test
+# that made it fails. A test that needs the unvalidated path unsets it with monkeypatch.
+os.environ["CONVEXCHECK_VALIDATE_JSON"] = "1"
+
 # The end-to-end files pin the public behaviour and stay untouched (tests/test_cli.py,
 # test_check_api.py, test_assertions.py, test_pytest_plugin.py, test_examples.py), so their slow
 # tests are marked here by node id (without parameters: every case of a parametrized test)

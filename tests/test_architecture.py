@@ -91,6 +91,7 @@ LAYERS: dict[str, float] = {
     "convexcheck.numeric.model_result": L1,
     "convexcheck.numeric.reason_types": L1,
     "convexcheck.evidence": L1,
+    "convexcheck.schemas": L1,
     # L1.5: the certificate checker
     "convexcheck.certificates": L1_5,
     "convexcheck.certificates.*": L1_5,

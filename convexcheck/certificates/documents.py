@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from convexcheck.result import CheckResult, Verdict
 
-FORMAT = "convexcheck-certificate/1"
+from convexcheck.schemas import FORMATS
+
+FORMAT = FORMATS["certificate"]
 
 
 def document(result: CheckResult, question: str) -> dict[str, Any]:

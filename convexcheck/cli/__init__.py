@@ -1,6 +1,7 @@
 """The ``convexcheck`` command line (see ``shared/CONTRACT.md`` for the interface).
 
-One module per command (:mod:`.expr`, :mod:`.model`, :mod:`.explain`, :mod:`.proofs`), each
+One module per command (:mod:`.expr`, :mod:`.model`, :mod:`.explain`, :mod:`.proofs`,
+:mod:`.schema`), each
 with ``add_arguments(parser)`` and ``run(args) -> exit status``; :mod:`.common` holds the exit
 codes, the one-line ``convexcheck: error: ...`` and the argument types, :mod:`.progress` the
 terminal progress bar. This is the only layer that prints: the cores return results.
@@ -22,6 +23,7 @@ from convexcheck.cli import explain as explain_command
 from convexcheck.cli import expr as expr_command
 from convexcheck.cli import model as model_command
 from convexcheck.cli import proofs as proofs_command
+from convexcheck.cli import schema as schema_command
 from convexcheck.cli.common import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -38,6 +40,7 @@ _RUNNERS = {
     "model": model_command.run,
     "proofs": proofs_command.run,
     "explain": explain_command.run,
+    "schema": schema_command.run,
 }
 
 
@@ -73,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
             "list the topics.",
         )
     )
+    schema_command.add_arguments(
+        sub.add_parser(
+            "schema",
+            help="print the JSON Schema of a --json output or a certificate document",
+            description="Print the JSON Schema (draft 2020-12) of convexcheck's JSON documents; "
+            "each document's 'format' field names its schema and revision.",
+        )
+    )
     model_command.add_arguments(
         sub.add_parser(
             "model",
@@ -97,7 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
-        fail("a command is required: expr, model, explain or proofs (see 'convexcheck --help')")
+        fail(
+            "a command is required: expr, model, explain, proofs or schema "
+            "(see 'convexcheck --help')"
+        )
     try:
         return _RUNNERS[args.command](args)
     except ConvexcheckInputError as exc:

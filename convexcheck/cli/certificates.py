@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from convexcheck.cli.common import check_against_schema
 from convexcheck.errors import ConvexcheckInputError
 
 
@@ -68,12 +69,14 @@ def write_certificates(result: Any, directory: str) -> None:
         target.mkdir(parents=True, exist_ok=True)
         for doc in documents_of(result):
             path = target / f"{doc['question']}.json"
+            text = json.dumps(doc, indent=2)
+            check_against_schema(text, "certificate")
             fd, temporary = tempfile.mkstemp(
                 prefix=f".{doc['question']}.", suffix=".tmp", dir=target
             )
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(json.dumps(doc, indent=2) + "\n")
+                    handle.write(text + "\n")
                 umask = os.umask(0)
                 os.umask(umask)
                 os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would have made it

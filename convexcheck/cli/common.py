@@ -10,6 +10,7 @@ imported, so ``convexcheck expr`` stays fast.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any, NoReturn
 
@@ -51,6 +52,25 @@ def positive_seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
+
+
+def emit_json(payload: Any, schema: str) -> None:
+    """Print ``payload`` as the one JSON document of a ``--json`` run.
+
+    With ``CONVEXCHECK_VALIDATE_JSON=1`` (the test suite sets it) the text is first validated
+    against the shipped schema ``schema`` (:mod:`convexcheck.schemas`), so a document that drifts
+    from its published shape fails loudly instead of reaching a consumer."""
+    text = json.dumps(payload, indent=2, default=json_default)
+    check_against_schema(text, schema)
+    print(text)
+
+
+def check_against_schema(text: str, schema: str) -> None:
+    """Validate the JSON ``text`` against ``schema`` when ``CONVEXCHECK_VALIDATE_JSON`` asks."""
+    from convexcheck.schemas import validate, validation_requested
+
+    if validation_requested():
+        validate(json.loads(text), schema)
 
 
 def json_default(value: Any) -> Any:

@@ -7,9 +7,9 @@ them out on the terminal (or prints them as JSON).
 from __future__ import annotations
 
 import argparse
-import json
 
-from convexcheck.cli.common import EXIT_OK
+from convexcheck.cli.common import EXIT_OK, emit_json
+from convexcheck.schemas import FORMATS
 
 
 def add_arguments(explain: argparse.ArgumentParser) -> None:
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     if args.topic is None:
         topics = list_topics()
         if args.json:
-            print(json.dumps({"topics": topics}, indent=2))
+            emit_json({"format": FORMATS["explain"], "topics": topics}, "explain")
         else:
             width = max(len(t["name"]) for t in topics)
             for t in topics:
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     answer = explain_topic(args.topic)
     if args.json:
-        print(json.dumps(answer, indent=2))
+        emit_json({"format": FORMATS["explain"], **answer}, "explain")
         return EXIT_OK
     import textwrap
 

@@ -7,7 +7,6 @@ path (``tests/test_cli.py`` checks it), so the command starts in a fraction of a
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from typing import Any
 from convexcheck.cli.common import (
     EXIT_EXPECT_FAILED,
     EXIT_OK,
+    emit_json,
     nonnegative_int,
     positive_seconds,
 )
@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
                 "value": args.expect,
                 "established": result.establishes(args.expect),
             }
-        print(json.dumps(payload, indent=2))
+        emit_json(payload, "expr")
     else:
         from convexcheck.explain.terminal import print_check_result
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from convexcheck.cli.common import EXIT_EXPECT_FAILED, EXIT_OK, json_default, nonnegative_int
+from convexcheck.cli.common import EXIT_EXPECT_FAILED, EXIT_OK, emit_json, nonnegative_int
 from convexcheck.errors import ConvexcheckInputError
 
 
@@ -102,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             payload["witness_file"] = saved
         if expect:
             payload["expect"] = {"value": expect, "established": established}
-        print(json.dumps(payload, indent=2, default=json_default))
+        emit_json(payload, "model")
     else:
         print_text(result, source=str(args.file), expect=expect, witness_file=saved)
     if expect and not established:

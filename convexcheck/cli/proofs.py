@@ -7,15 +7,16 @@ only finds the documents, runs it on each and reports one line per document (or 
 from __future__ import annotations
 
 import argparse
-import json
 
 from convexcheck.cli.common import (
     EXIT_EXPECT_FAILED,
     EXIT_OK,
     Parser,
+    emit_json,
     positive_seconds,
 )
 from convexcheck.errors import ConvexcheckInputError
+from convexcheck.schemas import FORMATS
 
 
 def add_arguments(proofs: argparse.ArgumentParser) -> None:
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     failed = [r for r in reports if not r.ok]
     if args.json:
         payload = {
+            "format": FORMATS["proofs"],
             "checked": len(reports),
             "failed": len(failed),
             "documents": [
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
                 for r in reports
             ],
         }
-        print(json.dumps(payload, indent=2))
+        emit_json(payload, "proofs")
     else:
         for report in reports:
             print(report.line())

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.evidence import plain
 from convexcheck.result import Verdict
+from convexcheck.schemas import FORMATS
 
 if TYPE_CHECKING:  # pragma: no cover (annotations only: this module stays free of torch)
     from convexcheck.numeric.functional import FunctionalLoss
@@ -61,6 +62,7 @@ class ModelCheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "format": FORMATS["model"],
             "convex": self.convex.to_dict(),
             "wrt": list(self.wrt) if isinstance(self.wrt, (list, tuple)) else self.wrt,
             "objective": self.objective,
