@@ -39,9 +39,9 @@ __all__ = [
 
 # name -> (module, attribute); resolved on first access by __getattr__ below.
 _LAZY: dict[str, tuple[str, str]] = {
-    "check": ("convexcheck.symbolic.check", "check"),
+    "check": ("convexcheck.cli.api", "check"),
     "parse": ("convexcheck.symbolic.parser", "parse_to_sympy"),
-    "check_model": ("convexcheck.cli.model_api", "check_model"),
+    "check_model": ("convexcheck.cli.api", "check_model"),
     "assert_convex": ("convexcheck.assertions", "assert_convex"),
     "assert_concave": ("convexcheck.assertions", "assert_concave"),
     "assert_affine": ("convexcheck.assertions", "assert_affine"),
@@ -72,11 +72,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from convexcheck.assertions import (
         ConvexityAssertionError as NotConvexError,
     )
-    from convexcheck.cli.model_api import check_model
+    from convexcheck.cli.api import check, check_model
     from convexcheck.errors import ConvexcheckError, ConvexcheckInputError
     from convexcheck.numeric.model_result import ModelCheckResult
     from convexcheck.result import CheckResult, Verdict
-    from convexcheck.symbolic.check import check
     from convexcheck.symbolic.parser import parse_to_sympy as parse
 
 

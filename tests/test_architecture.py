@@ -62,6 +62,7 @@ LAYERS: dict[str, float] = {
     "convexcheck.errors": L0,
     "convexcheck.budget": L0,
     "convexcheck.version": L0,
+    "convexcheck.progress": L0,
     "convexcheck.symbolic.ir": L0,
     "convexcheck.symbolic.interval": L0,
     "convexcheck.symbolic.interval_powers": L0,
@@ -135,7 +136,6 @@ LAYERS: dict[str, float] = {
     "convexcheck.numeric.loading": L2,
     "convexcheck.numeric.objective": L2,
     "convexcheck.numeric.program": L2,
-    "convexcheck.numeric.progress": L2,
     "convexcheck.numeric.verify": L2,
     # L3: rendering
     "convexcheck.explain": L3,

@@ -159,9 +159,18 @@ def run(args: argparse.Namespace) -> int:
         from convexcheck.cli.certificates import refuse_special_files
 
         refuse_special_files(Path(args.certificates))
-    result = check(
-        text, variables=parse_var_options(args.var), seed=args.seed, budget_s=args.budget
-    )
+    from convexcheck.cli.progress import DelayedProgress
+
+    # a bar on stderr for a check that runs past a second; never with --json or into a pipe
+    show_progress = not args.json and sys.stderr.isatty()
+    with DelayedProgress("Checking", enabled=show_progress) as bar:
+        result = check(
+            text,
+            variables=parse_var_options(args.var),
+            seed=args.seed,
+            budget_s=args.budget,
+            progress=bar if show_progress else False,
+        )
     if args.json:
         payload: dict[str, Any] = result.to_dict()
         if args.expect:

@@ -1,14 +1,20 @@
-"""A transient progress bar on stderr that only appears once a phase has taken over a second.
+"""A transient progress bar on stderr that only appears once a check has taken over a second.
 
-Most checks finish well under a second, and a bar that flashes for 100 ms is noise; a search that
-runs for its whole budget deserves one. The bar writes to stderr (stdout stays clean for
+Most checks finish well under a second, and a bar that flashes for 100 ms is noise; a search or
+a proof that runs for seconds deserves one. The bar writes to stderr (stdout stays clean for
 ``--json`` and pipes) and disappears when done. It is a
-:class:`convexcheck.numeric.progress.ProgressSink`: ``convexcheck model`` hands it to
-``check_model``, which reports to it and never draws anything itself.
+:class:`convexcheck.progress.ProgressSink`: ``convexcheck expr`` and ``convexcheck model`` (and
+``progress=True`` in the API) hand it to the check, which reports to it and never draws
+anything itself.
+
+A stage with nothing to count inside it (one symbolic simplification, one SDP solve) sends no
+updates, so the delay is also watched by a timer thread: the bar appears on time and shows the
+running stage with a pulsing bar and the elapsed seconds until a fraction arrives.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from types import TracebackType
 from typing import Any
@@ -17,10 +23,10 @@ DELAY_S = 1.0
 
 
 class DelayedProgress:
-    """Context manager giving ``update(fraction, text)`` callbacks; silent if ``enabled`` is
-    false or the work ends within ``delay_s``. The delay counts from entering the context, or
-    from the first :meth:`phase` call when the check reports one (the work before it, such as
-    building the objective, is not what the bar shows)."""
+    """Context manager receiving ``phase``/``update`` calls; silent if ``enabled`` is false or
+    the work ends within ``delay_s``. The delay counts from entering the context, or from the
+    first :meth:`phase` call when the check reports one (the work before it, such as building
+    the objective, is not what the bar shows)."""
 
     def __init__(self, description: str, *, enabled: bool = True, delay_s: float = DELAY_S):
         self.description = description
@@ -30,30 +36,54 @@ class DelayedProgress:
         self._progress: Any = None
         self._task: Any = None
         self._phased = False
+        self._closed = False
+        self._timer: threading.Timer | None = None
+        self._lock = threading.RLock()
         self.shown = False
 
     def __enter__(self) -> DelayedProgress:
         self._start = time.perf_counter()
+        self._arm()
         return self
 
+    def _arm(self) -> None:
+        """(Re)start the timer that shows the bar when the delay has passed without updates."""
+        if not self.enabled:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = threading.Timer(self.delay_s, self._reveal)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _reveal(self) -> None:
+        with self._lock:
+            if not self._closed and self._progress is None:
+                self._show()
+
     def phase(self, description: str) -> None:
-        """Rename the running phase (the bar, if shown, keeps its place)."""
-        self.description = description
-        if not self._phased:
-            self._phased = True
-            if self._progress is None:
-                self._start = time.perf_counter()
-        if self._progress is not None:
-            self._progress.update(self._task, description=description)
+        """Rename the running phase (the bar, if shown, keeps its place and pulses until the
+        new phase reports a fraction)."""
+        with self._lock:
+            self.description = description
+            if not self._phased:
+                self._phased = True
+                if self._progress is None:
+                    self._start = time.perf_counter()
+                    self._arm()
+            if self._progress is not None:
+                self._progress.update(self._task, description=description, total=None, status="")
 
     def update(self, fraction: float, text: str = "") -> None:
         if not self.enabled:
             return
-        if self._progress is None:
-            if time.perf_counter() - self._start < self.delay_s:
-                return
-            self._show()
-        self._progress.update(self._task, completed=max(0.0, min(1.0, fraction)) * 100, status=text)
+        with self._lock:
+            if self._progress is None:
+                if time.perf_counter() - self._start < self.delay_s:
+                    return
+                self._show()
+            completed = max(0.0, min(1.0, fraction)) * 100
+            self._progress.update(self._task, total=100, completed=completed, status=text)
 
     def _show(self) -> None:
         from rich.console import Console
@@ -68,7 +98,7 @@ class DelayedProgress:
             transient=True,
         )
         self._progress.start()
-        self._task = self._progress.add_task(self.description, total=100, status="")
+        self._task = self._progress.add_task(self.description, total=None, status="")
         self.shown = True
 
     def __exit__(
@@ -77,6 +107,10 @@ class DelayedProgress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._progress is not None:
+                self._progress.stop()
+                self._progress = None

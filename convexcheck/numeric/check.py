@@ -24,7 +24,7 @@ machine load (``budget_s`` is only an outer wall-clock cap).
 
 Nothing here prints or renders: ``reasons`` are :class:`~convexcheck.numeric.reason_types.Reason`
 records (given to the result as their JSON objects), and progress goes to the caller's
-:class:`~convexcheck.numeric.progress.ProgressSink`.
+:class:`~convexcheck.progress.ProgressSink`.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ from convexcheck.numeric.objective import (
     output_itself,
     subset_groups_complete,
 )
-from convexcheck.numeric.progress import ProgressSink, progress_sink
 from convexcheck.numeric.reason_types import Reason, ReasonKind
+from convexcheck.progress import ProgressSink, progress_sink
 from convexcheck.result import Verdict
 
 HESSIAN_MAX_PARAMETERS = 20_000_000
@@ -123,7 +123,7 @@ def check_model(
     ``seed`` gives the same candidates. ``explain`` adds the symmetry and multiplicative
     arguments (:mod:`convexcheck.numeric.mechanisms`) to ``reasons``, each with its own
     float64-verified numbers, when the answer is not ``yes``. ``progress``: a
-    :class:`~convexcheck.numeric.progress.ProgressSink` told each stage and how far it got
+    :class:`~convexcheck.progress.ProgressSink` told each stage and how far it got
     (``convexcheck model`` passes its terminal bar); ``False`` or ``True`` report nothing,
     since this function never draws.
     """

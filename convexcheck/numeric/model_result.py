@@ -57,7 +57,7 @@ class ModelCheckResult:
         raise ValueError(f"expect must be 'convex' or 'nonconvex' for a model, got {expect!r}")
 
     @property
-    def witness(self) -> dict[str, Any] | None:
+    def witness(self) -> Mapping[str, Any] | None:
         return self.convex.witness
 
     def to_dict(self) -> dict[str, Any]:

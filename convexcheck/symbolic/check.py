@@ -15,13 +15,14 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from convexcheck.budget import Budget, BudgetSpent, time_limit
 from convexcheck.errors import ConvexcheckInputError
+from convexcheck.progress import STAGE_TITLES, NoProgress, ProgressSink, progress_sink
 from convexcheck.result import CheckResult, Verdict
 from convexcheck.symbolic.dcp import QUESTIONS, Analysis
 from convexcheck.symbolic.dcp_rules import analyze
@@ -55,6 +56,16 @@ class Problem:
     # verdicts as each stage reaches them, so that a stage cut off by the budget keeps the
     # questions it had already settled (each verdict is complete on its own)
     reached: dict[str, Verdict] = field(default_factory=dict)
+    # where the stages report how far they got (nothing is reported by default)
+    progress: ProgressSink = field(default_factory=NoProgress)
+
+    def each_question(self, questions: Sequence[str]) -> Iterator[str]:
+        """The questions a stage works through, reporting each one's start and the stage's
+        end to :attr:`progress` (the fraction counts questions, never seconds)."""
+        for done, question in enumerate(questions):
+            self.progress.update(done / len(questions), question)
+            yield question
+        self.progress.update(1.0, "")
 
     def seconds_for(self, stage_cap: float) -> float:
         """A stage's per-question seconds: its cap, never past the check's deadline."""
@@ -62,7 +73,7 @@ class Problem:
 
 
 @contextmanager
-def _gc_paused():
+def _gc_paused() -> Iterator[None]:
     """Building and walking large trees allocates millions of small objects; the cyclic
     garbage collector would rescan them repeatedly (about half the run time) while none of them
     form cycles, so it is paused for the duration."""
@@ -166,7 +177,7 @@ def witness_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
     rounds = 6 if problem.root.size < 20_000 else 0
     settled: dict[str, Verdict] = {}
     program = Program(problem.root, list(problem.domains)) if problem.domains else None
-    for question in open_questions:
+    for question in problem.each_question(open_questions):
         report = search_witness(
             problem.root,
             problem.domains,
@@ -204,6 +215,7 @@ def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
     from convexcheck.symbolic.hessian import describe, hessian_certificate, symbolic_hessian
 
     if problem.hessian is None:
+        problem.progress.update(0.0, "differentiating")
         try:
             problem.hessian = symbolic_hessian(
                 problem.root,
@@ -218,7 +230,7 @@ def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
                 }
             return {}
     settled: dict[str, Verdict] = {}
-    for question in open_questions:
+    for question in problem.each_question(open_questions):
         certificate, why_not = hessian_certificate(
             problem.root,
             problem.domains,
@@ -243,7 +255,7 @@ def sos_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Ve
     from convexcheck.symbolic.sos import describe, sos_certificate
 
     settled: dict[str, Verdict] = {}
-    for question in open_questions:
+    for question in problem.each_question(open_questions):
         certificate, why_not = sos_certificate(
             problem.root, question, budget_s=problem.seconds_for(problem.sos_budget_s)
         )
@@ -283,6 +295,7 @@ def check(
     stages: Sequence[str] | None = None,
     budget_s: float | None = None,
     psd_tolerance: float | None = None,
+    progress: bool | ProgressSink | Callable[[Any], None] = False,
     _scalarise: bool = False,
 ) -> CheckResult:
     """Is ``expression`` convex, concave, both or neither on the given variable domains?
@@ -306,6 +319,12 @@ def check(
     node for node, without scalarising; ``psd_tolerance`` (a nonnegative float) then lets a
     constant matrix that is PSD only up to rounding count as PSD (``quad_form`` of a Gram matrix
     computed in floating point), an assumption recorded in the certificate and the summary.
+
+    ``progress`` receives each stage as it starts and the fraction of its questions done: a
+    callable gets :class:`~convexcheck.progress.ProgressEvent` records, a
+    :class:`~convexcheck.progress.ProgressSink` its ``phase``/``update`` calls; ``True`` draws
+    a bar on stderr for a check that runs longer than a second (``convexcheck.check``; this
+    core function draws nothing itself).
     """
     if psd_tolerance is not None and (
         isinstance(psd_tolerance, bool)
@@ -327,9 +346,11 @@ def check(
     known = [name for name, _ in STAGES]
     if stages is not None and any(s not in known for s in stages):
         raise ConvexcheckInputError(f"unknown stage in {list(stages)}; stages are {known}")
+    sink = progress_sink(progress)
     if not _scalarise and (type(expression).__module__ or "").startswith("cvxpy"):
         from convexcheck.tensor.front import check_cvxpy
 
+        sink.phase("Reading the expression")
         with _gc_paused():
             return check_cvxpy(
                 expression,
@@ -339,12 +360,15 @@ def check(
                 budget_s=budget_s,
                 stages=stages,
                 psd_tolerance=psd_tolerance,
+                progress=sink,
             )
     budget = Budget(DEFAULT_BUDGET_S if budget_s is None else budget_s)
     with _gc_paused():
         # parsing is bounded by the length limit; its time still counts against the budget
+        sink.phase("Reading the expression")
         problem = to_problem(expression, variables, max_length=max_length, seed=seed)
         problem.budget = budget
+        problem.progress = sink
         if budget_s is not None:
             problem.hessian_budget_s = problem.sos_budget_s = math.inf
         verdicts: dict[str, Verdict] = {}
@@ -361,6 +385,7 @@ def check(
                     current = name
                     if budget.spent():
                         raise BudgetSpent
+                    sink.phase(STAGE_TITLES.get(name, name))
                     start = time.perf_counter()
                     settled = stage(problem, open_questions)
                     stages_run.append(

@@ -26,13 +26,14 @@ from typing import Any
 
 from convexcheck.errors import ParseError
 from convexcheck.symbolic import ir
+from convexcheck.symbolic.atoms import UNARY_FUNCTIONS
 from convexcheck.symbolic.ir import Node
 
 MAX_DEPTH = 200
 DEFAULT_MAX_LENGTH = 500_000
 
 #: name in the string -> IR function name (aliases included)
-FUNCTIONS = {name: name for name in (*ir.UNARY_FUNCTIONS, *ir.NARY_FUNCTIONS)}
+FUNCTIONS = {name: name for name in (*UNARY_FUNCTIONS, *ir.NARY_FUNCTIONS)}
 FUNCTIONS.update({"abs": "Abs", "ln": "log"})
 SPECIAL_FORMS = ("sqrt", "Piecewise", "And", "Or", "Not")
 CONSTANT_NAMES = {"pi": "pi", "E": "E"}
@@ -361,7 +362,7 @@ class _Parser:
                 raise ParseError(f"at position {tok.pos}: sqrt takes exactly one argument", tok.pos)
             return ir.sqrt(nodes[0])
         target = FUNCTIONS[name]
-        if target in ir.UNARY_FUNCTIONS and len(nodes) != 1:
+        if target in UNARY_FUNCTIONS and len(nodes) != 1:
             extra = " (log(x, b) is not supported; write log(x)/log(b))" if target == "log" else ""
             raise ParseError(
                 f"at position {tok.pos}: {name} takes exactly one argument, "

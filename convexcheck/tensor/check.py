@@ -14,6 +14,7 @@ from typing import Any
 
 from convexcheck.budget import Budget, BudgetSpent, time_limit
 from convexcheck.errors import ConvexcheckError
+from convexcheck.progress import STAGE_TITLES, NoProgress, ProgressSink
 from convexcheck.result import CheckResult, Verdict
 from convexcheck.tensor.dcp import QUESTIONS, TensorAnalysis, analyze, describe
 from convexcheck.tensor.evaluate import Program
@@ -34,8 +35,11 @@ def check_tensor(
     stages: Any = None,
     psd_tolerance: float | None = None,
     scalar_fallback: Any = None,
+    progress: ProgressSink | None = None,
 ) -> CheckResult:
-    """Both verdicts for the tensor expression ``root`` (a scalar-valued tree)."""
+    """Both verdicts for the tensor expression ``root`` (a scalar-valued tree); each stage is
+    announced to ``progress`` as it starts (the scalarised fallback reports its own stages)."""
+    sink = progress if progress is not None else NoProgress()
     budget = Budget(DEFAULT_BUDGET_S if budget_s is None else budget_s)
     infos = variables_of(root)
     evidence: dict[str, dict[str, Any]] = {q: {} for q in QUESTIONS}
@@ -49,6 +53,7 @@ def check_tensor(
         with time_limit(budget.remaining()):
             if wanted("dcp"):
                 current = "dcp"
+                sink.phase(STAGE_TITLES["dcp"])
                 start = time.perf_counter()
                 analysis = analyze(root, psd_tolerance=psd_tolerance)
                 settled = []
@@ -73,10 +78,12 @@ def check_tensor(
             open_q = [q for q in QUESTIONS if q not in verdicts]
             if open_q and wanted("witness"):
                 current = "witness"
+                sink.phase(STAGE_TITLES["witness"])
                 start = time.perf_counter()
                 program = Program(root)
                 settled = []
-                for q in open_q:
+                for k, q in enumerate(open_q):
+                    sink.update(k / len(open_q), q)
                     report = search_tensor_witness(
                         root, q, seed=seed, program=program, deadline=budget
                     )

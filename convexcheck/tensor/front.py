@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from convexcheck.errors import ConvexcheckInputError
+from convexcheck.progress import ProgressSink
 from convexcheck.result import CheckResult, Verdict
 from convexcheck.tensor.atoms import make
 from convexcheck.tensor.check import check_tensor
@@ -34,6 +35,7 @@ def check_cvxpy(
     budget_s: float | None = None,
     stages: Sequence[str] | None = None,
     psd_tolerance: float | None = None,
+    progress: ProgressSink | None = None,
 ) -> CheckResult:
     """Check a CVXPY expression with the tensor engine, node for node.
 
@@ -66,7 +68,12 @@ def check_cvxpy(
             return None
         wanted = [s for s in ("dcp", "witness", "hessian", "sos") if stages is None or s in stages]
         result = scalar_check(
-            expression, seed=seed, budget_s=seconds, stages=wanted, _scalarise=True
+            expression,
+            seed=seed,
+            budget_s=seconds,
+            stages=wanted,
+            progress=progress or False,
+            _scalarise=True,
         )
         if not faithful:
             return _withdraw_refutations(
@@ -87,6 +94,7 @@ def check_cvxpy(
         stages=stages,
         psd_tolerance=psd_tolerance,
         scalar_fallback=scalar_fallback,
+        progress=progress,
     )
     if result.derivation is not None and not hasattr(result.derivation, "derivation_lines"):
         result.cvxpy_entries = _scalar_entries(originals.values())

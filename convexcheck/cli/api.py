@@ -1,0 +1,111 @@
+"""``convexcheck.check`` and ``convexcheck.check_model`` as users call them: the checks, plus the
+progress bar that ``progress=True`` asks for.
+
+The cores never draw (``shared/ARCHITECTURE.md``): they report to a
+:class:`~convexcheck.progress.ProgressSink`. Drawing a bar on a terminal is this layer's job, so
+the public names resolve here and turn ``progress=True`` into the same delayed stderr bar that
+the command line shows; a callback or a sink passed by the caller, or ``False``, goes through
+unchanged. ``check_model`` is imported only when first used; without torch the name still
+resolves, and calling it raises the one-line :class:`~convexcheck.errors.MissingDependencyError`.
+
+The signatures are spelled out (not ``*args``) so that type checkers and IDEs see the real
+parameters of the public API; the docstrings are the cores' own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from convexcheck.cli.progress import DelayedProgress
+from convexcheck.errors import MissingDependencyError, missing_dependency
+from convexcheck.numeric.model_result import ModelCheckResult
+from convexcheck.progress import ProgressEvent, ProgressSink
+from convexcheck.result import CheckResult
+from convexcheck.symbolic.check import check as _core_check
+from convexcheck.symbolic.parser import DEFAULT_MAX_LENGTH
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from torch import Tensor, nn
+
+__all__ = ["check", "check_model"]
+
+#: What ``progress=`` accepts: ``True`` (a bar on stderr), ``False``, a callback, or a sink.
+Progress = bool | ProgressSink | Callable[[ProgressEvent], None]
+
+
+def check(
+    expression: Any,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    max_length: int | None = DEFAULT_MAX_LENGTH,
+    stages: Sequence[str] | None = None,
+    budget_s: float | None = None,
+    psd_tolerance: float | None = None,
+    progress: Progress = False,
+) -> CheckResult:
+    options: dict[str, Any] = {
+        "seed": seed,
+        "max_length": max_length,
+        "stages": stages,
+        "budget_s": budget_s,
+        "psd_tolerance": psd_tolerance,
+    }
+    if progress is True:
+        with DelayedProgress("Checking") as bar:
+            return _core_check(expression, variables, progress=bar, **options)
+    return _core_check(expression, variables, progress=progress, **options)
+
+
+check.__doc__ = _core_check.__doc__
+
+_core_check_model: Callable[..., ModelCheckResult] | None
+_missing: MissingDependencyError | None
+try:
+    from convexcheck.numeric.check import check_model as _core_check_model
+except ModuleNotFoundError as exc:  # the base install has no torch: say so when called
+    _missing = missing_dependency(exc, "convexcheck.check_model")
+    if _missing is None:
+        raise
+    _core_check_model = None
+else:
+    _missing = None
+
+
+def check_model(
+    model: nn.Module,
+    loss_fn: Callable[[Any, Any], Tensor] | None = None,
+    data: Any = None,
+    *,
+    wrt: str | Sequence[str] = "parameters",
+    device: str | torch.device = "auto",
+    seed: int = 0,
+    budget_s: float | None = None,
+    hessian: bool = True,
+    progress: Progress = False,
+    **options: Any,
+) -> ModelCheckResult:
+    if _core_check_model is None:
+        assert _missing is not None
+        raise _missing
+    arguments: dict[str, Any] = {
+        "wrt": wrt,
+        "device": device,
+        "seed": seed,
+        "budget_s": budget_s,
+        "hessian": hessian,
+        **options,
+    }
+    if progress is True:
+        with DelayedProgress("Checking the model") as bar:
+            return _core_check_model(model, loss_fn, data, progress=bar, **arguments)
+    return _core_check_model(model, loss_fn, data, progress=progress, **arguments)
+
+
+check_model.__doc__ = (
+    _core_check_model.__doc__
+    if _core_check_model is not None
+    else "Check a torch model's loss for convexity (needs torch: ``convexcheck[torch]``)."
+)
