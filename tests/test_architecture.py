@@ -90,6 +90,7 @@ LAYERS: dict[str, float] = {
     # L1: result types and typed evidence
     "convexcheck.result": L1,
     "convexcheck.numeric.model_result": L1,
+    "convexcheck.numeric.progress": L2,
     "convexcheck.numeric.reason_types": L1,
     "convexcheck.evidence": L1,
     "convexcheck.schemas": L1,

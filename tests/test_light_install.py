@@ -127,3 +127,22 @@ def test_a_report_without_matplotlib_names_the_report_extra(tmp_path):
         "convexcheck: error: convexcheck expr needs matplotlib: pip install 'convexcheck[report]'"
     )
     assert not (tmp_path / "r.html").exists()
+
+
+def test_schemas_and_progress_need_no_torch():
+    """The schema of model documents lists the reason kinds without importing torch, and a
+    closed-form check reports progress in the base install."""
+    schema = cli_without_extras("schema", "model")
+    assert schema.returncode == 0, schema.stderr
+    assert '"convexcheck-model/1"' in schema.stdout and "rescaling_symmetry" in schema.stdout
+    done = run_without_extras(
+        """
+        import convexcheck as cc
+        events = []
+        assert cc.check("exp(x)", progress=events.append).convex.answer == "yes"
+        assert events[0].stage == "Reading the expression"
+        print("ok")
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -5,8 +5,9 @@ The cores never draw (``shared/ARCHITECTURE.md``): they report to a
 :class:`~convexcheck.progress.ProgressSink`. Drawing a bar on a terminal is this layer's job, so
 the public names resolve here and turn ``progress=True`` into the same delayed stderr bar that
 the command line shows; a callback or a sink passed by the caller, or ``False``, goes through
-unchanged. ``check_model`` is imported only when first used; without torch the name still
-resolves, and calling it raises the one-line :class:`~convexcheck.errors.MissingDependencyError`.
+unchanged. The model check is imported only when ``check_model`` is first called; without
+torch the name still resolves, and calling it raises the one-line
+:class:`~convexcheck.errors.MissingDependencyError`.
 
 The signatures are spelled out (not ``*args``) so that type checkers and IDEs see the real
 parameters of the public API; the docstrings are the cores' own.
@@ -18,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from convexcheck.cli.progress import DelayedProgress
-from convexcheck.errors import MissingDependencyError, missing_dependency
+from convexcheck.errors import missing_dependency
 from convexcheck.numeric.model_result import ModelCheckResult
 from convexcheck.progress import ProgressEvent, ProgressSink
 from convexcheck.result import CheckResult
@@ -61,18 +62,6 @@ def check(
 
 check.__doc__ = _core_check.__doc__
 
-_core_check_model: Callable[..., ModelCheckResult] | None
-_missing: MissingDependencyError | None
-try:
-    from convexcheck.numeric.check import check_model as _core_check_model
-except ModuleNotFoundError as exc:  # the base install has no torch: say so when called
-    _missing = missing_dependency(exc, "convexcheck.check_model")
-    if _missing is None:
-        raise
-    _core_check_model = None
-else:
-    _missing = None
-
 
 def check_model(
     model: nn.Module,
@@ -87,9 +76,20 @@ def check_model(
     progress: Progress = False,
     **options: Any,
 ) -> ModelCheckResult:
-    if _core_check_model is None:
-        assert _missing is not None
-        raise _missing
+    """Is the training loss ``loss_fn(model(inputs), targets)`` convex in ``wrt``?
+
+    The numeric check, :func:`convexcheck.numeric.check.check_model` (its docstring and
+    ``docs/api.md`` describe every option; ``**options`` are passed to it as they are), imported
+    on the first call so that ``import convexcheck`` never loads torch. Without torch this
+    raises :class:`~convexcheck.errors.MissingDependencyError` naming the extra to install.
+    """
+    try:
+        from convexcheck.numeric.check import check_model as _core_check_model
+    except ModuleNotFoundError as exc:  # the base install has no torch: say so
+        missing = missing_dependency(exc, "convexcheck.check_model")
+        if missing is None:
+            raise
+        raise missing from exc
     arguments: dict[str, Any] = {
         "wrt": wrt,
         "device": device,
@@ -102,10 +102,3 @@ def check_model(
         with DelayedProgress("Checking the model") as bar:
             return _core_check_model(model, loss_fn, data, progress=bar, **arguments)
     return _core_check_model(model, loss_fn, data, progress=progress, **arguments)
-
-
-check_model.__doc__ = (
-    _core_check_model.__doc__
-    if _core_check_model is not None
-    else "Check a torch model's loss for convexity (needs torch: ``convexcheck[torch]``)."
-)

@@ -52,7 +52,7 @@ from convexcheck.numeric.objective import (
     subset_groups_complete,
 )
 from convexcheck.numeric.reason_types import Reason, ReasonKind
-from convexcheck.progress import ProgressSink, progress_sink
+from convexcheck.progress import ProgressEvent, ProgressSink, progress_sink
 from convexcheck.result import Verdict
 
 HESSIAN_MAX_PARAMETERS = 20_000_000
@@ -95,7 +95,7 @@ def check_model(
     seed: int = 0,
     budget_s: float | None = None,
     hessian: bool = True,
-    progress: bool | ProgressSink = False,
+    progress: bool | ProgressSink | Callable[[ProgressEvent], None] = False,
     penalties: Sequence[Callable[[dict[str, Tensor]], Tensor]] | None = None,
     max_pairs: int = 2048,
     max_evaluations: int | None = None,
@@ -124,7 +124,8 @@ def check_model(
     arguments (:mod:`convexcheck.numeric.mechanisms`) to ``reasons``, each with its own
     float64-verified numbers, when the answer is not ``yes``. ``progress``: a
     :class:`~convexcheck.progress.ProgressSink` told each stage and how far it got
-    (``convexcheck model`` passes its terminal bar); ``False`` or ``True`` report nothing,
+    (``convexcheck model`` passes its terminal bar), or a callable that receives
+    :class:`~convexcheck.progress.ProgressEvent` records; ``False`` or ``True`` report nothing,
     since this function never draws.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
