@@ -47,17 +47,29 @@ def check(
     psd_tolerance: float | None = None,
     progress: Progress = False,
 ) -> CheckResult:
-    options: dict[str, Any] = {
-        "seed": seed,
-        "max_length": max_length,
-        "stages": stages,
-        "budget_s": budget_s,
-        "psd_tolerance": psd_tolerance,
-    }
+    def run(sink: Any) -> CheckResult:
+        return _core_check(
+            expression,
+            variables,
+            seed=seed,
+            max_length=max_length,
+            stages=stages,
+            budget_s=budget_s,
+            psd_tolerance=psd_tolerance,
+            progress=sink,
+        )
+
+    result: CheckResult = _with_bar("Checking", progress, run)
+    return result
+
+
+def _with_bar(description: str, progress: Progress, run: Callable[[Any], Any]) -> Any:
+    """Run ``run(sink)``: with the delayed stderr bar as the sink for ``progress=True``, else
+    with the caller's value (a callback, a sink, or ``False``) unchanged."""
     if progress is True:
-        with DelayedProgress("Checking") as bar:
-            return _core_check(expression, variables, progress=bar, **options)
-    return _core_check(expression, variables, progress=progress, **options)
+        with DelayedProgress(description) as bar:
+            return run(bar)
+    return run(progress)
 
 
 check.__doc__ = _core_check.__doc__
@@ -98,7 +110,9 @@ def check_model(
         "hessian": hessian,
         **options,
     }
-    if progress is True:
-        with DelayedProgress("Checking the model") as bar:
-            return _core_check_model(model, loss_fn, data, progress=bar, **arguments)
-    return _core_check_model(model, loss_fn, data, progress=progress, **arguments)
+    result: ModelCheckResult = _with_bar(
+        "Checking the model",
+        progress,
+        lambda sink: _core_check_model(model, loss_fn, data, progress=sink, **arguments),
+    )
+    return result
