@@ -4,7 +4,8 @@ Exit status follows the contract: 0 done (and ``--expect`` established), 1 ``--e
 established, 2 bad input (raised as :class:`ConvexcheckInputError`, printed by
 :mod:`convexcheck.cli` as one ``convexcheck: error: ...`` line). With ``--json`` stdout carries
 exactly one JSON object and no progress bar is drawn; anything the model file prints is sent to
-stderr. torch is imported only when the command runs.
+stderr. torch is imported only when the command runs. Started by ``torchrun``, each rank
+checks its own shard of the data and only rank 0 prints and writes (:mod:`.launch`).
 """
 
 from __future__ import annotations
@@ -58,13 +59,16 @@ def run(args: argparse.Namespace) -> int:
     report_path = getattr(args, "report", None)
     if report_path:
         _check_report_path(report_path)
+    from convexcheck.cli.launch import start_data_parallel
     from convexcheck.cli.progress import DelayedProgress
+
+    rank = start_data_parallel(args.device)  # under torchrun: before the model file runs
     from convexcheck.numeric.check import check_model
     from convexcheck.numeric.loading import load_model_file
 
     wrt = getattr(args, "wrt", "parameters")
     spec = load_model_file(args.file, loss_optional=wrt == "inputs")
-    show_progress = not args.json and sys.stderr.isatty()
+    show_progress = rank == 0 and not args.json and sys.stderr.isatty()
     with (
         DelayedProgress("Jensen search", enabled=show_progress) as bar,
         contextlib.redirect_stdout(sys.stderr),
@@ -80,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
             penalties=spec.penalties,
         )
     saved = None
+    if rank != 0:  # every rank holds the same result; rank 0 alone prints and writes files
+        expect = getattr(args, "expect", None)
+        return EXIT_EXPECT_FAILED if expect and not result.establishes(expect) else EXIT_OK
     if getattr(args, "witness_out", None):
         if result.convex.answer == "no":
             saved = str(result.save_witness(args.witness_out))

@@ -38,6 +38,14 @@ import torch
 from torch import Tensor, nn
 
 from convexcheck.errors import ConvexcheckInputError
+from convexcheck.numeric.distributed import (
+    CollectiveTimeout,
+    ShardedHVP,
+    ShardedLoss,
+    Shards,
+    active_shards,
+    fingerprint,
+)
 from convexcheck.numeric.functional import FunctionalLoss
 from convexcheck.numeric.hessian import make_hvp
 from convexcheck.numeric.jensen import DEFAULT_TIME_CAP_S, JensenSearch, JensenSearchReport
@@ -101,6 +109,7 @@ def check_model(
     max_evaluations: int | None = None,
     hessian_max_iter: int = HESSIAN_MAX_ITER,
     explain: bool = True,
+    shard_weights: str = "examples",
 ) -> ModelCheckResult:
     """Judge convexity of ``loss_fn(model(inputs), targets)`` (+ ``penalties``) in the
     variables ``wrt``: by default the parameters with ``requires_grad=True``, the data
@@ -127,17 +136,83 @@ def check_model(
     (``convexcheck model`` passes its terminal bar), or a callable that receives
     :class:`~convexcheck.progress.ProgressEvent` records; ``False`` or ``True`` report nothing,
     since this function never draws.
+
+    Inside an initialised ``torch.distributed`` process group with more than one rank, each
+    rank's ``data`` is its shard and the function judged is ``Σ_r w_r · loss_r``
+    (:mod:`convexcheck.numeric.distributed`): ``shard_weights="examples"`` weights each rank by
+    its share of the examples (for a mean-reduced loss, exactly the loss on the concatenated
+    data), ``"equal"`` by ``1/world_size``. Every rank must call this with the same model and
+    arguments; every rank returns the same result.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConvexcheckInputError(f"seed must be a nonnegative integer, got {seed!r}")
-    if budget_s is not None and (
-        isinstance(budget_s, bool) or not isinstance(budget_s, (int, float)) or not budget_s > 0
-    ):
-        raise ConvexcheckInputError(
-            f"budget_s must be a positive number of seconds, got {budget_s!r}"
+    facts = {
+        "the seed": seed,
+        "the variables (wrt)": wrt if isinstance(wrt, str) else list(wrt),
+        "the effort": [max_pairs, max_evaluations, hessian_max_iter, bool(hessian)],
+        "the budget": budget_s,
+        "explain": bool(explain),
+        "the device type": str(device).split(":")[0],
+    }
+    shards = active_shards(data, shard_weights, facts)
+    if shards is None:
+        return _check_model(
+            model, loss_fn, data, wrt=wrt, device=device, seed=seed, budget_s=budget_s,
+            hessian=hessian, progress=progress, penalties=penalties, max_pairs=max_pairs,
+            max_evaluations=max_evaluations, hessian_max_iter=hessian_max_iter, explain=explain,
+        )  # fmt: skip
+    result = _check_model(
+        model, loss_fn, data, wrt=wrt, device=device, seed=seed, budget_s=budget_s,
+        hessian=hessian, progress=progress, penalties=penalties, max_pairs=max_pairs,
+        max_evaluations=max_evaluations, hessian_max_iter=hessian_max_iter, explain=explain,
+        shards=shards,
+    )  # fmt: skip
+    result.distributed = shards.describe()
+    return result
+
+
+def _check_model(
+    model: nn.Module,
+    loss_fn: Callable[[Any, Any], Tensor] | None,
+    data: Any,
+    *,
+    wrt: str | Sequence[str],
+    device: str | torch.device,
+    seed: int,
+    budget_s: float | None,
+    hessian: bool,
+    progress: bool | ProgressSink | Callable[[ProgressEvent], None],
+    penalties: Sequence[Callable[[dict[str, Tensor]], Tensor]] | None,
+    max_pairs: int,
+    max_evaluations: int | None,
+    hessian_max_iter: int,
+    explain: bool,
+    shards: Shards | None = None,
+) -> ModelCheckResult:
+    """:func:`check_model` on this process's data, or on the sharded data when ``shards``."""
+
+    def prepare() -> tuple[torch.device, Any]:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ConvexcheckInputError(f"seed must be a nonnegative integer, got {seed!r}")
+        if budget_s is not None and (
+            isinstance(budget_s, bool) or not isinstance(budget_s, (int, float)) or not budget_s > 0
+        ):
+            raise ConvexcheckInputError(
+                f"budget_s must be a positive number of seconds, got {budget_s!r}"
+            )
+        if shards is not None and wrt == INPUTS:
+            raise ConvexcheckInputError(
+                "wrt='inputs' cannot be data-parallel: the inputs are the variables, and each "
+                "rank holds different ones (run it in one process)"
+            )
+        return resolve_device(device), build_objective(
+            model, loss_fn, data, wrt, penalties=penalties
         )
-    dev = resolve_device(device)
-    objective = build_objective(model, loss_fn, data, wrt, penalties=penalties)
+
+    if shards is None:
+        dev, objective = prepare()
+    else:
+        dev, objective = shards.run("building the objective", prepare)
+        shards.agree_on(fingerprint(objective.floss), "comparing the ranks' models")
+        objective.floss = ShardedLoss(objective.floss, shards)
     floss, wrt = objective.floss, objective.wrt
     if wrt == INPUTS:
         penalties = None  # constants in the inputs (objective.warnings says so)
@@ -161,7 +236,14 @@ def check_model(
 
     plain = (data, None) if isinstance(data, Tensor) else data  # loss_fn=None: inputs only
     user_loss = loss_fn if loss_fn is not None or wrt == INPUTS else output_itself
-    structural = _structural(model, user_loss, plain, penalties, reasons, floss, wrt)
+    if shards is None:
+        structural = _structural(model, user_loss, plain, penalties, reasons, floss, wrt)
+    else:
+        structural = shards.run(
+            "proving convexity from the traced graph",
+            lambda: _structural(model, user_loss, plain, penalties, reasons, floss, wrt),
+        )
+        _agree_on_proof(structural, shards, reasons)
     hess: dict[str, Any] | None = None
     if structural is not None and structural.proved and hessian_ok:
         hess = _hessian(floss, dev, seed, hessian_max_iter, wrt)
@@ -302,7 +384,7 @@ def _structural(
     judged; ``None`` for the inputs, whose objective is then the sum of the outputs)."""
     from convexcheck.torchgraph import structural_proof
 
-    reference = copy.copy(floss)
+    reference = copy.copy(getattr(floss, "local", floss))  # this rank's own shard
     reference.penalties = []
     analysis = structural_proof(model, loss_fn, data, wrt=wrt, reference=reference)
     if analysis.proved and penalties:
@@ -333,6 +415,21 @@ def _structural(
             )
         )
     return analysis
+
+
+def _agree_on_proof(structural: Any, shards: Shards, reasons: list[Reason]) -> None:
+    """A proof counts only when it holds on every rank's shard: ``Σ_r w_r L_r`` with positive
+    weights is convex when every ``L_r`` is (a rank's proof is about its own data)."""
+    everywhere = shards.all(bool(structural is not None and structural.proved), "the proof")
+    if structural is None or not structural.proved or everywhere:
+        return
+    message = (
+        "the structural proof holds on this rank's shard but not on every rank's, so it says "
+        "nothing about the combined loss"
+    )
+    structural.proved = False
+    structural.obstacles = [*structural.obstacles, message]
+    reasons[:] = [Reason(ReasonKind.STRUCTURAL_OBSTACLE, message, source="check")]
 
 
 def _proof_summary(certificate: dict[str, Any], wrt: Any) -> str:
@@ -392,7 +489,10 @@ def _hessian_with_vector(
         # double backward measured 2-2.5x faster per product than forward-over-reverse on the
         # CPU (benchmarks/hessian_vs_pyhessian.py); on CUDA the automatic choice stands
         method = "double-backward" if dev.type == "cpu" else "auto"
-        hvp = make_hvp(f.loss, f.theta0.detach(), method=method)
+        local = getattr(f, "local", f)
+        hvp: Any = make_hvp(local.loss, f.theta0.detach(), method=method)
+        if isinstance(f, ShardedLoss):
+            hvp = ShardedHVP(hvp, f.shards)
         eigen = lanczos_extremes(
             hvp,
             f.numel,
@@ -403,6 +503,8 @@ def _hessian_with_vector(
             device=dev,
             hvp_dtype=f.dtype,
         )
+    except CollectiveTimeout:  # a rank stopped answering: no later collective can succeed
+        raise
     except Exception as exc:  # the estimate is evidence only: never fail the check on it
         return None, _no_hessian(f"failed: {type(exc).__name__}: {exc}")
     out = eigen.to_dict() if hasattr(eigen, "to_dict") else {}
@@ -450,6 +552,8 @@ def _argued_reasons(
     decide)."""
     try:
         return model_reasons(model, floss, verifier=search.verifier, seed=seed)
+    except CollectiveTimeout:
+        raise
     except Exception as exc:
         warnings.append(f"could not build the symmetry arguments: {type(exc).__name__}: {exc}")
         return []

@@ -40,6 +40,7 @@ from convexcheck.numeric.candidates import (
     symmetry_stages,
     tensor_scales,
 )
+from convexcheck.numeric.distributed import agreed
 from convexcheck.numeric.functional import FunctionalLoss
 from convexcheck.numeric.verify import Verification, Verifier
 
@@ -277,7 +278,8 @@ class JensenSearch:
         if self.report.evaluations >= self.max_evaluations:
             self.report.stopped, self.report.stopped_by = "max_evaluations", "evaluations"
             return True
-        if time.perf_counter() - self._start > self.budget_s:  # outer cap only
+        late = time.perf_counter() - self._start > self.budget_s  # outer cap only
+        if agreed(late, self.f, "checking the time cap"):  # every rank stops at the same step
             self.report.stopped, self.report.stopped_by = "time budget", "time"
             return True
         return False

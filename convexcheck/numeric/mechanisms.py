@@ -44,6 +44,7 @@ import torch
 from torch import Tensor, nn
 
 from convexcheck.numeric.candidates import UnitGroup, find_unit_groups, transform_units
+from convexcheck.numeric.distributed import agreed
 from convexcheck.numeric.functional import FunctionalLoss
 from convexcheck.numeric.reason_types import Reason, ReasonKind
 from convexcheck.numeric.verify import Verifier
@@ -291,7 +292,7 @@ def multiplicative_reason(
                 sl = slice_indices(floss, group, unit, k, o)
                 idx = (sl[0][2], sl[1][2])
                 for centre_kind in ("current", "origin"):
-                    if time.perf_counter() > deadline:
+                    if agreed(time.perf_counter() > deadline, floss, "the explanations' time box"):
                         break
                     # a slice Hessian and at least one segment (two points off theta0)
                     if not effort.allows(SLICE_HESSIAN_EVALUATIONS + 9):

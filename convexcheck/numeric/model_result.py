@@ -47,6 +47,8 @@ class ModelCheckResult:
     objective: dict[str, Any] | None = None  # what was judged, in words
     # (a, b, t) -> the --witness-out payload (Objective.witness_payload)
     payload: Callable[[Any, Any, float], dict[str, Any]] | None = None
+    # data-parallel runs: world size, backend, how the ranks' losses were weighted
+    distributed: dict[str, Any] | None = None
 
     def establishes(self, expect: str) -> bool:
         """Whether the result *establishes* ``expect`` ("convex" or "nonconvex")."""
@@ -61,6 +63,12 @@ class ModelCheckResult:
         return self.convex.witness
 
     def to_dict(self) -> dict[str, Any]:
+        out = self._fields()
+        if self.distributed is not None:
+            out["distributed"] = plain(self.distributed)
+        return out
+
+    def _fields(self) -> dict[str, Any]:
         return {
             "format": FORMATS["model"],
             "convex": self.convex.to_dict(),

@@ -15,7 +15,10 @@ exceeds a stated rounding margin. The margin is deliberately generous and is the
   conditioning of the loss, so an ill-conditioned loss gets a proportionally larger margin;
 * when ``t a + (1-t) b`` is not exactly representable, ten times the first-order effect of the
   rounding (the exact rounding error comes from an error-free TwoSum);
-* an absolute ``1e-12``.
+* an absolute ``1e-12``;
+* data-parallel (:mod:`convexcheck.numeric.distributed`): twice ``(R + 1)·eps64`` times the
+  sum over the three values of ``Σ_r |w_r L_r|``, the rounding of the weighted sum over the
+  ``R`` ranks (``"reduction"``).
 
 The three losses are those of the user's own program: the float64 values come from
 ``functional_call`` on the user's model and, for a pair that passes, once more with the values
@@ -100,6 +103,10 @@ class Verifier:
         # FunctionalLoss.to evaluated the float64 loss at theta0 once (functional_call, no
         # grad): that is the functional value there, unless values are loaded in place
         self._at_theta0: dict[str, float] = {}
+        # data-parallel: Σ_r |w_r L_r| of each value, which bounds the rounding of the sum
+        self._spread_at_theta0: dict[str, float] = {}
+        self._spreads: list[float] = []
+        self._reduction_in_margin = 0.0
         if not self.f64.in_place_only:
             self._at_theta0["functional"] = float(self.f64.loss0)
 
@@ -123,24 +130,41 @@ class Verifier:
         """Float64 losses at ``points`` by ``functional_call`` (``"functional"``), the same with
         the batch reversed (``"reversed"``) or with the values loaded in place (``"program"``)."""
         out: list[float] = []
+        self._spreads = []
         for point in points:
             is_theta0 = self._is_theta0(point)
             if is_theta0 and kind in self._at_theta0:
                 out.append(self._at_theta0[kind])
+                self._spreads.append(self._spread_at_theta0.get(kind, abs(out[-1])))
                 continue
+            source = self.f64
             with torch.no_grad():
                 if kind == "program":
                     value = float(self.f64.program_losses(point.reshape(1, -1))[0])
                 elif kind == "reversed":
                     assert self.f64_reversed is not None
+                    source = self.f64_reversed
                     value = float(self.f64_reversed.loss(point))
                 else:
                     value = float(self.f64.loss(point))
             self.evaluations += 1
+            spread = getattr(source, "last_spread", None)  # sharded: Σ_r |w_r L_r|
+            self._spreads.append(abs(value) if spread is None else float(spread.sum()))
             if is_theta0:
                 self._at_theta0[kind] = value
+                self._spread_at_theta0[kind] = self._spreads[-1]
             out.append(value)
         return out
+
+    def _reduction_term(self, t: float) -> float | None:
+        """The rounding of the sum over ranks for the latest three values (``None`` in one
+        process): ``(R + 1)·eps64`` times ``t·S_a + (1-t)·S_b + S_m``, ``S = Σ_r |w_r L_r|``,
+        doubled for the first-order bound's higher terms."""
+        shards = getattr(self.f64, "shards", None)
+        if shards is None:
+            return None
+        sa, sb, sm = self._spreads
+        return 2.0 * shards.rounding_factor * (t * sa + (1.0 - t) * sb + sm)
 
     def midpoint(self, a: Tensor, b: Tensor, t: float) -> tuple[Tensor, Tensor]:
         """``t a + (1-t) b`` in float64 and its exact rounding error (TwoSum, elementwise).
@@ -192,12 +216,18 @@ class Verifier:
             la, lb, lm = low_precision
             diff = t * abs(la - fa) + (1 - t) * abs(lb - fb) + abs(lm - fm)
             terms["conditioning"] = 10.0 * (EPS64 / EPS32) * diff if math.isfinite(diff) else 0.0
+        reduction = self._reduction_term(t)
+        if reduction is not None:
+            terms["reduction"] = reduction
         if not midpoint_exact:
             terms["midpoint_rounding"] = self._midpoint_term(m, err, products_exact)
         reordered_gap = None
         margin_so_far = sum(v for v in terms.values() if isinstance(v, float))
         if self.f64_reversed is not None and gap > margin_so_far:
             ra, rb, rm = self._losses("reversed", [a, b, m])
+            reversed_reduction = self._reduction_term(t)
+            if reversed_reduction is not None:
+                terms["reduction"] = max(float(terms["reduction"]), reversed_reduction)
             moved = t * abs(ra - fa) + (1 - t) * abs(rb - fb) + abs(rm - fm)
             if moved <= 1e-6 * scale + ABSOLUTE_MARGIN:
                 terms["reordering"] = 10.0 * moved
@@ -205,6 +235,7 @@ class Verifier:
             else:
                 terms["reordering"] = "not applicable: the loss depends on batch order"
         margin = sum(v for v in terms.values() if isinstance(v, float))
+        self._reduction_in_margin = float(terms.get("reduction", 0.0))
         accepted = gap > margin and (reordered_gap is None or reordered_gap > margin)
         program = "not run: the float64 gap does not exceed the margin"
         if accepted and not self.f64.in_place_only:
@@ -227,6 +258,9 @@ class Verifier:
             fa, fb, fm = self._losses("functional", [a, b, m])
             return True, (fa, fb, fm), fm - t * fa - (1.0 - t) * fb, status
         gap = fm - t * fa - (1.0 - t) * fb
+        reduction = self._reduction_term(t)  # these values' own sums over ranks, if sharded
+        if reduction is not None:
+            margin += max(0.0, reduction - self._reduction_in_margin)
         ok = all(math.isfinite(v) for v in (fa, fb, fm)) and gap > margin
         status = "passed" if ok else f"failed: in-place gap {gap!r}"
         return ok, (fa, fb, fm), gap, status
