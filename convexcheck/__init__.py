@@ -34,6 +34,8 @@ __all__ = [
     "assert_nonconvex",
     "check",
     "check_model",
+    "hessian_density",
+    "hessian_extremes",
     "parse",
 ]
 
@@ -42,6 +44,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "check": ("convexcheck.cli.api", "check"),
     "parse": ("convexcheck.symbolic.parser", "parse_to_sympy"),
     "check_model": ("convexcheck.cli.api", "check_model"),
+    "hessian_extremes": ("convexcheck.cli.api", "hessian_extremes"),
+    "hessian_density": ("convexcheck.cli.api", "hessian_density"),
     "assert_convex": ("convexcheck.assertions", "assert_convex"),
     "assert_concave": ("convexcheck.assertions", "assert_concave"),
     "assert_affine": ("convexcheck.assertions", "assert_affine"),
@@ -72,7 +76,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from convexcheck.assertions import (
         ConvexityAssertionError as NotConvexError,
     )
-    from convexcheck.cli.api import check, check_model
+    from convexcheck.cli.api import check, check_model, hessian_density, hessian_extremes
     from convexcheck.errors import ConvexcheckError, ConvexcheckInputError
     from convexcheck.numeric.model_result import ModelCheckResult
     from convexcheck.result import CheckResult, Verdict

@@ -128,6 +128,7 @@ LAYERS: dict[str, float] = {
     "convexcheck.numeric": L2,
     "convexcheck.numeric.candidates": L2,
     "convexcheck.numeric.check": L2,
+    "convexcheck.numeric.distributed": L2,
     "convexcheck.numeric.faithful": L2,
     "convexcheck.numeric.functional": L2,
     "convexcheck.numeric.hessian": L2,
@@ -137,6 +138,7 @@ LAYERS: dict[str, float] = {
     "convexcheck.numeric.loading": L2,
     "convexcheck.numeric.objective": L2,
     "convexcheck.numeric.program": L2,
+    "convexcheck.numeric.spectrum": L2,
     "convexcheck.numeric.verify": L2,
     # L3: rendering
     "convexcheck.explain": L3,

@@ -30,7 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
     from torch import Tensor, nn
 
-__all__ = ["check", "check_model"]
+    from convexcheck.numeric.spectrum import HessianDensity, HessianExtremes
+
+__all__ = ["check", "check_model", "hessian_density", "hessian_extremes"]
 
 #: What ``progress=`` accepts: ``True`` (a bar on stderr), ``False``, a callback, or a sink.
 Progress = bool | ProgressSink | Callable[[ProgressEvent], None]
@@ -115,4 +117,61 @@ def check_model(
         progress,
         lambda sink: _core_check_model(model, loss_fn, data, progress=sink, **arguments),
     )
+    return result
+
+
+def _spectrum(name: str) -> Any:
+    """The function ``name`` of :mod:`convexcheck.numeric.spectrum`, imported on first use (it
+    needs torch); without torch, the one-line MissingDependencyError."""
+    try:
+        from convexcheck.numeric import spectrum
+    except ModuleNotFoundError as exc:
+        missing = missing_dependency(exc, f"convexcheck.{name}")
+        if missing is None:
+            raise
+        raise missing from exc
+    return getattr(spectrum, name)
+
+
+def hessian_extremes(
+    model: nn.Module,
+    loss_fn: Callable[[Any, Any], Tensor] | None = None,
+    data: Any = None,
+    *,
+    tol: float = 1e-3,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    wrt: str | Sequence[str] = "parameters",
+    max_iter: int | None = None,
+    method: str = "auto",
+    shard_weights: str = "examples",
+) -> HessianExtremes:
+    """λ_min and λ_max of the loss's Hessian with residual error bounds and the number of
+    Hessian-vector products: :func:`convexcheck.numeric.spectrum.hessian_extremes`."""
+    result: HessianExtremes = _spectrum("hessian_extremes")(
+        model, loss_fn, data, tol=tol, seed=seed, device=device, wrt=wrt, max_iter=max_iter,
+        method=method, shard_weights=shard_weights,
+    )  # fmt: skip
+    return result
+
+
+def hessian_density(
+    model: nn.Module,
+    loss_fn: Callable[[Any, Any], Tensor] | None = None,
+    data: Any = None,
+    *,
+    iterations: int = 80,
+    probes: int = 4,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    wrt: str | Sequence[str] = "parameters",
+    method: str = "auto",
+    shard_weights: str = "examples",
+) -> HessianDensity:
+    """The Hessian's spectral density by stochastic Lanczos quadrature:
+    :func:`convexcheck.numeric.spectrum.hessian_density`."""
+    result: HessianDensity = _spectrum("hessian_density")(
+        model, loss_fn, data, iterations=iterations, probes=probes, seed=seed, device=device,
+        wrt=wrt, method=method, shard_weights=shard_weights,
+    )  # fmt: skip
     return result
