@@ -88,6 +88,7 @@ def check_model(
     budget_s: float | None = None,
     hessian: bool = True,
     progress: Progress = False,
+    shard_weights: str = "examples",
     **options: Any,
 ) -> ModelCheckResult:
     """Is the training loss ``loss_fn(model(inputs), targets)`` convex in ``wrt``?
@@ -110,6 +111,7 @@ def check_model(
         "seed": seed,
         "budget_s": budget_s,
         "hessian": hessian,
+        "shard_weights": shard_weights,
         **options,
     }
     result: ModelCheckResult = _with_bar(

@@ -80,7 +80,26 @@ def _subject(result: ModelCheckResult) -> Section:
     if result.objective and result.objective.get("rule"):
         lines.append(Line(f"note: {result.objective['rule']}"))
     lines.extend(Line(f"note: {n}") for n in result.mode.get("notes", []))
+    if result.distributed:
+        lines.append(_data_parallel(result.distributed))
     return section(Kind.SUBJECT, lines, title="What was judged")
+
+
+def _data_parallel(facts: Mapping[str, Any]) -> Line:
+    """One line on a data-parallel run: how many ranks and how their losses were weighted."""
+    examples = facts.get("examples") or []
+    weights = facts.get("weights") or []
+    shards = " + ".join("?" if n is None else str(n) for n in examples)
+    how = (
+        "each rank's loss weighted by its share of the examples"
+        if facts.get("weighting") == "examples"
+        else "each rank's loss weighted equally"
+    )
+    shown = ", ".join(f"{w:.4g}" for w in weights[:8]) + (", ..." if len(weights) > 8 else "")
+    return Line(
+        f"data-parallel over {facts.get('world_size')} ranks ({facts.get('backend')}): shards of "
+        f"{shards} examples, {how} ({shown})"
+    )
 
 
 def _witness(w: ModelWitness) -> Section:
