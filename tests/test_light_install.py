@@ -103,6 +103,8 @@ def test_the_api_raises_one_clear_error_without_torch():
         for call in (
             lambda: cc.check_model(None, None, None),
             lambda: cc.assert_model_convex(None, None, None),
+            lambda: cc.hessian_extremes(None, None, None),
+            lambda: cc.hessian_density(None, None, None),
         ):
             try:
                 call()
@@ -117,6 +119,8 @@ def test_the_api_raises_one_clear_error_without_torch():
     assert done.stdout.splitlines() == [
         f"convexcheck.check_model {HINT}",
         f"assert_model_convex {HINT}",
+        f"convexcheck.hessian_extremes {HINT}",
+        f"convexcheck.hessian_density {HINT}",
     ]
 
 

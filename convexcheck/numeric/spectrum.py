@@ -300,7 +300,16 @@ class _Counted:
 
     def __call__(self, v: Tensor) -> Tensor:
         self.calls += 1
-        out: Tensor = self.inner(v)
+        try:
+            out: Tensor = self.inner(v)
+        except ConvexcheckInputError:
+            raise
+        except Exception as exc:  # e.g. a forward-mode formula torch lacks for this loss
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise ConvexcheckInputError(
+                f"the Hessian-vector product ({self.method}) failed on this loss: "
+                f"{type(exc).__name__}: {first} (method='auto' falls back to another product)"
+            ) from exc
         if not bool(torch.isfinite(out).all()):
             raise ConvexcheckInputError(
                 "a Hessian-vector product is not finite at the model's current parameters"
