@@ -254,13 +254,23 @@ def block_lanczos_extremes(
         lo, hi = float(evals[0]), float(evals[-1])
         radius = max(abs(lo), abs(hi))
         gram = (res @ res.T).to(torch.float64).cpu().numpy()
+        anorm = max(anorm, float(np.abs(a).sum(axis=1).max()) + math.sqrt(float(gram.max())))
+        tiny = 100.0 * eps * max(anorm, 1e-300)
+        # an invariant subspace with restarts left: restart before trusting the (zero)
+        # residuals, since the start block may simply have missed part of the spectrum
+        breakdown = bool((np.sqrt(np.maximum(np.diag(gram), 0.0)) <= tiny).all())
+        restart_first = breakdown and restarts < max_restarts and k < max_iter
         want = [c for c, end in ((0, "min"), (-1, "max")) if which in ("both", end)]
         # the recurrence's residual estimate ‖R_lastᵀ y_last‖ for each wanted end
         estimates = [
             math.sqrt(max(0.0, float(evecs[off:, c] @ gram @ evecs[off:, c]))) for c in want
         ]
-        if k >= next_check and all(
-            e <= _bound(tol, scale, radius, float(evals[c])) for e, c in zip(estimates, want)
+        if (
+            not restart_first
+            and k >= next_check
+            and all(
+                e <= _bound(tol, scale, radius, float(evals[c])) for e, c in zip(estimates, want)
+            )
         ):
             # the recurrence says done: confirm with the explicit residuals (from stored
             # products). Where they disagree (rounding floors the explicit residual above a
@@ -282,7 +292,6 @@ def block_lanczos_extremes(
         # products themselves, so T needs no special case.
         nb = min(b, max_iter - k, n - k)
         rows = res[:nb]
-        anorm = max(anorm, float(np.abs(a).sum(axis=1).max()) + math.sqrt(float(gram.max())))
         nxt: list[Tensor] = []
         stop = False
         for i in range(nb):
@@ -290,7 +299,7 @@ def block_lanczos_extremes(
             norm = float(torch.linalg.vector_norm(r))
             if not math.isfinite(norm):
                 raise FloatingPointError("Hessian-vector product returned a non-finite value")
-            if norm <= 100.0 * eps * max(anorm, 1e-300) or norm == 0.0:
+            if norm <= tiny or norm == 0.0:
                 if restarts >= max_restarts:
                     stop = True
                     break
