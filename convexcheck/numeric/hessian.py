@@ -65,6 +65,8 @@ class HVP:
         self._grad_fn: Callable[[Tensor], Tensor] | None = None
         self._theta_req: Tensor | None = None
         self._grad: Tensor | None = None
+        self._batched_ok: bool | None = None
+        self.batched_fallback_reason: str | None = None
 
     def __call__(self, v: Tensor) -> Tensor:
         v = (
@@ -89,6 +91,66 @@ class HVP:
             return out
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def batched(self, vs: Tensor) -> Tensor:
+        """``H V`` for the rows of ``vs`` (``k × n``) in one batched call; counts ``k`` products.
+
+        Double backward uses ``autograd.grad(..., is_grads_batched=True)``, the torch.func methods
+        ``vmap`` over the product. Where the transform fails for this loss (an op without a
+        batching rule), the rows are multiplied one at a time from then on, and
+        ``batched_fallback_reason`` says why. Why bother: on a GPU one product of a small model
+        leaves the device mostly idle and ``k`` batched ones cost far less than ``k`` single
+        ones; on a CPU one product already fills a core, so batching measured no gain there
+        (see ``benchmarks/hessian_vs_pyhessian.py``) and the block eigensolver defaults to
+        single products.
+        """
+        vs = vs.detach().to(dtype=self.theta.dtype, device=self.theta.device)
+        k = vs.shape[0]
+        vs = vs.reshape(k, -1)
+        if k == 1 or self._batched_ok is False:
+            return torch.stack([self(v) for v in vs])
+        first: Tensor | None = None
+        if self.method == "auto":
+            first = self(vs[0])  # settle the method on one (counted) product before batching
+            vs = vs[1:]
+        try:
+            out = self._batched_product(vs)
+            self._batched_ok = True
+            self.calls += vs.shape[0]
+        except Exception as exc:  # vmap raises many types for ops without batching rules
+            if self._batched_ok:  # it worked before: a genuine error, not a missing rule
+                raise
+            self._batched_ok = False
+            self.batched_fallback_reason = f"{type(exc).__name__}: {exc}"
+            out = torch.stack([self(v) for v in vs])
+        if first is not None:
+            out = torch.cat([first.reshape(1, -1), out.reshape(vs.shape[0], -1)])
+        return out.reshape(k, -1)
+
+    def _batched_product(self, vs: Tensor) -> Tensor:
+        shaped = vs.reshape(vs.shape[0], *self.theta.shape)
+        if self.method == "double-backward":
+            self._ensure_graph()
+            g = self._grad
+            if g is None or not g.requires_grad:
+                return torch.zeros_like(vs)
+            (hv,) = torch.autograd.grad(
+                g,
+                self._theta_req,
+                grad_outputs=shaped,
+                retain_graph=True,
+                is_grads_batched=True,
+                allow_unused=True,
+            )
+            return torch.zeros_like(vs) if hv is None else hv.detach().reshape(vs.shape)
+        from torch.func import vmap
+
+        single = (
+            self._forward_over_reverse
+            if self.method == "forward-over-reverse"
+            else self._reverse_over_forward
+        )
+        return vmap(single)(shaped).detach().reshape(vs.shape)
+
     def _product(self, method: str, v: Tensor) -> Tensor:
         if method == "forward-over-reverse":
             return self._forward_over_reverse(v)
@@ -109,7 +171,8 @@ class HVP:
         loss = self.loss
         return grad(lambda t: jvp(loss, (t,), (v,))[1])(self.theta).detach()
 
-    def _double_backward(self, v: Tensor) -> Tensor:
+    def _ensure_graph(self) -> None:
+        """Build the gradient graph once; every double-backward product reuses it."""
         if self._theta_req is None:
             theta = self.theta.clone().requires_grad_(True)
             with torch.enable_grad():
@@ -117,6 +180,9 @@ class HVP:
                 (g,) = torch.autograd.grad(value, theta, create_graph=True, allow_unused=True)
             self._theta_req = theta
             self._grad = g
+
+    def _double_backward(self, v: Tensor) -> Tensor:
+        self._ensure_graph()
         g = self._grad
         if g is None or not g.requires_grad:  # loss affine in θ (or independent): H = 0
             return torch.zeros_like(v)

@@ -325,6 +325,11 @@ def lanczos_extremes(
     check_every: int = 1,
     criterion: str = "residual",
     which: str = "both",
+    method: str = "classic",
+    block: int = 1,
+    batched: Callable[[Tensor], Tensor] | None = None,
+    scale: str = "unit",
+    basis_dtype: torch.dtype | None = None,
 ) -> ExtremeEigen:
     """Smallest and largest eigenvalue of the symmetric operator ``hvp`` on ``R^n``.
 
@@ -344,7 +349,45 @@ def lanczos_extremes(
     The start vector is a seeded Rademacher vector (drawn on the CPU, so the same seed gives the
     same run on any device) unless ``v0`` is given. ``hvp_dtype`` runs the products in another
     precision (e.g. float32) while the recurrence stays in ``dtype``.
+
+    ``scale`` is what ``tol`` is relative to: "unit" (``max(1, |θ|)`` per end, the default) or
+    "radius" (the spectral-radius estimate ``max(|θ_min|, |θ_max|)`` for both ends).
+
+    ``method="block"`` runs :func:`convexcheck.numeric.block_eigen.block_lanczos_extremes`
+    instead (residual criterion only): the same residual-bound answer with the products stored,
+    so that no product is spent after the last step and the explicit residual is checked before
+    stopping, the basis kept in ``basis_dtype`` (default: the products' precision), and
+    ``block`` vectors per step through ``batched`` (``V[k, n] -> H V``; ``k`` single products
+    without it). ``check_every`` does not apply there.
     """
+    if method == "block":
+        if criterion != "residual":
+            raise ValueError("method='block' stops on the residual bound only")
+        from convexcheck.numeric.block_eigen import block_lanczos_extremes
+
+        return block_lanczos_extremes(
+            hvp,
+            n,
+            tol=tol,
+            max_iter=max_iter,
+            seed=seed,
+            dtype=dtype,
+            device=device,
+            v0=v0,
+            hvp_dtype=hvp_dtype,
+            max_restarts=max_restarts,
+            which=which,
+            block=block,
+            batched=batched,
+            scale=scale,
+            basis_dtype=basis_dtype,
+        )
+    if method != "classic":
+        raise ValueError("method must be 'classic' or 'block'")
+    if block != 1 or batched is not None or basis_dtype is not None:
+        raise ValueError("block, batched and basis_dtype need method='block'")
+    if scale not in ("unit", "radius"):
+        raise ValueError("scale must be 'unit' or 'radius'")
     if n < 1:
         raise ValueError("lanczos_extremes needs n >= 1")
     if tol <= 0:
@@ -375,8 +418,11 @@ def lanczos_extremes(
         evals, evecs = rec.ritz()
         lo, hi = float(evals[0]), float(evals[-1])
         if criterion == "residual":
-            ok_min = abs(rec.last_beta * float(evecs[-1, 0])) <= tol * max(1.0, abs(lo))
-            ok_max = abs(rec.last_beta * float(evecs[-1, -1])) <= tol * max(1.0, abs(hi))
+            radius = max(abs(lo), abs(hi))
+            s_min = radius if scale == "radius" else max(1.0, abs(lo))
+            s_max = radius if scale == "radius" else max(1.0, abs(hi))
+            ok_min = abs(rec.last_beta * float(evecs[-1, 0])) <= tol * s_min
+            ok_max = abs(rec.last_beta * float(evecs[-1, -1])) <= tol * s_max
         else:
             ok_min = previous is not None and abs(lo - previous[0]) <= tol * (
                 abs(previous[0]) + 1e-6
