@@ -127,6 +127,7 @@ LAYERS: dict[str, float] = {
     "convexcheck.torchgraph.*": L2,
     "convexcheck.numeric": L2,
     "convexcheck.numeric.candidates": L2,
+    "convexcheck.numeric.block_eigen": L2,
     "convexcheck.numeric.check": L2,
     "convexcheck.numeric.distributed": L2,
     "convexcheck.numeric.faithful": L2,

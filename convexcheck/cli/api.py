@@ -147,12 +147,13 @@ def hessian_extremes(
     max_iter: int | None = None,
     method: str = "auto",
     shard_weights: str = "examples",
+    relative_to: str = "radius",
 ) -> HessianExtremes:
     """λ_min and λ_max of the loss's Hessian with residual error bounds and the number of
     Hessian-vector products: :func:`convexcheck.numeric.spectrum.hessian_extremes`."""
     result: HessianExtremes = _spectrum("hessian_extremes")(
         model, loss_fn, data, tol=tol, seed=seed, device=device, wrt=wrt, max_iter=max_iter,
-        method=method, shard_weights=shard_weights,
+        method=method, shard_weights=shard_weights, relative_to=relative_to,
     )  # fmt: skip
     return result
 

@@ -85,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
         )
     saved = None
     if rank != 0:  # every rank holds the same result; rank 0 alone prints and writes files
+        if report_path and Path(report_path).suffix.lower() != ".md":
+            from convexcheck.explain.report import model_html
+
+            # the plots evaluate the loss over every shard: each rank takes part in their
+            # collectives, in the same order as rank 0, and throws the page away
+            model_html(result, source=str(args.file))
         expect = getattr(args, "expect", None)
         return EXIT_EXPECT_FAILED if expect and not result.establishes(expect) else EXIT_OK
     if getattr(args, "witness_out", None):

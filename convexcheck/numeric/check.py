@@ -502,6 +502,7 @@ def _hessian_with_vector(
             dtype=torch.float64,
             device=dev,
             hvp_dtype=f.dtype,
+            method="block",  # products kept: no extra ones for the final residuals
         )
     except CollectiveTimeout:  # a rank stopped answering: no later collective can succeed
         raise

@@ -11,8 +11,10 @@ error bounds (:mod:`convexcheck.numeric.lanczos`) and the data-parallel reductio
 
 What the numbers mean. ``min_error``/``max_error`` are explicit residual norms ``‖Hx − θx‖``
 of the returned unit vectors: some eigenvalue of the Hessian lies within that distance of each
-reported value (Krylov–Bogoliubov). ``tol`` is the stopping rule on that bound,
-``error ≤ tol·max(1, |θ|)`` for each end. As for any Krylov method, that the eigenvalue found is
+reported value (Krylov–Bogoliubov). ``tol`` is the stopping rule on that bound, relative to
+the spectral radius (or, asked for, to ``max(1, |θ|)`` for each end). The products are those of
+:mod:`convexcheck.numeric.block_eigen`: each kept beside its basis vector, so the residuals
+come from products already made and are checked before the run stops. As for any Krylov method, that the eigenvalue found is
 the extreme one is a probability-one statement about the random start vector, not a proof.
 """
 
@@ -38,6 +40,9 @@ from convexcheck.numeric.lanczos import lanczos_extremes, lanczos_tridiagonal
 from convexcheck.numeric.objective import PARAMETERS, build_objective
 
 __all__ = ["HessianDensity", "HessianExtremes", "hessian_density", "hessian_extremes"]
+
+#: ``relative_to`` -> the scale ``tol`` multiplies in :func:`lanczos_extremes`
+RELATIVE_TO = {"radius": "radius", "each": "unit"}
 
 
 @dataclass
@@ -65,6 +70,7 @@ class HessianExtremes:
     min_vector: Tensor
     max_vector: Tensor
     distributed: dict[str, Any] | None = None
+    relative_to: str = "radius"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the vectors left out: they are as long as the parameter vector)."""
@@ -72,7 +78,8 @@ class HessianExtremes:
             k: getattr(self, k)
             for k in (
                 "min_eigenvalue", "max_eigenvalue", "min_error", "max_error", "hvps",
-                "iterations", "converged", "tol", "seed", "device", "method", "parameters",
+                "iterations", "converged", "tol", "relative_to", "seed", "device", "method",
+                "parameters",
             )
         }  # fmt: skip
         if self.distributed is not None:
@@ -131,9 +138,14 @@ def hessian_extremes(
     max_iter: int | None = None,
     method: str = "auto",
     shard_weights: str = "examples",
+    relative_to: str = "radius",
 ) -> HessianExtremes:
     """λ_min and λ_max of the Hessian of ``loss_fn(model(inputs), targets)`` in ``wrt`` at the
-    model's current parameters, each to the residual bound ``tol·max(1, |λ|)``.
+    model's current parameters, each with a residual error bound ``≤ tol·s``: ``s`` is the
+    spectral radius ``max(|λ_min|, |λ_max|)`` (``relative_to="radius"``, the default: the
+    scale of ``‖H‖``, on which the products' own rounding and a negative eigenvalue are judged)
+    or ``max(1, |λ|)`` for each end separately (``relative_to="each"``, stricter for a small
+    ``λ_min``).
 
     ``wrt`` and ``data`` as in ``check_model``. ``method``: the Hessian-vector product,
     ``"auto"`` (double backward on the CPU, where it measured fastest, else forward-over-reverse
@@ -148,7 +160,12 @@ def hessian_extremes(
     if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, int)
                                  or max_iter < 1):  # fmt: skip
         raise ConvexcheckInputError(f"max_iter must be a positive integer, got {max_iter!r}")
-    facts = {"the seed": seed, "tol": tol, "max_iter": max_iter, "the method": method}
+    if relative_to not in RELATIVE_TO:
+        raise ConvexcheckInputError(
+            f"relative_to must be 'radius' or 'each', got {relative_to!r}"
+        )
+    facts = {"the seed": seed, "tol": tol, "max_iter": max_iter, "the method": method,
+             "relative_to": relative_to}  # fmt: skip
     f, shards, dev = _prepared(model, loss_fn, data, wrt, seed, device, method, facts,
                                shard_weights)  # fmt: skip
     hvp = _product(f, shards, dev, method)
@@ -161,6 +178,8 @@ def hessian_extremes(
         dtype=torch.float64,
         device=dev,
         hvp_dtype=f.dtype,
+        method="block",  # the products kept: residuals checked before stopping, none after
+        scale=RELATIVE_TO[relative_to],
     )
     return HessianExtremes(
         min_eigenvalue=float(eigen.min_eigenvalue),
@@ -178,6 +197,7 @@ def hessian_extremes(
         min_vector=eigen.min_vector,
         max_vector=eigen.max_vector,
         distributed=None if shards is None else shards.describe(),
+        relative_to=relative_to,
     )
 
 

@@ -217,3 +217,22 @@ def test_torchrun_failing_rank_one_error_line_no_files(tmp_path: Path) -> None:
     # torchrun reports the exit status of the first rank to end (it may stop the other one)
     assert "exitcode  : 2" in run.stderr
     assert not witness.exists() and not report.exists()
+
+
+@pytest.mark.skipif(TORCHRUN is None, reason="torchrun is not on PATH")
+def test_torchrun_writes_the_report_and_the_witness_from_rank_0(tmp_path: Path) -> None:
+    """The report's plots evaluate the loss over every shard (each rank joins their
+    collectives); rank 0 alone writes, and the witness reloads with weights_only=True."""
+    witness, report = tmp_path / "witness.pt", tmp_path / "report.html"
+    run = _cli(tmp_path, 2, "4,9", "--witness-out", str(witness), "--report", str(report))
+    assert run.returncode == 0, run.stderr
+    payload = json.loads(run.stdout)
+    assert payload["witness_file"] == str(witness)
+    page = report.read_text()
+    assert "data-parallel over 2 ranks (gloo): shards of 4 + 9 examples" in page
+    assert page.count("<img") >= 2  # the witness segment and the spectral density
+    saved = torch.load(witness, weights_only=True)
+    assert set(saved) == {"a", "b", "t"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.html", "sharded_model.py", "witness.pt"
+    ]
