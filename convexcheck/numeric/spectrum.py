@@ -14,8 +14,9 @@ of the returned unit vectors: some eigenvalue of the Hessian lies within that di
 reported value (Krylov–Bogoliubov). ``tol`` is the stopping rule on that bound, relative to
 the spectral radius (or, asked for, to ``max(1, |θ|)`` for each end). The products are those of
 :mod:`convexcheck.numeric.block_eigen`: each kept beside its basis vector, so the residuals
-come from products already made and are checked before the run stops. As for any Krylov method, that the eigenvalue found is
-the extreme one is a probability-one statement about the random start vector, not a proof.
+come from products already made and are checked before the run stops. As for any Krylov
+method, that the eigenvalue found is the extreme one is a probability-one statement about the
+random start vector, not a proof.
 """
 
 from __future__ import annotations
