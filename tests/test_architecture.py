@@ -129,6 +129,7 @@ LAYERS: dict[str, float] = {
     "convexcheck.numeric.candidates": L2,
     "convexcheck.numeric.block_eigen": L2,
     "convexcheck.numeric.check": L2,
+    "convexcheck.numeric.eigen_result": L2,
     "convexcheck.numeric.distributed": L2,
     "convexcheck.numeric.faithful": L2,
     "convexcheck.numeric.functional": L2,

@@ -48,7 +48,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from convexcheck.numeric.lanczos import ExtremeEigen, _rademacher
+from convexcheck.numeric.eigen_result import ExtremeEigen
+from convexcheck.numeric.eigen_result import rademacher as _rademacher
 
 __all__ = ["block_lanczos_extremes"]
 

@@ -39,45 +39,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from convexcheck.numeric.eigen_result import ExtremeEigen, rademacher
+
 __all__ = ["ExtremeEigen", "LanczosRun", "lanczos_extremes", "lanczos_tridiagonal"]
 
-
-@dataclass
-class ExtremeEigen:
-    """Extreme eigenpairs of a symmetric operator, with residual-based error bounds.
-
-    ``min_error``/``max_error`` are ``‖Hx - θx‖`` for the unit Ritz vector ``x``: some eigenvalue
-    lies within that distance of the reported value (see the module docstring for the caveats).
-    ``converged`` is true when both bounds met the tolerance or the Krylov space was exhausted.
-    """
-
-    min_eigenvalue: float
-    max_eigenvalue: float
-    min_vector: Tensor
-    max_vector: Tensor
-    min_error: float
-    max_error: float
-    iterations: int
-    matvecs: int
-    converged: bool
-    exhausted: bool = False
-    restarts: int = 0
-    seed: int = 0
-
-    def to_dict(self) -> dict[str, float | int | bool]:
-        """JSON-ready summary (vectors left out: they are as long as the parameter vector)."""
-        return {
-            "min_eigenvalue": self.min_eigenvalue,
-            "max_eigenvalue": self.max_eigenvalue,
-            "min_error": self.min_error,
-            "max_error": self.max_error,
-            "iterations": self.iterations,
-            "matvecs": self.matvecs,
-            "converged": self.converged,
-            "exhausted": self.exhausted,
-            "restarts": self.restarts,
-            "seed": self.seed,
-        }
+_rademacher = rademacher  # the name this module's users import
 
 
 @dataclass
@@ -102,11 +68,6 @@ class LanczosRun:
         a = self.alphas.detach().to("cpu", torch.float64)
         b = self.betas.detach().to("cpu", torch.float64)
         return torch.diag(a) + torch.diag(b, 1) + torch.diag(b, -1)
-
-
-def _rademacher(n: int, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
-    """A ±1 vector, drawn on the CPU so that a seed gives the same vector on every device."""
-    return torch.randint(0, 2, (n,), generator=generator, dtype=torch.int64).to(dtype) * 2 - 1
 
 
 def _random_unit(n: int, generator: torch.Generator, dtype: torch.dtype, device) -> Tensor:

@@ -162,9 +162,7 @@ def hessian_extremes(
                                  or max_iter < 1):  # fmt: skip
         raise ConvexcheckInputError(f"max_iter must be a positive integer, got {max_iter!r}")
     if relative_to not in RELATIVE_TO:
-        raise ConvexcheckInputError(
-            f"relative_to must be 'radius' or 'each', got {relative_to!r}"
-        )
+        raise ConvexcheckInputError(f"relative_to must be 'radius' or 'each', got {relative_to!r}")
     facts = {"the seed": seed, "tol": tol, "max_iter": max_iter, "the method": method,
              "relative_to": relative_to}  # fmt: skip
     f, shards, dev = _prepared(model, loss_fn, data, wrt, seed, device, method, facts,

@@ -37,10 +37,10 @@ from convexcheck.symbolic.dcp_steps import (
     short,
 )
 from convexcheck.symbolic.domains import domain_word
-from convexcheck.symbolic.interval import Interval
+from convexcheck.symbolic.interval import REALS, Interval
 from convexcheck.symbolic.ir import Node
 from convexcheck.symbolic.printer import labels
-from convexcheck.symbolic.ranges import node_range
+from convexcheck.symbolic.ranges import enclose, node_range
 
 #: Characters of a node's text in a certificate before it is cut (``...``): long enough that the
 #: checker can read the expressions of real derivations in full (it rebuilds the cut ones from
@@ -115,11 +115,15 @@ class DCPEngine:
         return steps[root]
 
     def _step(self, node: Node) -> Step:
-        child_ranges = [None if a.is_bool else self.steps[a].range for a in node.args]
+        # conditions are not steps: the Piecewise rules judge them; for a constant Piecewise
+        # the enclosure below walks them too (an undefined condition, the whole is undefined)
+        child_ranges = [REALS if a.is_bool else self.steps[a].range for a in node.args]
         rng = node_range(node, child_ranges, self.domains)
         if node.op == "var":
             return Step(node, rng, True, True, "variable")
         if node.is_const:
+            if node.op == "Piecewise":
+                rng = enclose(node, self.domains)
             if rng is None:
                 why = Failure(
                     f"the constant {short(node)} is undefined (a function is applied "

@@ -39,10 +39,12 @@ def node_range(node: Node, child: list[Interval | None], domains: Mapping[str, I
     if op == "const":
         return CONSTANT_RANGES[node.value]  # type: ignore[index]
     if node.is_bool:
-        return iv.REALS  # conditions carry no numeric range
+        # a condition carries no numeric range, but it is undefined where an operand is
+        # (``1/(x - x) < 0``), and so is every Piecewise that has to read it
+        return None if any(c is None for c in child) else iv.REALS
     if op == "Piecewise":
         values = child[0::2]
-        if any(v is None for v in values):
+        if any(v is None for v in values) or any(c is None for c in child[1::2]):
             return None
         out = values[0]
         for v in values[1:]:

@@ -268,3 +268,28 @@ def test_forms_kept_as_written_round_trip_through_the_checker(text, variables):
     for q in settled:
         report = verify_document(json.loads(json.dumps(document(r, q))))
         assert report.ok, (text, q, report.problems)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Piecewise((0, ((x) - (x))**-1 < 0), (0, True))",  # found by the property above
+        "Piecewise((1, (2 - 2)**-1 < 1), (1, True))",
+        "Piecewise((0, log(-1) < 0), (0, True)) + x",
+        "Max(x, 1) + Piecewise((0, (2 - 2)**-1 < 1), (1, True))",
+    ],
+)
+def test_a_constant_piecewise_with_an_undefined_condition_is_undefined(text):
+    """Issue 13's suite run: a constant ``Piecewise`` was enclosed by its pieces alone, so one
+    whose every piece is 0 was "constant, convex" although its condition divides by zero
+    everywhere (the text is defined nowhere). Conditions now count: an undefined operand makes
+    the condition, and the Piecewise reading it, undefined (``symbolic/ranges.node_range``)."""
+    r = cc.check(text)
+    assert r.convex.answer != "yes" and r.concave.answer != "yes", r.convex.summary
+    assert r.convex.answer != "no" and r.concave.answer != "no"  # no witness where undefined
+    from convexcheck.symbolic.parser import parse_with_names
+    from convexcheck.symbolic.ranges import enclose
+    from convexcheck.symbolic.interval import REALS
+
+    root, names = parse_with_names(text)
+    assert enclose(root, dict.fromkeys(names, REALS)) is None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +26,9 @@ from tests.numeric import shard_workers as workers
 pytestmark = pytest.mark.skipif(
     not torch.distributed.is_available(), reason="torch built without torch.distributed"
 )
-TORCHRUN = shutil.which("torchrun")
+# `torchrun` is this module's console script: running it through the interpreter under test
+# needs nothing on PATH, so the comparison below can never be skipped
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run"]
 
 
 def one_process(sizes, **kw):
@@ -180,12 +181,11 @@ def _cli(tmp_path: Path, ranks: int, sizes: str, *extra: str, nan_rank: str = ""
     env = {**os.environ, "SHARDS": sizes, "NAN_RANK": nan_rank, "OMP_NUM_THREADS": "1"}
     head = [sys.executable, "-m", "convexcheck"]
     if ranks > 1:
-        head = [TORCHRUN, "--standalone", f"--nproc_per_node={ranks}", "-m", "convexcheck"]
+        head = [*TORCHRUN, "--standalone", f"--nproc_per_node={ranks}", "-m", "convexcheck"]
     return subprocess.run([*head, "model", str(path), "--json", *extra], capture_output=True,
                           text=True, env=env, timeout=300, cwd=tmp_path)  # fmt: skip
 
 
-@pytest.mark.skipif(TORCHRUN is None, reason="torchrun is not on PATH")
 @pytest.mark.parametrize("sizes", ["6,6", "4,9"])
 def test_torchrun_two_gloo_ranks_give_the_one_process_answer(tmp_path: Path, sizes) -> None:
     two = _cli(tmp_path, 2, sizes)
@@ -201,7 +201,6 @@ def test_torchrun_two_gloo_ranks_give_the_one_process_answer(tmp_path: Path, siz
     assert b["distributed"]["examples"] == [int(s) for s in sizes.split(",")]
 
 
-@pytest.mark.skipif(TORCHRUN is None, reason="torchrun is not on PATH")
 def test_torchrun_failing_rank_one_error_line_no_files(tmp_path: Path) -> None:
     witness = tmp_path / "witness.pt"
     report = tmp_path / "report.html"
@@ -219,7 +218,6 @@ def test_torchrun_failing_rank_one_error_line_no_files(tmp_path: Path) -> None:
     assert not witness.exists() and not report.exists()
 
 
-@pytest.mark.skipif(TORCHRUN is None, reason="torchrun is not on PATH")
 def test_torchrun_writes_the_report_and_the_witness_from_rank_0(tmp_path: Path) -> None:
     """The report's plots evaluate the loss over every shard (each rank joins their
     collectives); rank 0 alone writes, and the witness reloads with weights_only=True."""
@@ -234,5 +232,7 @@ def test_torchrun_writes_the_report_and_the_witness_from_rank_0(tmp_path: Path) 
     saved = torch.load(witness, weights_only=True)
     assert set(saved) == {"a", "b", "t"}
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "report.html", "sharded_model.py", "witness.pt"
+        "report.html",
+        "sharded_model.py",
+        "witness.pt",
     ]
