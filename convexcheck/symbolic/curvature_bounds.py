@@ -1,0 +1,249 @@
+"""``curvature_bounds``: the certified ``(mu, L)`` of a closed form, checked before it is shown.
+
+The engine is :mod:`convexcheck.symbolic.curvature`; this module turns an expression and its
+domains into the symbolic Hessian, runs the engine for ``mu`` (on ``H``) and for ``L`` (on
+``-H``), writes the certificate document and hands it to the independent checker
+(:mod:`convexcheck.certificates.curvature_check`). A bound the checker does not confirm is never
+reported: it becomes ``None`` and the evidence says why (THE RULE: no claim without a checked
+proof).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from convexcheck.errors import ConvexcheckInputError
+from convexcheck.symbolic import interval as iv
+from convexcheck.symbolic.curvature import DEFAULT_MAX_BOXES, Bound, lower_bound_tree
+from convexcheck.symbolic.interval import INF, exact_text
+
+KIND = "curvature-bounds"
+
+
+def _as_float_down(q: Bound | None) -> float | None:
+    return None if q is None else iv.float_down(q)
+
+
+def _as_float_up(q: Bound | None) -> float | None:
+    return None if q is None else iv.float_up(q)
+
+
+@dataclass
+class CurvatureBounds:
+    """Proved curvature constants of ``f`` on the box of its variables' domains.
+
+    ``mu <= λ_min(∇²f(x))`` and ``λ_max(∇²f(x)) <= L`` for every ``x`` in the domain. Each is an
+    exact ``Fraction``, ``-inf``/``inf`` (proved, but unbounded: nothing finite could be shown),
+    or ``None`` (nothing proved). ``checked`` is ``True`` only when the independent checker
+    re-derived every reported bound from the certificate.
+    """
+
+    expression: str
+    variables: dict[str, str]
+    mu: Bound | None
+    L: Bound | None
+    certificate: dict[str, Any] | None
+    checked: bool
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mu_float(self) -> float | None:
+        """``mu`` rounded down to a float (still a proved lower bound)."""
+        return _as_float_down(self.mu)
+
+    @property
+    def L_float(self) -> float | None:
+        """``L`` rounded up to a float (still a proved upper bound)."""
+        return _as_float_up(self.L)
+
+    @property
+    def step_size(self) -> float | None:
+        """``1/L`` rounded down: a gradient step no larger than the classical safe step ``1/L``
+        of an ``L``-smooth function; ``None`` unless ``0 < L < inf`` was proved."""
+        if self.L is None or self.L == INF or self.L <= 0:
+            return None
+        return iv.float_down(1 / Fraction(self.L))
+
+    @property
+    def condition_number(self) -> float | None:
+        """``L/mu`` rounded up (an upper bound of the Hessian's condition number on the domain),
+        ``None`` unless ``0 < mu`` and ``L < inf`` were proved."""
+        if self.mu is None or self.L is None or self.L == INF or self.mu == -INF:
+            return None
+        if self.mu <= 0:
+            return None
+        return iv.float_up(Fraction(self.L) / Fraction(self.mu))
+
+    @property
+    def strongly_convex(self) -> bool:
+        """``mu > 0`` was proved: the function is ``mu``-strongly convex on the domain."""
+        return self.mu is not None and self.mu > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: bounds as exact strings (``"oo"``/``"-oo"``) and as floats."""
+        return {
+            "expression": self.expression,
+            "variables": dict(self.variables),
+            "mu": None if self.mu is None else exact_text(self.mu),
+            "L": None if self.L is None else exact_text(self.L),
+            "mu_float": _json_float(self.mu_float),
+            "L_float": _json_float(self.L_float),
+            "step_size": self.step_size,
+            "condition_number": self.condition_number,
+            "checked": self.checked,
+            "certificate": self.certificate,
+            "evidence": self.evidence,
+        }
+
+    def explain(self) -> str:
+        """What the numbers mean, in words."""
+        lines = [f"Curvature constants of {self.expression} on the domain:"]
+        if self.mu is None:
+            lines.append("  mu: not proved (no lower bound on the Hessian's eigenvalues)")
+        elif self.mu == -INF:
+            lines.append("  mu: -oo (no finite lower bound could be proved)")
+        else:
+            what = (
+                f"{self.mu_float:.6g}-strongly convex"
+                if self.mu > 0
+                else "convex"
+                if self.mu == 0
+                else "not shown convex by this bound"
+            )
+            lines.append(
+                f"  mu = {exact_text(self.mu)} (≈ {self.mu_float:.6g}): every Hessian eigenvalue "
+                f"is at least mu, so f is {what} there"
+            )
+        if self.L is None:
+            lines.append("  L: not proved (no upper bound on the Hessian's eigenvalues)")
+        elif self.L == INF:
+            lines.append("  L: oo (the curvature is not shown bounded; no safe constant step)")
+        else:
+            lines.append(
+                f"  L = {exact_text(self.L)} (≈ {self.L_float:.6g}): every Hessian eigenvalue is "
+                "at most L, so the gradient is L-Lipschitz there"
+            )
+        if self.step_size is not None:
+            lines.append(f"  safe gradient step 1/L ≈ {self.step_size:.6g}")
+        if self.condition_number is not None:
+            lines.append(
+                f"  condition number L/mu ≤ {self.condition_number:.6g} (gradient descent with "
+                f"step 1/L contracts by 1 - mu/L per step)"
+            )
+        lines.append(
+            "  checked by the independent checker" if self.checked else "  (nothing was checked)"
+        )
+        return "\n".join(lines)
+
+    __str__ = explain
+
+
+def _json_float(x: float | None) -> float | str | None:
+    if x is None:
+        return None
+    if math.isinf(x):
+        return "oo" if x > 0 else "-oo"
+    return x
+
+
+def curvature_bounds(
+    expression: Any,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    budget_s: float | None = None,
+    max_boxes: int = DEFAULT_MAX_BOXES,
+) -> CurvatureBounds:
+    """Proved ``mu <= λ_min(∇²f) <= λ_max(∇²f) <= L`` for ``f`` = ``expression`` on the box of
+    ``variables`` (domains as for :func:`convexcheck.check`).
+
+    ``max_boxes`` is the number of boxes the bisection may use per bound (it decides, so the
+    answer is deterministic); ``budget_s`` is only an outer wall-clock cap (when it stops the
+    search the evidence says so; the bounds are then looser, still proved). ``seed`` is
+    accepted for symmetry with :func:`convexcheck.check` (nothing here is random). Every
+    reported bound has been re-derived by the independent checker; one that is not is ``None``.
+    """
+    from convexcheck.certificates.curvature_check import check_curvature
+    from convexcheck.symbolic.check import to_problem
+    from convexcheck.symbolic.domains import domain_word
+    from convexcheck.symbolic.hessian import symbolic_hessian
+    from convexcheck.symbolic.ir import free_variables
+    from convexcheck.symbolic.parser import parse
+
+    del seed
+    if not isinstance(max_boxes, int) or isinstance(max_boxes, bool) or max_boxes < 1:
+        raise ConvexcheckInputError(f"max_boxes must be a positive integer, got {max_boxes!r}")
+    if budget_s is not None and not budget_s > 0:
+        raise ConvexcheckInputError(f"budget_s must be a positive number, got {budget_s!r}")
+    problem = to_problem(expression, variables)
+    names = free_variables(problem.root)
+    words = {n: domain_word(d) for n, d in problem.domains.items()}
+    if not names:
+        raise ConvexcheckInputError("the expression has no variables: it has no Hessian")
+    deadline = None if budget_s is None else time.perf_counter() + budget_s
+    evidence: dict[str, Any] = {"max_boxes": max_boxes}
+    if budget_s is not None:
+        evidence["budget_s"] = budget_s
+
+    def unproved(why: str) -> CurvatureBounds:
+        evidence["reason"] = why
+        return CurvatureBounds(problem.text, words, None, None, None, False, evidence)
+
+    attempt = symbolic_hessian(problem.root, problem.domains, budget_s)
+    if attempt.obstacle is not None or attempt.matrix is None:
+        return unproved(attempt.obstacle or "no Hessian")
+    import sympy
+
+    # the Hessian in every variable given: one the expression does not use adds a zero row
+    names = list(attempt.names) + [n for n in problem.domains if n not in attempt.names]
+    k = len(attempt.names)
+    matrix = attempt.matrix
+    texts = [
+        [sympy.sstr(matrix[i, j]) if i < k and j < k else "0" for j in range(len(names))]
+        for i in range(len(names))
+    ]
+    try:
+        nodes = [[parse(t, max_length=None) for t in row] for row in texts]
+    except Exception as exc:  # an entry SymPy wrote in a form the parser does not read
+        return unproved(f"a Hessian entry could not be read back: {type(exc).__name__}")
+    bounds: dict[str, Any] = {}
+    for key, sign in (("mu", 1), ("L", -1)):
+        value, tree, ev = lower_bound_tree(
+            nodes, names, problem.domains, sign, max_boxes=max_boxes, deadline=deadline
+        )
+        evidence[key] = ev
+        if value is None:
+            bounds[key] = None
+            continue
+        value = value if sign > 0 else -value
+        bounds[key] = {"value": exact_text(value), "tree": tree}
+    certificate = {
+        "kind": KIND,
+        "expression": problem.text,
+        "variables": words,
+        "order": names,
+        "hessian": texts,
+        "mu": bounds["mu"],
+        "L": bounds["L"],
+    }
+    report = check_curvature(certificate)
+    evidence["checker"] = {"ok": report.ok, "problems": report.problems, "trusted": report.trusted}
+    if not report.ok:
+        return CurvatureBounds(problem.text, words, None, None, certificate, False, evidence)
+    mu = None if bounds["mu"] is None else _read(bounds["mu"]["value"])
+    L = None if bounds["L"] is None else _read(bounds["L"]["value"])
+    checked = mu is not None or L is not None
+    return CurvatureBounds(problem.text, words, mu, L, certificate, checked, evidence)
+
+
+def _read(text: str) -> Bound:
+    if text == "oo":
+        return INF
+    if text == "-oo":
+        return -INF
+    return Fraction(text)
