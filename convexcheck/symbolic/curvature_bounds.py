@@ -116,7 +116,7 @@ class CurvatureBounds:
                 else "not shown convex by this bound"
             )
             lines.append(
-                f"  mu = {exact_text(self.mu)} (≈ {self.mu_float:.6g}): every Hessian eigenvalue "
+                f"  mu = {_shown(self.mu)}: every Hessian eigenvalue "
                 f"is at least mu, so f is {what} there"
             )
         if self.L is None:
@@ -125,7 +125,7 @@ class CurvatureBounds:
             lines.append("  L: oo (the curvature is not shown bounded; no safe constant step)")
         else:
             lines.append(
-                f"  L = {exact_text(self.L)} (≈ {self.L_float:.6g}): every Hessian eigenvalue is "
+                f"  L = {_shown(self.L)}: every Hessian eigenvalue is "
                 "at most L, so the gradient is L-Lipschitz there"
             )
         if self.step_size is not None:
@@ -141,6 +141,14 @@ class CurvatureBounds:
         return "\n".join(lines)
 
     __str__ = explain
+
+
+def _shown(q: Bound) -> str:
+    """A bound for reading: exact when short (``3``, ``1/4``), else its outward float."""
+    text = exact_text(q)
+    if len(text) <= 16:
+        return text
+    return f"≈ {float(q):.10g}"
 
 
 def _json_float(x: float | None) -> float | str | None:
