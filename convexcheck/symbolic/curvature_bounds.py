@@ -191,7 +191,7 @@ def curvature_bounds(
     problem = to_problem(expression, variables)
     names = free_variables(problem.root)
     words = {n: domain_word(d) for n, d in problem.domains.items()}
-    if not names:
+    if not problem.domains:
         raise ConvexcheckInputError("the expression has no variables: it has no Hessian")
     deadline = None if budget_s is None else time.perf_counter() + budget_s
     evidence: dict[str, Any] = {"max_boxes": max_boxes}
@@ -203,7 +203,7 @@ def curvature_bounds(
         return CurvatureBounds(problem.text, words, None, None, None, False, evidence)
 
     attempt = symbolic_hessian(problem.root, problem.domains, budget_s)
-    if attempt.obstacle is not None or attempt.matrix is None:
+    if attempt.obstacle is not None or (attempt.matrix is None and attempt.names):
         return unproved(attempt.obstacle or "no Hessian")
     import sympy
 
