@@ -16,6 +16,10 @@ document's expression text the checker
    inequality ``λ_min(M + E) >= λ_min(M) - ‖E‖₂`` with ``M`` the midpoint matrix, ``‖E‖₂`` at
    most the largest row sum of the radii, and ``λ_min(M) >= t`` shown by the checker's exact
    LDLᵀ of ``M - t I`` (:func:`~convexcheck.certificates.exact_linalg.psd`);
+   or, for a ``segment`` leaf of a Hessian proved to be ``C + g(x) P`` identically (``C``,
+   ``P`` rational), by the concavity of ``λ_min`` along that segment: ``C + e P - t I`` PSD
+   at both ends ``e`` of the checker's enclosure of ``g`` (the structure of a logistic or
+   log-sum-exp term plus a quadratic, which entry-wise enclosures cannot see);
 4. requires every leaf's bound to be at least the document's ``mu`` (for ``L`` the same on
    ``-H`` against ``-L``). A ``-oo``/``oo`` bound claims nothing and passes.
 """
@@ -77,6 +81,7 @@ def _check(ctx: Context, cert: dict[str, Any]) -> None:
             require(is_zero(stored - exact, ctx), f"Hessian entry ({i}, {j}) is not ∂²f")
             row.append(ctx.node_of(texts[i][j]))
         nodes.append(row)
+    structure = _structure(ctx, cert.get("structure"), order, n)
     box = {v: ctx.domains[v] for v in order}
     for key, sign in (("mu", 1), ("L", -1)):
         claim = cert.get(key)
@@ -87,7 +92,32 @@ def _check(ctx: Context, cert: dict[str, Any]) -> None:
         if target == -INF:
             continue  # -oo below λ_min (oo above λ_max) claims nothing
         require(target != INF, f"{key} = {claim['value']} is impossible")
-        _replay(claim["tree"], nodes, box, order, sign, Fraction(target), key)
+        _replay(claim["tree"], nodes, box, order, sign, Fraction(target), key, structure)
+
+
+def _structure(ctx: Context, doc: Any, order: list[str], n: int) -> Any:
+    """``(C, P, g_node)`` after proving ``∂²f/∂x_i∂x_j = C_ij + P_ij·g`` identically on the
+    domain for every entry (with the checker's own Hessian), or ``None`` without a structure."""
+    import sympy
+
+    if doc is None:
+        return None
+    constant = [[Fraction(v) for v in row] for row in doc["constant"]]
+    pattern = [[Fraction(v) for v in row] for row in doc["pattern"]]
+    require(len(constant) == n and all(len(r) == n for r in constant), "constant shape")
+    require(len(pattern) == n and all(len(r) == n for r in pattern), "pattern shape")
+    g = ctx.sympy_of(doc["g"])
+    syms = [ctx.symbols[v] for v in order]
+    for i in range(n):
+        for j in range(n):
+            exact = sympy.diff(ctx.f, syms[i], syms[j])
+            c, p = constant[i][j], pattern[i][j]
+            model = (
+                sympy.Rational(c.numerator, c.denominator)
+                + sympy.Rational(p.numerator, p.denominator) * g
+            )
+            require(is_zero(exact - model, ctx), f"H[{i}][{j}] is not C + g·P there")
+    return constant, pattern, ctx.node_of(doc["g"])
 
 
 def _read(text: Any) -> Fraction | float:
@@ -107,6 +137,7 @@ def _replay(
     sign: int,
     target: Fraction,
     key: str,
+    structure: Any = None,
 ) -> None:
     pending = [(tree, box)]
     leaves = 0
@@ -126,7 +157,7 @@ def _replay(
             continue
         leaves += 1
         require(leaves <= MAX_LEAVES, f"the {key} tree has more than {MAX_LEAVES} leaves")
-        bound = _leaf_bound(node, nodes, current, sign)
+        bound = _leaf_bound(node, nodes, current, sign, structure)
         require(
             bound >= target,
             f"{key}: on the box {_box_text(current)} only {bound} is shown, not {target}",
@@ -134,10 +165,31 @@ def _replay(
 
 
 def _leaf_bound(
-    leaf: dict[str, Any], nodes: list[list[Any]], box: dict[str, Interval], sign: int
+    leaf: dict[str, Any],
+    nodes: list[list[Any]],
+    box: dict[str, Interval],
+    sign: int,
+    structure: Any = None,
 ) -> Fraction | float:
     """The checker's own lower bound of λ_min(sign·H) over the box."""
     n = len(nodes)
+    method = leaf.get("method")
+    if method == "segment":
+        # λ_min(sign·(C + g P)) is concave in g (a minimum of affine functions of g), so over
+        # the enclosure [lo, hi] of g it is at least its smaller value at the two ends
+        require(structure is not None, "a segment leaf without a structure")
+        constant, pattern, g_node = structure
+        g = enclose(g_node, box)
+        require(g is not None and g.bounded, f"g has no bounded enclosure on {_box_text(box)}")
+        t = Fraction(leaf["t"])
+        for e in (Fraction(g.lo), Fraction(g.hi)):
+            m = [
+                [sign * (constant[i][j] + e * pattern[i][j]) - (t if i == j else 0)
+                 for j in range(n)]
+                for i in range(n)
+            ]  # fmt: skip
+            require(psd(m), f"C + ({e}) P - ({leaf['t']}) I is not shown PSD")
+        return t
     rows: list[list[Interval]] = []
     for i in range(n):
         row = []
@@ -155,7 +207,6 @@ def _leaf_bound(
                 radius = radius + max(abs(rows[i][j].lo), abs(rows[i][j].hi))
         value = -INF if lo == -INF or radius == INF else Fraction(lo) - Fraction(radius)
         best = min(best, value)
-    method = leaf.get("method")
     if method == "shift":
         t = Fraction(leaf["t"])
         finite = all(r.lo != -INF and r.hi != INF for row in rows for r in row)

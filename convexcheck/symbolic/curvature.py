@@ -164,11 +164,62 @@ def shifted_psd(mid: list[list[Fraction]], t: Fraction) -> bool:
     return ldl_psd(shifted)[0]
 
 
-def leaf_bound(entries: list[list[Interval]]) -> tuple[Bound, dict[str, Any]]:
+def _certified_min(matrix: list[list[Fraction]]) -> Fraction | None:
+    """The largest candidate ``t`` with ``matrix - t I`` PSD (exact LDLᵀ), or ``None``."""
+    for t in _shift_candidates(matrix):
+        if shifted_psd(matrix, t):
+            return t
+    return None
+
+
+def segment_bound(
+    structure: Structure, g: Interval, sign: int
+) -> tuple[Fraction, dict[str, Any]] | None:
+    """A lower bound of λ_min(sign·(C + g P)) for every ``g`` in the enclosure ``g``.
+
+    λ_min is concave along the segment ``{C + g P}`` (a minimum of functions affine in ``g``),
+    so its minimum over ``g in [lo, hi]`` is at an end: ``t`` with ``sign·(C + e P) - t I``
+    PSD at both ends ``e`` bounds it everywhere between."""
+    if g.lo == -INF or g.hi == INF:
+        return None
+    constant, pattern = structure.constant, structure.pattern
+    n = len(constant)
+    ts = []
+    for e in (Fraction(g.lo), Fraction(g.hi)):
+        m = [[sign * (constant[i][j] + e * pattern[i][j]) for j in range(n)] for i in range(n)]
+        t = _certified_min(m)
+        if t is None:
+            return None
+        ts.append(t)
+    t = min(ts)
+    return t, {"method": "segment", "t": exact_text(t)}
+
+
+class Structure:
+    """``H(x) = C + g(x) P`` with constant rational ``C`` and ``P`` and one scalar function
+    ``g`` (``node`` its expression tree): the shape of a logistic or log-sum-exp term plus a
+    quadratic, where enclosing the entries one by one loses that they move together."""
+
+    def __init__(self, constant: list[list[Fraction]], pattern: list[list[Fraction]], node: Any):
+        self.constant = constant
+        self.pattern = pattern
+        self.node = node
+
+
+def leaf_bound(
+    entries: list[list[Interval]],
+    structure: Structure | None = None,
+    g: Interval | None = None,
+    sign: int = 1,
+) -> tuple[Bound, dict[str, Any]]:
     """The best lower bound of λ_min over the interval matrix, with the record the certificate
-    keeps for it (the method and, for ``shift``, the rational ``t``)."""
+    keeps for it (the method and, for ``shift`` and ``segment``, the rational ``t``)."""
     best = gershgorin_lower(entries)
     record: dict[str, Any] = {"method": "gershgorin"}
+    if structure is not None and g is not None:
+        found = segment_bound(structure, g, sign)
+        if found is not None and found[0] > best:
+            best, record = found
     if len(entries) > 1:
         split = midpoint_radius(entries)
         if split is not None:
@@ -186,6 +237,15 @@ def leaf_bound(entries: list[list[Interval]]) -> tuple[Bound, dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 # branch and bound
 # ---------------------------------------------------------------------------------------------
+
+
+def _leaf(nodes, box, sign, structure):
+    """``leaf_bound`` on ``box`` (``None`` when an entry has no enclosure there)."""
+    rows = _enclosures(nodes, box, sign)
+    if rows is None:
+        return None
+    g = enclose(structure.node, box) if structure is not None else None
+    return leaf_bound(rows, structure, g, sign)
 
 
 def _enclosures(nodes: list[list[Any]], box: Mapping[str, Interval], sign: int):
@@ -233,6 +293,7 @@ def lower_bound_tree(
     sign: int,
     max_boxes: int = DEFAULT_MAX_BOXES,
     deadline: float | None = None,
+    structure: Structure | None = None,
 ) -> tuple[Bound | None, dict[str, Any] | None, dict[str, Any]]:
     """``(bound, tree, evidence)``: a proved lower bound of λ_min(sign·H) over the box.
 
@@ -240,11 +301,11 @@ def lower_bound_tree(
     each leaf the method and the bound proved there; ``None`` when an entry has no enclosure on
     some leaf (not defined, or not enclosed) — then nothing is claimed."""
     box = {name: domains[name] for name in names}
-    rows = _enclosures(nodes, box, sign)
-    if rows is None:
+    first = _leaf(nodes, box, sign, structure)
+    if first is None:
         return None, None, {"boxes": 0, "reason": "a Hessian entry has no enclosure on the box"}
     tree: dict[str, Any] = {}
-    bound, record = leaf_bound(rows)
+    bound, record = first
     tree.update(record)
     heap: list[tuple[float, int, dict[str, Interval], dict[str, Any], Bound, int]] = []
     counter = 0
@@ -278,10 +339,10 @@ def lower_bound_tree(
         children = []
         for part in parts:
             sub = {**current, name: part}
-            sub_rows = _enclosures(nodes, sub, sign)
-            if sub_rows is None:
+            found = _leaf(nodes, sub, sign, structure)
+            if found is None:
                 return None, None, {"boxes": leaves, "reason": "an entry has no enclosure"}
-            b, rec = leaf_bound(sub_rows)
+            b, rec = found
             children.append((sub, dict(rec), b))
             s = _sampled_min(nodes, sub, sign)
             if s is not None and (sampled is None or s < sampled):

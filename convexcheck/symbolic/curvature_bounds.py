@@ -10,6 +10,7 @@ proof).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Mapping
@@ -19,7 +20,13 @@ from typing import Any
 
 from convexcheck.errors import ConvexcheckInputError
 from convexcheck.symbolic import interval as iv
-from convexcheck.symbolic.curvature import DEFAULT_MAX_BOXES, Bound, lower_bound_tree
+from convexcheck.symbolic.curvature import (
+    DEFAULT_MAX_BOXES,
+    Bound,
+    Structure,
+    centre,
+    lower_bound_tree,
+)
 from convexcheck.symbolic.interval import INF, exact_text
 
 KIND = "curvature-bounds"
@@ -219,10 +226,29 @@ def curvature_bounds(
         nodes = [[parse(t, max_length=None) for t in row] for row in texts]
     except Exception as exc:  # an entry SymPy wrote in a form the parser does not read
         return unproved(f"a Hessian entry could not be read back: {type(exc).__name__}")
+    structure, structure_text = None, None
+    found = find_structure(matrix, names, problem.domains, deadline) if k else None
+    if found is not None:
+        constant, pattern, g_text = found
+        try:
+            structure = Structure(constant, pattern, parse(g_text, max_length=None))
+            structure_text = {
+                "constant": [[exact_text(v) for v in row] for row in constant],
+                "pattern": [[exact_text(v) for v in row] for row in pattern],
+                "g": g_text,
+            }
+        except Exception:  # g in a form the parser does not read: go without the structure
+            structure = None
     bounds: dict[str, Any] = {}
     for key, sign in (("mu", 1), ("L", -1)):
         value, tree, ev = lower_bound_tree(
-            nodes, names, problem.domains, sign, max_boxes=max_boxes, deadline=deadline
+            nodes,
+            names,
+            problem.domains,
+            sign,
+            max_boxes=max_boxes,
+            deadline=deadline,
+            structure=structure,
         )
         evidence[key] = ev
         if value is None:
@@ -239,6 +265,8 @@ def curvature_bounds(
         "mu": bounds["mu"],
         "L": bounds["L"],
     }
+    if structure_text is not None:
+        certificate["structure"] = structure_text
     report = check_curvature(certificate)
     evidence["checker"] = {"ok": report.ok, "problems": report.problems, "trusted": report.trusted}
     if not report.ok:
@@ -247,6 +275,101 @@ def curvature_bounds(
     L = None if bounds["L"] is None else _read(bounds["L"]["value"])
     checked = mu is not None or L is not None
     return CurvatureBounds(problem.text, words, mu, L, certificate, checked, evidence)
+
+
+def find_structure(
+    matrix: Any, names: list[str], domains: Mapping[str, Any], deadline: float | None
+) -> tuple[list[list[Fraction]], list[list[Fraction]], str] | None:
+    """``(C, P, g)`` with ``H = C + g·P`` identically (``C``, ``P`` rational), or ``None``.
+
+    ``g`` is the shortest nonconstant entry; the ratio ``r`` of every other entry's variation to
+    ``g``'s is read off two sample points (a guess, rationalised), and then *proved*: ``h - r·g``
+    must simplify to a rational constant. The checker re-proves the identity entry by entry."""
+    import sympy
+
+    from convexcheck.symbolic.hessian import simplify_entry
+
+    k = matrix.shape[0]
+    n = len(names)
+    nonconstant = [(i, j) for i in range(k) for j in range(i, k) if matrix[i, j].free_symbols]
+    if not nonconstant:
+        return None
+    ref = min(nonconstant, key=lambda ij: (sympy.count_ops(matrix[ij]), ij))
+    g = matrix[ref]
+    symbols = {s.name: s for s in g.free_symbols | matrix.free_symbols}
+    p0 = centre({name: domains[name] for name in names[:k]})
+    p1 = {}
+    for name, q in p0.items():
+        d = domains[name]
+        step = (Fraction(d.hi) - Fraction(d.lo)) / 7 if d.bounded else Fraction(1, 3)
+        p1[name] = q + step * Fraction(len(p1) + 2, len(p1) + 3)
+
+    def value(e: Any, point: dict[str, Fraction]) -> float:
+        subs = {symbols[m]: sympy.Rational(q.numerator, q.denominator) for m, q in point.items()
+                if m in symbols}  # fmt: skip
+        return float(e.evalf(30, subs=subs))
+
+    try:
+        g0, g1 = value(g, p0), value(g, p1)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not (math.isfinite(g0) and math.isfinite(g1)) or abs(g1 - g0) <= 1e-12 * max(1, abs(g0)):
+        return None
+    constant = [[Fraction(0)] * n for _ in range(n)]
+    pattern = [[Fraction(0)] * n for _ in range(n)]
+    for i in range(k):
+        for j in range(i, k):
+            h = matrix[i, j]
+            if (i, j) == ref:
+                c, r = sympy.Integer(0), Fraction(1)
+            else:
+                try:
+                    ratio = (value(h, p1) - value(h, p0)) / (g1 - g0)
+                except (TypeError, ValueError, OverflowError):
+                    return None
+                if not math.isfinite(ratio):
+                    return None
+                r = Fraction(ratio).limit_denominator(10**6)
+                c = simplify_entry(h - sympy.Rational(r.numerator, r.denominator) * g, deadline)
+            if not c.is_Rational:
+                return None
+            constant[i][j] = constant[j][i] = Fraction(int(c.p), int(c.q))
+            pattern[i][j] = pattern[j][i] = r
+    return constant, pattern, _best_form(g, names[:k], domains, deadline)
+
+
+def _best_form(g: Any, names: list[str], domains: Mapping[str, Any], deadline: float | None) -> str:
+    """Of ``g`` and its hyperbolic rewriting (``e**z/(e**z + 1)**2`` is ``1/(4 cosh(z/2)**2)``,
+    whose enclosure is tight where the first one's is not), the text whose enclosure on the
+    domain is narrowest (the checker proves whichever is used equal to the Hessian's part)."""
+    import sympy
+
+    from convexcheck.symbolic.hessian import simplify_entry
+    from convexcheck.symbolic.parser import parse
+    from convexcheck.symbolic.ranges import enclose
+
+    texts = [sympy.sstr(g)]
+    rewritings = (
+        lambda e: simplify_entry(e.rewrite(sympy.cosh), deadline),
+        # factoring first exposes (exp(z) + 1)**2 in an expanded denominator
+        lambda e: simplify_entry(simplify_entry(sympy.factor(e), deadline).rewrite(sympy.cosh)),
+    )
+    if sympy.count_ops(g) <= 60:
+        for rewrite in rewritings:
+            with contextlib.suppress(Exception):  # a rewriting SymPy cannot do: keep g
+                texts.append(sympy.sstr(rewrite(g)))
+    box = {n: domains[n] for n in names}
+
+    def width(text: str) -> float:
+        try:
+            r = enclose(parse(text, max_length=None), box)
+        except Exception:
+            return math.inf
+        if r is None or not r.bounded:
+            return math.inf
+        return iv.float_up(Fraction(r.hi) - Fraction(r.lo))
+
+    return min(texts, key=width)
 
 
 def _read(text: str) -> Bound:
