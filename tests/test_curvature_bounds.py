@@ -319,3 +319,15 @@ def test_random_smooth_functions_have_sound_bounds(terms, bx, by, seed) -> None:
     variables = {"x": f"[{bx[0]}, {bx[1]}]", "y": f"[{by[0]}, {by[1]}]"}
     r = cc.curvature_bounds(expr, variables, max_boxes=32)
     _sampled_in_bounds(expr, variables, r, seed)
+
+
+def test_checker_refuses_a_wrong_structure() -> None:
+    cert = _cert("x**2 + y**2 + exp(x + y)", {"x": "[0, 1]", "y": "[0, 1]"})
+    assert "structure" in cert
+    assert check_curvature(cert).ok
+    bad = copy.deepcopy(cert)
+    bad["structure"]["pattern"][0][1] = bad["structure"]["pattern"][1][0] = "0"
+    assert not check_curvature(bad).ok
+    bad = copy.deepcopy(cert)
+    bad["structure"]["constant"][0][0] = "3"
+    assert not check_curvature(bad).ok

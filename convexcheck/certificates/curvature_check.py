@@ -109,7 +109,11 @@ def _structure(ctx: Context, doc: Any, order: list[str], n: int) -> Any:
     g = ctx.sympy_of(doc["g"])
     syms = [ctx.symbols[v] for v in order]
     for i in range(n):
-        for j in range(n):
+        for j in range(i):
+            require(constant[i][j] == constant[j][i], "the constant matrix is not symmetric")
+            require(pattern[i][j] == pattern[j][i], "the pattern matrix is not symmetric")
+    for i in range(n):
+        for j in range(i, n):  # ∂²f/∂x_i∂x_j = ∂²f/∂x_j∂x_i: f is C² on the box (step 1)
             exact = sympy.diff(ctx.f, syms[i], syms[j])
             c, p = constant[i][j], pattern[i][j]
             model = (
