@@ -331,3 +331,18 @@ def test_checker_refuses_a_wrong_structure() -> None:
     bad = copy.deepcopy(cert)
     bad["structure"]["constant"][0][0] = "3"
     assert not check_curvature(bad).ok
+
+
+def test_curvature_bounds_never_imports_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, convexcheck as cc\n"
+        "r = cc.curvature_bounds('x**2 + exp(x)', {'x': '[0, 1]'})\n"
+        "assert r.checked and r.mu == 3\n"
+        "assert 'torch' not in sys.modules and 'cvxpy' not in sys.modules, 'heavy import'\n"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
