@@ -346,3 +346,17 @@ def test_curvature_bounds_never_imports_torch() -> None:
     env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_explain_topic_shows_the_l2_shift() -> None:
+    from convexcheck.explain.topics import explain_topic
+
+    numbers = explain_topic("certified-constants")["numbers"]
+    assert numbers["checked"]
+    assert numbers["mu_without_penalty"] <= math.e**2 / (1 + math.e**2) ** 2
+    assert numbers["mu_with_penalty"] <= math.e**2 / (1 + math.e**2) ** 2 + 0.2
+    # tightened to the search's stopping gap (1/2000 relative), not to rounding
+    assert numbers["mu_with_penalty"] == pytest.approx(
+        numbers["mu_without_penalty"] + 0.2, rel=2e-3
+    )
+    assert numbers["L_with_penalty"] >= 0.45
