@@ -342,19 +342,6 @@ TOPICS: dict[str, Topic] = {
     t.name: t
     for t in [
         Topic(
-            "certified-constants",
-            "How convex is it? Certified mu and L",
-            "mu (the strong-convexity modulus) is a lower bound on every Hessian eigenvalue over "
-            "the domain, L (the smoothness constant) an upper bound: f is mu-strongly convex, "
-            "its gradient L-Lipschitz, 1/L is the safe constant gradient step and L/mu bounds "
-            "the condition number (gradient descent contracts by 1 - mu/L per step). "
-            "cc.curvature_bounds and `convexcheck expr ... --constants` prove both on boxes "
-            "(interval Hessian, eigenvalue enclosures, bisection) and the independent checker "
-            "re-derives them; sampled Hessians only ever guess. An L2 penalty lam*x**2 shifts "
-            "every eigenvalue by 2*lam, which the proved bounds show below.",
-            _certified_constants,
-        ),
-        Topic(
             "why-nn-nonconvex",
             "Why is a neural network's loss non-convex in its weights?",
             "Hidden units are interchangeable: swap two of them (rows in, columns out) and the "
@@ -454,6 +441,19 @@ TOPICS: dict[str, Topic] = {
             "multiplicative structure comes back. Below: the structural proof naming the "
             "frozen tensors, then the same model unfrozen.",
             _frozen_features,
+        ),
+        Topic(
+            "certified-constants",
+            "How convex is it? Certified mu and L",
+            "mu (the strong-convexity modulus) is a lower bound on every Hessian eigenvalue over "
+            "the domain, L (the smoothness constant) an upper bound: f is mu-strongly convex, "
+            "its gradient L-Lipschitz, 1/L is the safe constant gradient step and L/mu bounds "
+            "the condition number (gradient descent contracts by 1 - mu/L per step). "
+            "cc.curvature_bounds and `convexcheck expr ... --constants` prove both on boxes "
+            "(interval Hessian, eigenvalue enclosures, bisection) and the independent checker "
+            "re-derives them; sampled Hessians only ever guess. An L2 penalty lam*x**2 shifts "
+            "every eigenvalue by 2*lam, which the proved bounds show below.",
+            _certified_constants,
         ),
     ]
 }
