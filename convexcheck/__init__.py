@@ -8,6 +8,7 @@ The public API is deliberately small and lazily imported, so ``import convexchec
     r.convex.answer, r.concave.answer, r.curvature
     cc.assert_convex("log(1 + exp(x))")        # in any test suite; see docs/assertions.md
     m = cc.check_model(model, loss_fn, (inputs, targets))
+    b = cc.curvature_bounds("x**2 + exp(x)", {"x": "[0, 1]"})   # proved mu, L; b.step_size
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "ConvexcheckError",
     "ConvexcheckInputError",
     "ConvexityAssertionError",
+    "CurvatureBounds",
     "ModelCheckResult",
     "NotConvexError",
     "Verdict",
@@ -34,6 +36,7 @@ __all__ = [
     "assert_nonconvex",
     "check",
     "check_model",
+    "curvature_bounds",
     "hessian_density",
     "hessian_extremes",
     "parse",
@@ -44,6 +47,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "check": ("convexcheck.cli.api", "check"),
     "parse": ("convexcheck.symbolic.parser", "parse_to_sympy"),
     "check_model": ("convexcheck.cli.api", "check_model"),
+    "curvature_bounds": ("convexcheck.cli.api", "curvature_bounds"),
+    "CurvatureBounds": ("convexcheck.symbolic.curvature_bounds", "CurvatureBounds"),
     "hessian_extremes": ("convexcheck.cli.api", "hessian_extremes"),
     "hessian_density": ("convexcheck.cli.api", "hessian_density"),
     "assert_convex": ("convexcheck.assertions", "assert_convex"),
@@ -76,10 +81,17 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from convexcheck.assertions import (
         ConvexityAssertionError as NotConvexError,
     )
-    from convexcheck.cli.api import check, check_model, hessian_density, hessian_extremes
+    from convexcheck.cli.api import (
+        check,
+        check_model,
+        curvature_bounds,
+        hessian_density,
+        hessian_extremes,
+    )
     from convexcheck.errors import ConvexcheckError, ConvexcheckInputError
     from convexcheck.numeric.model_result import ModelCheckResult
     from convexcheck.result import CheckResult, Verdict
+    from convexcheck.symbolic.curvature_bounds import CurvatureBounds
     from convexcheck.symbolic.parser import parse_to_sympy as parse
 
 

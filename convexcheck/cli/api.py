@@ -24,6 +24,9 @@ from convexcheck.numeric.model_result import ModelCheckResult
 from convexcheck.progress import ProgressEvent, ProgressSink
 from convexcheck.result import CheckResult
 from convexcheck.symbolic.check import check as _core_check
+from convexcheck.symbolic.curvature import DEFAULT_MAX_BOXES
+from convexcheck.symbolic.curvature_bounds import CurvatureBounds
+from convexcheck.symbolic.curvature_bounds import curvature_bounds as _core_curvature_bounds
 from convexcheck.symbolic.parser import DEFAULT_MAX_LENGTH
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from convexcheck.numeric.spectrum import HessianDensity, HessianExtremes
 
-__all__ = ["check", "check_model", "hessian_density", "hessian_extremes"]
+__all__ = ["check", "check_model", "curvature_bounds", "hessian_density", "hessian_extremes"]
 
 #: What ``progress=`` accepts: ``True`` (a bar on stderr), ``False``, a callback, or a sink.
 Progress = bool | ProgressSink | Callable[[ProgressEvent], None]
@@ -63,6 +66,22 @@ def check(
 
     result: CheckResult = _with_bar("Checking", progress, run)
     return result
+
+
+def curvature_bounds(
+    expression: Any,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    budget_s: float | None = None,
+    max_boxes: int = DEFAULT_MAX_BOXES,
+) -> CurvatureBounds:
+    return _core_curvature_bounds(
+        expression, variables, seed=seed, budget_s=budget_s, max_boxes=max_boxes
+    )
+
+
+curvature_bounds.__doc__ = _core_curvature_bounds.__doc__
 
 
 def _with_bar(description: str, progress: Progress, run: Callable[[Any], Any]) -> Any:

@@ -24,7 +24,7 @@ from convexcheck.result import EXPECTATIONS
 
 # Options of `expr` that take a value, and those that do not (for expr_argv).
 _VALUE_OPTIONS = ("--var", "--expect", "--seed", "--budget", "--report", "--certificates")
-_FLAG_OPTIONS = ("--json", "--tree", "--help", "-h")
+_FLAG_OPTIONS = ("--json", "--tree", "--constants", "--help", "-h")
 
 
 def expr_argv(argv: list[str]) -> list[str]:
@@ -115,6 +115,12 @@ def add_arguments(expr: argparse.ArgumentParser) -> None:
     expr.add_argument(
         "--tree", action="store_true", help="show the full derivation tree in the text output"
     )
+    expr.add_argument(
+        "--constants",
+        action="store_true",
+        help="also prove the curvature constants mu <= λ_min(∇²f) and λ_max(∇²f) <= L on the "
+        "domain and print them with the safe step size 1/L (checked by the certificate checker)",
+    )
 
     expr.add_argument(
         "--report",
@@ -171,8 +177,17 @@ def run(args: argparse.Namespace) -> int:
             budget_s=args.budget,
             progress=bar if show_progress else False,
         )
+    constants = None
+    if args.constants:
+        from convexcheck.symbolic.curvature_bounds import curvature_bounds
+
+        constants = curvature_bounds(
+            text, parse_var_options(args.var), seed=args.seed, budget_s=args.budget
+        )
     if args.json:
         payload: dict[str, Any] = result.to_dict()
+        if constants is not None:
+            payload["constants"] = constants.to_dict()
         if args.expect:
             payload["expect"] = {
                 "value": args.expect,
@@ -183,6 +198,8 @@ def run(args: argparse.Namespace) -> int:
         from convexcheck.explain.terminal import print_check_result
 
         print_check_result(result, tree=args.tree, expect=args.expect)
+        if constants is not None:
+            print(constants.explain())
     if args.certificates:
         from convexcheck.cli.certificates import write_certificates
 
