@@ -14,6 +14,10 @@ small JSON-ready dict that :mod:`convexcheck.certificates` re-checks from scratc
 ``bisection``
     a bounded box split into sub-boxes on each of which the enclosure has the right sign (this
     is how ``2 - 2*log(x)`` type conditions, where a single enclosure is too wide, get proved);
+``monotone``
+    one variable: ``e`` is defined on the closed domain, its exact value at a finite end has
+    the right sign and its derivative (proved recursively, on the open interior) makes it grow
+    away from that end (:mod:`.signs_chain`: unbounded domains and high-order zeros at an end);
 ``factors``
     ``e = c * prod(base_k ** m_k)`` (a SymPy factorisation, re-checked as an identity), with the
     sign of every base proved by one of the methods above, or an even exponent.
@@ -89,6 +93,20 @@ class SignProver:
     def __init__(self, domains: Mapping[str, Interval], deadline: float | None = None) -> None:
         self.domains = dict(domains)
         self.deadline = deadline
+        # what a method gave up on for lack of effort (reported in the evidence), and the effort
+        # spent, shared with the provers of sub-domains that :meth:`with_domains` makes
+        self.cuts: set[str] = set()
+        self.effort: dict[str, int] = {"derivatives": 0}
+        self.chain_depth = 0
+
+    def with_domains(self, domains: Mapping[str, Interval]) -> SignProver:
+        """A prover for a sub-box (some variables' domains replaced), sharing the deadline,
+        the effort counters and the record of cuts."""
+        other = SignProver({**self.domains, **domains}, self.deadline)
+        other.cuts = self.cuts
+        other.effort = self.effort
+        other.chain_depth = self.chain_depth
+        return other
 
     def _late(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
@@ -107,7 +125,7 @@ class SignProver:
             if value is not None and (value > 0 or (value == 0 and claim == ">=0")):
                 return {"method": "enclosure", "expr": sympy.sstr(e), "claim": claim}
             return None
-        for method in (self._enclosure, self._polynomial, self._bisection):
+        for method in (self._enclosure, self._polynomial, self._bisection, self._monotone):
             if self._late():
                 return None
             proof = method(e, claim)
@@ -166,6 +184,11 @@ class SignProver:
         if count is None:
             return None
         return {"method": "bisection", "expr": sympy.sstr(e), "claim": claim, "boxes": count}
+
+    def _monotone(self, e: Any, claim: str) -> dict[str, Any] | None:
+        from convexcheck.symbolic.signs_chain import prove_monotone
+
+        return prove_monotone(self, e, claim)
 
     def _factors(self, e: Any, claim: str) -> dict[str, Any] | None:
         import sympy

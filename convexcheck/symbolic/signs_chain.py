@@ -1,0 +1,177 @@
+"""Sign proofs by monotonicity from an end point: ``g(a) >= 0`` and ``g' >= 0`` give ``g >= 0``.
+
+Why this method exists: interval enclosures cannot show the sign of an expression that vanishes
+at an end of its domain to high order (``sinh(x)**2 - x**2`` near 0, the numerator of the
+second derivative of ``(exp(x) - 1 - x)/x**2``), because every enclosure of a difference of two
+nearly equal terms straddles 0; nor can bisection reach an unbounded end. Both obstacles go
+away with one elementary fact: a function continuous on ``[a, b]`` and differentiable inside,
+with ``g(a) >= 0`` and ``g' >= 0`` on ``(a, b)``, is ``>= 0`` on ``[a, b]`` (by the mean value
+theorem), whether ``b`` is finite or ``oo``. So the prover evaluates ``g`` *exactly* at the
+finite end and proves the sign of ``g'`` instead, recursively: ``g'`` often vanishes at the same
+point (a Taylor-like cascade), until some derivative has a sign an enclosure shows
+(``x**2*cosh(x)``, ``4*sinh(2*x)``). The mirrored form anchors at the upper end ``b`` and
+needs ``g' <= 0``.
+
+The proof (``method: "monotone"``) records the anchor, the exact value there (as text), the
+derivative (simplified) and its own sign proof; the checker
+(:mod:`convexcheck.certificates.sign_chain_check`) re-differentiates, re-evaluates the anchor
+value with exact arithmetic and re-checks the derivative's proof on the open interior.
+
+Effort is counted in derivatives taken (:data:`MAX_DEPTH` per chain, :data:`MAX_DERIVATIVES` per
+prover), never in seconds; what was cut is reported through ``prover.cuts``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from fractions import Fraction
+from typing import Any, Protocol
+
+from convexcheck.budget import time_limit
+from convexcheck.symbolic import interval as iv
+from convexcheck.symbolic.interval import INF, Interval
+
+MAX_DEPTH = 5  # derivatives in one chain: g, g', ..., g^(5)
+MAX_DERIVATIVES = 40  # derivatives one prover may take in all its chains
+SIMPLIFY_OPS = 150
+SIMPLIFY_S = 0.5
+
+
+class _Recursing(Protocol):
+    """What this module needs from :class:`convexcheck.symbolic.signs.SignProver` (passed in,
+    not imported: the prover imports this module)."""
+
+    domains: dict[str, Interval]
+    deadline: float | None
+    cuts: set[str]
+    effort: dict[str, int]
+    chain_depth: int
+
+    def prove(self, e: Any, claim: str = ">=0", *, factor: bool = True) -> dict[str, Any] | None: ...
+
+    def with_domains(self, domains: dict[str, Interval]) -> _Recursing: ...
+
+
+class _Timeout(BaseException):
+    pass
+
+
+def _short_form(e: Any, deadline: float | None) -> Any:
+    """The shortest of ``e``, its cancelled form and (bounded) ``simplify``: derivatives of
+    ``x**2*sinh(x)**2 - x**2*cosh(x)**2`` only collapse with ``cosh**2 - sinh**2 = 1``."""
+    import sympy
+
+    from convexcheck.symbolic.signs import polys_safe
+
+    candidates = [e]
+    if not polys_safe(e):
+        return e
+    with contextlib.suppress(Exception):
+        candidates.append(sympy.cancel(sympy.together(e)))
+    seconds = SIMPLIFY_S
+    if deadline is not None:
+        seconds = min(seconds, deadline - time.perf_counter())
+    if seconds > 0 and sympy.count_ops(e) <= SIMPLIFY_OPS:
+        try:
+            with time_limit(seconds, _Timeout) as interruptible:
+                if interruptible or sympy.count_ops(e) <= 30:
+                    candidates.append(sympy.simplify(e))
+        except _Timeout:
+            pass
+        except Exception:
+            pass
+    return min(candidates, key=lambda c: (sympy.count_ops(c), len(sympy.sstr(c))))
+
+
+def exact_value_at(e: Any, x: Any, q: Fraction) -> Any:
+    """``e`` at ``x = q`` as a SymPy number (``None`` when SymPy yields no finite real)."""
+    import sympy
+
+    with contextlib.suppress(Exception):
+        value = e.xreplace({x: sympy.Rational(q.numerator, q.denominator)})
+        if value.is_Rational:
+            return value
+        value = sympy.simplify(value)
+        if value.is_number and value.is_real and value.is_finite:
+            return value
+    return None
+
+
+def _value_sign_ok(value: Any, claim: str) -> bool:
+    """Whether the constant ``value`` is ``>= 0`` (``> 0``), decided exactly or by enclosure."""
+    from convexcheck.symbolic.signs import _exact_number_sign
+
+    sign = _exact_number_sign(value)
+    if sign is None:
+        return False
+    return bool(sign > 0 or (sign == 0 and claim == ">=0"))
+
+
+def interior(d: Interval) -> Interval:
+    return iv.make(d.lo, d.hi, True, True)
+
+
+def prove_monotone(prover: _Recursing, e: Any, claim: str) -> dict[str, Any] | None:
+    """A ``monotone`` proof that ``e`` (one variable) meets ``claim`` on its domain, or
+    ``None``. Tries the lower end, then the upper end, each where it is finite."""
+    import sympy
+
+    names = sorted(s.name for s in e.free_symbols)
+    if len(names) != 1 or prover.chain_depth >= MAX_DEPTH:
+        if len(names) == 1:
+            prover.cuts.add(f"monotone chain stopped at derivative order {MAX_DEPTH}")
+        return None
+    name = names[0]
+    (x,) = e.free_symbols
+    d = prover.domains[name]
+    for anchor, end in (("lo", d.lo), ("hi", d.hi)):
+        if end in (INF, -INF):
+            continue
+        q = Fraction(end)
+        # g must be defined (hence continuous: every atom is) on the closed interval
+        from convexcheck.symbolic.ranges import enclose
+        from convexcheck.symbolic.signs import to_node
+
+        closed = iv.make(d.lo, d.hi, d.lo == -INF, d.hi == INF)
+        try:
+            node = to_node(e)
+            if enclose(node, {name: closed}) is None:
+                continue
+        except Exception:
+            continue
+        value = exact_value_at(e, x, q)
+        if value is None:
+            continue
+        open_end = d.lo_open if anchor == "lo" else d.hi_open
+        # ">0": g(a) > 0 with g' >= 0, or g(a) = 0 excluded from the domain with g' > 0
+        if claim == ">0" and _value_sign_ok(value, ">0"):
+            need = ">=0"
+        elif claim == ">0" and open_end and _value_sign_ok(value, ">=0"):
+            need = ">0"
+        elif claim == ">=0" and _value_sign_ok(value, ">=0"):
+            need = ">=0"
+        else:
+            continue
+        if prover.effort["derivatives"] >= MAX_DERIVATIVES:
+            prover.cuts.add(f"monotone chains: derivative budget of {MAX_DERIVATIVES} spent")
+            return None
+        prover.effort["derivatives"] += 1
+        derivative = _short_form(sympy.diff(e, x), prover.deadline)
+        target = derivative if anchor == "lo" else -derivative
+        inner = prover.with_domains({name: interior(d)})
+        inner.chain_depth = prover.chain_depth + 1
+        proof = inner.prove(target, need)
+        if proof is None:
+            continue
+        return {
+            "method": "monotone",
+            "expr": sympy.sstr(e),
+            "claim": claim,
+            "variable": name,
+            "anchor": anchor,
+            "value": sympy.sstr(value),
+            "derivative": sympy.sstr(target),
+            "proof": proof,
+        }
+    return None
