@@ -47,7 +47,7 @@ def _constant_sign(ctx: Context, value: Any) -> int | None:
     import sympy
 
     if value.is_Rational:
-        return (value > 0) - (value < 0)
+        return 1 if value > 0 else -1 if value < 0 else 0
     r = enclose(ctx.node_of(sympy.sstr(value)), {})
     if r is None:
         return None
