@@ -212,7 +212,12 @@ def witness_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
 
 def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Verdict]:
     """Prove the symbolic Hessian PSD (NSD) on the whole domain; see :mod:`.hessian`."""
-    from convexcheck.symbolic.hessian import describe, hessian_certificate, symbolic_hessian
+    from convexcheck.symbolic.hessian import (
+        CHAIN_BUDGET_S,
+        describe,
+        hessian_certificate,
+        symbolic_hessian,
+    )
 
     if problem.hessian is None:
         problem.progress.update(0.0, "differentiating")
@@ -237,6 +242,8 @@ def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
             question,
             problem.hessian,
             budget_s=problem.seconds_for(problem.hessian_budget_s),
+            # derivative chains are effort-bounded: they may use more of the check's budget
+            chain_budget_s=problem.seconds_for(max(CHAIN_BUDGET_S, problem.hessian_budget_s)),
         )
         if certificate is not None:
             settled[question] = problem.reached[question] = Verdict.proved(

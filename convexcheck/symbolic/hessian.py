@@ -64,6 +64,9 @@ MAX_DEPTH = 60  # nesting; each level multiplies into every derivative (150 nest
 # which its simplification and ordering call, escalate precision without end.
 MAX_CONSTANT = 2**1000
 SIMPLIFY_OPS_LIMIT = 120
+#: Seconds per question the ``monotone`` sign proofs may run past the stage's own cap (within
+#: the whole check's budget): their effort is bounded in derivatives, the time is an outer cap.
+CHAIN_BUDGET_S = 12.0
 SIMPLIFY_TIME_S = 1.0  # per expensive SymPy call (trigsimp, simplify)
 UNTIMED_SIMPLIFY_OPS_LIMIT = 30  # outside the main thread no timer can stop SymPy
 
@@ -233,10 +236,18 @@ def symbolic_hessian(
 
 
 def prove_semidefinite(
-    matrix: Any, names: list[str], domains: Mapping[str, Interval], deadline: float | None
+    matrix: Any,
+    names: list[str],
+    domains: Mapping[str, Interval],
+    deadline: float | None,
+    chain_deadline: float | None = None,
+    cuts: set[str] | None = None,
 ) -> dict[str, Any] | None:
-    """A certificate that ``matrix`` is PSD on the box, or ``None``."""
-    prover = SignProver(domains, deadline)
+    """A certificate that ``matrix`` is PSD on the box, or ``None`` (what the sign proofs cut
+    short for lack of effort or time is added to ``cuts``)."""
+    prover = SignProver(domains, deadline, chain_deadline)
+    if cuts is not None:
+        prover.cuts = cuts
     n = matrix.shape[0]
     if all(entry == 0 for entry in matrix):
         return {"method": "zero", "conditions": []}
@@ -333,8 +344,12 @@ def hessian_certificate(
     question: str,
     attempt: HessianAttempt,
     budget_s: float = 3.0,
+    chain_budget_s: float | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
-    """``(certificate, why_not)`` for ``question`` in ``("convex", "concave")``."""
+    """``(certificate, why_not)`` for ``question`` in ``("convex", "concave")``; ``why_not``
+    names the steps that were cut (a bisection at its box limit, a derivative chain at its
+    depth, effort or time cap). ``chain_budget_s`` (default ``budget_s``) caps the
+    derivative chains of the ``monotone`` sign proofs."""
     import sympy
 
     if attempt.obstacle is not None:
@@ -342,15 +357,21 @@ def hessian_certificate(
     if not attempt.names:
         return None, "constant expression"
     matrix = attempt.matrix if question == "convex" else -attempt.matrix
-    deadline = time.perf_counter() + budget_s
-    proof = prove_semidefinite(matrix, attempt.names, domains, deadline)
+    start = time.perf_counter()
+    deadline = start + budget_s
+    chain_deadline = None if chain_budget_s is None else start + max(chain_budget_s, budget_s)
+    cuts: set[str] = set()
+    proof = prove_semidefinite(matrix, attempt.names, domains, deadline, chain_deadline, cuts)
     if proof is None:
-        late = time.perf_counter() > deadline
-        return None, (
+        late = time.perf_counter() > (deadline if chain_deadline is None else chain_deadline)
+        why = (
             f"time budget of {budget_s:g} s spent"
             if late
             else f"could not prove the Hessian {'PSD' if question == 'convex' else 'NSD'}"
         )
+        if cuts:
+            why += f" (cut: {'; '.join(sorted(cuts))})"
+        return None, why
     certificate = {
         "kind": "hessian",
         "question": question,

@@ -31,6 +31,8 @@ from typing import Any, Protocol
 from convexcheck.budget import time_limit
 from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic.interval import INF, Interval
+from convexcheck.symbolic.ranges import enclose
+from convexcheck.symbolic.sympy_bridge import from_sympy
 
 MAX_DEPTH = 5  # derivatives in one chain: g, g', ..., g^(5)
 MAX_DERIVATIVES = 40  # derivatives one prover may take in all its chains
@@ -44,35 +46,42 @@ class _Recursing(Protocol):
 
     domains: dict[str, Interval]
     deadline: float | None
+    chain_deadline: float | None
     cuts: set[str]
     effort: dict[str, int]
     chain_depth: int
 
-    def prove(self, e: Any, claim: str = ">=0", *, factor: bool = True) -> dict[str, Any] | None: ...
+    def prove(
+        self, e: Any, claim: str = ">=0", *, factor: bool = True
+    ) -> dict[str, Any] | None: ...
 
     def with_domains(self, domains: dict[str, Interval]) -> _Recursing: ...
+
+    def number_sign(self, e: Any) -> Any: ...
+
+    def poly_ok(self, e: Any) -> bool: ...
 
 
 class _Timeout(BaseException):
     pass
 
 
-def _short_form(e: Any, deadline: float | None) -> Any:
+def _short_form(prover: _Recursing, e: Any, deadline: float | None) -> Any:
     """The shortest of ``e``, its cancelled form and (bounded) ``simplify``: derivatives of
     ``x**2*sinh(x)**2 - x**2*cosh(x)**2`` only collapse with ``cosh**2 - sinh**2 = 1``."""
     import sympy
 
-    from convexcheck.symbolic.signs import polys_safe
-
     candidates = [e]
-    if not polys_safe(e):
+    if not prover.poly_ok(e):
         return e
     with contextlib.suppress(Exception):
         candidates.append(sympy.cancel(sympy.together(e)))
     seconds = SIMPLIFY_S
     if deadline is not None:
         seconds = min(seconds, deadline - time.perf_counter())
-    if seconds > 0 and sympy.count_ops(e) <= SIMPLIFY_OPS:
+    # only hyperbolic and trigonometric identities need simplify; cancel does the rest
+    identities = e.has(sympy.sinh, sympy.cosh, sympy.tanh, sympy.sin, sympy.cos, sympy.tan)
+    if identities and seconds > 0 and sympy.count_ops(e) <= SIMPLIFY_OPS:
         try:
             with time_limit(seconds, _Timeout) as interruptible:
                 if interruptible or sympy.count_ops(e) <= 30:
@@ -85,24 +94,22 @@ def _short_form(e: Any, deadline: float | None) -> Any:
 
 
 def exact_value_at(e: Any, x: Any, q: Fraction) -> Any:
-    """``e`` at ``x = q`` as a SymPy number (``None`` when SymPy yields no finite real)."""
+    """``e`` at ``x = q`` as SymPy evaluates it on substitution (``sinh(0)`` is 0, ``log(1)`` is
+    0), or ``None`` when that is no finite real number. No ``simplify``: a constant SymPy does
+    not reduce by itself is left to the rigorous enclosure, and an exact 0 it cannot see only
+    costs the proof (the checker substitutes the same way)."""
     import sympy
 
     with contextlib.suppress(Exception):
         value = e.xreplace({x: sympy.Rational(q.numerator, q.denominator)})
-        if value.is_Rational:
-            return value
-        value = sympy.simplify(value)
-        if value.is_number and value.is_real and value.is_finite:
+        if value.is_number and value.is_finite is not False and not value.has(sympy.nan):
             return value
     return None
 
 
-def _value_sign_ok(value: Any, claim: str) -> bool:
+def _value_sign_ok(prover: _Recursing, value: Any, claim: str) -> bool:
     """Whether the constant ``value`` is ``>= 0`` (``> 0``), decided exactly or by enclosure."""
-    from convexcheck.symbolic.signs import _exact_number_sign
-
-    sign = _exact_number_sign(value)
+    sign = prover.number_sign(value)
     if sign is None:
         return False
     return bool(sign > 0 or (sign == 0 and claim == ">=0"))
@@ -130,12 +137,9 @@ def prove_monotone(prover: _Recursing, e: Any, claim: str) -> dict[str, Any] | N
             continue
         q = Fraction(end)
         # g must be defined (hence continuous: every atom is) on the closed interval
-        from convexcheck.symbolic.ranges import enclose
-        from convexcheck.symbolic.signs import to_node
-
         closed = iv.make(d.lo, d.hi, d.lo == -INF, d.hi == INF)
         try:
-            node = to_node(e)
+            node = from_sympy(e)[0]
             if enclose(node, {name: closed}) is None:
                 continue
         except Exception:
@@ -145,11 +149,11 @@ def prove_monotone(prover: _Recursing, e: Any, claim: str) -> dict[str, Any] | N
             continue
         open_end = d.lo_open if anchor == "lo" else d.hi_open
         # ">0": g(a) > 0 with g' >= 0, or g(a) = 0 excluded from the domain with g' > 0
-        if claim == ">0" and _value_sign_ok(value, ">0"):
+        if claim == ">0" and _value_sign_ok(prover, value, ">0"):
             need = ">=0"
-        elif claim == ">0" and open_end and _value_sign_ok(value, ">=0"):
+        elif claim == ">0" and open_end and _value_sign_ok(prover, value, ">=0"):
             need = ">0"
-        elif claim == ">=0" and _value_sign_ok(value, ">=0"):
+        elif claim == ">=0" and _value_sign_ok(prover, value, ">=0"):
             need = ">=0"
         else:
             continue
@@ -157,10 +161,11 @@ def prove_monotone(prover: _Recursing, e: Any, claim: str) -> dict[str, Any] | N
             prover.cuts.add(f"monotone chains: derivative budget of {MAX_DERIVATIVES} spent")
             return None
         prover.effort["derivatives"] += 1
-        derivative = _short_form(sympy.diff(e, x), prover.deadline)
+        derivative = _short_form(prover, sympy.diff(e, x), prover.chain_deadline)
         target = derivative if anchor == "lo" else -derivative
         inner = prover.with_domains({name: interior(d)})
         inner.chain_depth = prover.chain_depth + 1
+        inner.deadline = prover.chain_deadline  # the whole chain runs under the chain's cap
         proof = inner.prove(target, need)
         if proof is None:
             continue
