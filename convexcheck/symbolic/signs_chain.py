@@ -119,9 +119,57 @@ def interior(d: Interval) -> Interval:
     return iv.make(d.lo, d.hi, True, True)
 
 
+def _anchor_value(e: Any, x: Any, name: str, d: Interval, anchor: str):
+    """``(value, substituted, excluded)`` at the anchor, or ``None`` where it does not apply.
+
+    At a finite end: ``e`` must be defined on the closed domain (so continuous there: every
+    atom is continuous where defined) and ``value`` is ``e`` there. At ``oo`` (``-oo``) with the
+    domain on one side of 0: ``h(u) = e(1/u)`` must be defined on the closed ``u``-interval that
+    includes ``u = 0``; then ``lim e = h(0)``, the ``value``. ``excluded``: the anchor is not
+    in the domain (so a zero there does not spoil a strict claim)."""
+    import sympy
+
+    zero = Fraction(0)
+    if anchor in ("lo", "hi"):
+        end = d.lo if anchor == "lo" else d.hi
+        if end in (INF, -INF):
+            return None
+        target, where, substituted = e, Fraction(end), None
+        box = iv.make(d.lo, d.hi, d.lo == -INF, d.hi == INF)
+        excluded = d.lo_open if anchor == "lo" else d.hi_open
+    elif anchor == "oo":
+        if d.hi != INF or d.lo == -INF or d.lo < 0:
+            return None
+        box = iv.make(0, INF) if d.lo == 0 else iv.make(0, 1 / Fraction(d.lo), False, d.lo_open)
+        target, where, excluded = None, zero, True
+    else:
+        if d.lo != -INF or d.hi == INF or d.hi > 0:
+            return None
+        box = iv.make(-INF, 0) if d.hi == 0 else iv.make(1 / Fraction(d.hi), 0, d.hi_open, False)
+        target, where, excluded = None, zero, True
+    if target is None:
+        try:
+            if enclose(from_sympy(e)[0], {name: d}) is None:
+                return None
+            substituted = sympy.cancel(sympy.together(e.xreplace({x: 1 / x})))
+        except Exception:
+            return None
+        target = substituted
+    try:
+        if enclose(from_sympy(target)[0], {name: box}) is None:
+            return None
+    except Exception:
+        return None
+    value = exact_value_at(target, x, where)
+    if value is None:
+        return None
+    return value, substituted, excluded
+
+
 def prove_monotone(prover: _Recursing, e: Any, claim: str) -> dict[str, Any] | None:
     """A ``monotone`` proof that ``e`` (one variable) meets ``claim`` on its domain, or
-    ``None``. Tries the lower end, then the upper end, each where it is finite."""
+    ``None``. Tries the lower end, then the upper end, each where it is finite, then the
+    limits at ``oo`` and ``-oo`` through ``u = 1/x``."""
     import sympy
 
     names = sorted(s.name for s in e.free_symbols)
@@ -132,22 +180,11 @@ def prove_monotone(prover: _Recursing, e: Any, claim: str) -> dict[str, Any] | N
     name = names[0]
     (x,) = e.free_symbols
     d = prover.domains[name]
-    for anchor, end in (("lo", d.lo), ("hi", d.hi)):
-        if end in (INF, -INF):
+    for anchor in ("lo", "hi", "oo", "-oo"):
+        found = _anchor_value(e, x, name, d, anchor)
+        if found is None:
             continue
-        q = Fraction(end)
-        # g must be defined (hence continuous: every atom is) on the closed interval
-        closed = iv.make(d.lo, d.hi, d.lo == -INF, d.hi == INF)
-        try:
-            node = from_sympy(e)[0]
-            if enclose(node, {name: closed}) is None:
-                continue
-        except Exception:
-            continue
-        value = exact_value_at(e, x, q)
-        if value is None:
-            continue
-        open_end = d.lo_open if anchor == "lo" else d.hi_open
+        value, substituted, open_end = found
         # ">0": g(a) > 0 with g' >= 0, or g(a) = 0 excluded from the domain with g' > 0
         if claim == ">0" and _value_sign_ok(prover, value, ">0"):
             need = ">=0"
@@ -162,7 +199,9 @@ def prove_monotone(prover: _Recursing, e: Any, claim: str) -> dict[str, Any] | N
             return None
         prover.effort["derivatives"] += 1
         derivative = _short_form(prover, sympy.diff(e, x), prover.chain_deadline)
-        target = derivative if anchor == "lo" else -derivative
+        # growing away from the anchor: g' >= 0 from a lower end (or from -oo), g' <= 0 towards
+        # an upper end (or towards +oo, from where g falls back to its limit)
+        target = derivative if anchor in ("lo", "-oo") else -derivative
         inner = prover.with_domains({name: interior(d)})
         inner.chain_depth = prover.chain_depth + 1
         inner.deadline = prover.chain_deadline  # the whole chain runs under the chain's cap
@@ -176,6 +215,7 @@ def prove_monotone(prover: _Recursing, e: Any, claim: str) -> dict[str, Any] | N
             "variable": name,
             "anchor": anchor,
             "value": sympy.sstr(value),
+            **({"substituted": sympy.sstr(substituted)} if substituted is not None else {}),
             "derivative": sympy.sstr(target),
             "proof": proof,
         }

@@ -69,6 +69,8 @@ HIGH_ORDER_ZEROS = [
     (sympy.exp(x) - 1 - x - x**2 / 2, "nonnegative", ">=0"),
     (sympy.tanh(x) - x, "negative", ">0"),
     (x - sympy.log(1 + x), "positive", ">0"),
+    # no finite end where the expression is defined: the limit at oo through u = 1/x
+    (sympy.log(1 + 1 / x) - 1 / (x + 1), "positive", ">0"),
 ]
 
 
@@ -241,3 +243,35 @@ def test_tampered_hessian_document_with_a_monotone_step_fails_the_checker():
     assert not verify_document(bad).ok
     doc["variables"] = {"x": "real"}
     assert not verify_document(doc).ok
+
+
+def _limit_proof():
+    e = sympy.log(1 + 1 / x) - 1 / (x + 1)
+    proof = _prove(e, "positive", ">0")
+    assert proof is not None and proof["anchor"] == "oo"
+    _recheck(e, "positive", proof)
+    return e, proof
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("substituted", "log(x + 1) - x/(x + 1) + x**3"),  # not e(1/u)
+        ("substituted", "log(1/x + 1) - 1/(1/x + 1)"),  # e(1/u) but undefined at u = 0
+        ("value", "1/2"),
+        ("anchor", "-oo"),
+        ("anchor", "lo"),
+    ],
+)
+def test_a_tampered_limit_at_infinity_is_rejected(field, value):
+    e, proof = _limit_proof()
+    bad = copy.deepcopy(proof)
+    bad[field] = value
+    with pytest.raises((CheckFailed, KeyError)):
+        _recheck(e, "positive", bad)
+
+
+def test_a_limit_proof_on_a_domain_reaching_below_zero_is_rejected():
+    e, proof = _limit_proof()
+    with pytest.raises(CheckFailed):
+        _recheck(e, "(-1/2, oo)", proof)  # u = 1/x does not map it onto an interval at 0
