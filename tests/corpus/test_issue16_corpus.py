@@ -25,9 +25,10 @@ PATH = Path(__file__).with_name("issue16_one_variable.json")
 ENTRIES = load_corpus(PATH)
 IDS = [e["id"] for e in ENTRIES]
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-# measured on this corpus when the monotone sign proofs landed (see the report in the commit):
+# measured: 54 of 62 decided when the monotone sign proofs landed; the floor leaves room for a
+# loaded machine (the Hessian stage has wall-clock outer caps).
 # both questions settled (a proof or a checked witness) for at least this many entries
-DECIDED_FLOOR = 44
+DECIDED_FLOOR = 48
 
 
 def test_size_and_mix():
