@@ -275,3 +275,22 @@ def test_a_limit_proof_on_a_domain_reaching_below_zero_is_rejected():
     e, proof = _limit_proof()
     with pytest.raises(CheckFailed):
         _recheck(e, "(-1/2, oo)", proof)  # u = 1/x does not map it onto an interval at 0
+
+
+# ---------------------------------------------------------------------------------------------
+# effort and the evidence of what was cut
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_chain_past_its_depth_is_cut_and_says_so():
+    """``sinh(x)**3 - x**3*cosh(x)`` vanishes to order 7 at 0: deeper than the chain goes."""
+    prover = SignProver({"x": parse_domain("positive")})
+    assert prover.prove(sympy.sinh(x) ** 3 - x**3 * sympy.cosh(x), ">=0") is None
+    assert any("derivative order" in cut for cut in prover.cuts)
+    assert prover.effort["derivatives"] <= 40
+
+
+def test_the_unknown_evidence_names_the_cut_step():
+    result = check("1/x - 1/tanh(x)", {"x": "positive"})  # convex, beyond the chain's depth
+    assert result.convex.answer == "unknown"
+    assert "cut: monotone chain stopped" in result.convex.evidence["hessian"]["reason"]
