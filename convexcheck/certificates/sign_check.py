@@ -1,7 +1,7 @@
 """The checker's own sign reasoning: a proof that ``e >= 0`` (or ``> 0``) on a box, re-derived.
 
 The Hessian prover writes each sign condition as a small proof (:mod:`convexcheck.symbolic.signs`
-documents the four methods); none of its code is called here. What the checker uses instead:
+documents the methods); none of its code is called here. What the checker uses instead:
 
 ``enclosure``
     the interval enclosure of the checker's own reading of ``e`` (:func:`convexcheck.symbolic
@@ -14,6 +14,9 @@ documents the four methods); none of its code is called here. What the checker u
 ``bisection``
     the checker splits the bounded box itself (widest side at its midpoint) until the enclosure
     has the sign on every sub-box, with at most a few times the box count the document claims;
+``monotone``
+    an exact value at a finite end and the derivative's sign, re-derived by
+    :mod:`~convexcheck.certificates.sign_chain_check`;
 ``factors``
     the factorisation is multiplied back and compared with ``e`` as an identity, and each
     factor's sign is re-proved recursively.
@@ -28,6 +31,7 @@ from fractions import Fraction
 from typing import Any
 
 from convexcheck.certificates.context import CheckFailed, Context, is_zero, polys_safe, require
+from convexcheck.certificates.sign_chain_check import check_monotone
 from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic.interval import INF, Interval
 from convexcheck.symbolic.ir import Node, free_variables, postorder
@@ -190,6 +194,8 @@ def check_sign(ctx: Context, proof: dict[str, Any], expected: Any = None) -> Non
         require(count is not None, f"bisection does not show {text} {claim}")
     elif method == "factors":
         _check_factors(ctx, proof, e, claim, text)
+    elif method == "monotone":
+        check_monotone(ctx, proof, e, claim, check_sign, hessian_obstacle)
     else:
         raise CheckFailed(f"unknown sign-proof method {method!r}")
 

@@ -212,7 +212,12 @@ def witness_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
 
 def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str, Verdict]:
     """Prove the symbolic Hessian PSD (NSD) on the whole domain; see :mod:`.hessian`."""
-    from convexcheck.symbolic.hessian import describe, hessian_certificate, symbolic_hessian
+    from convexcheck.symbolic.hessian import (
+        EXTENDED_BUDGET_S,
+        describe,
+        hessian_certificate,
+        symbolic_hessian,
+    )
 
     if problem.hessian is None:
         problem.progress.update(0.0, "differentiating")
@@ -220,7 +225,8 @@ def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
             problem.hessian = symbolic_hessian(
                 problem.root,
                 problem.domains,
-                budget_s=problem.seconds_for(problem.hessian_budget_s),
+                # simplifying the entries is bounded by their number (each call is cut)
+                budget_s=problem.seconds_for(max(EXTENDED_BUDGET_S, problem.hessian_budget_s)),
             )
         except RecursionError:  # SymPy recurses on deep trees; that is not a proof either way
             for question in open_questions:
@@ -237,6 +243,9 @@ def hessian_stage(problem: Problem, open_questions: tuple[str, ...]) -> dict[str
             question,
             problem.hessian,
             budget_s=problem.seconds_for(problem.hessian_budget_s),
+            # effort-bounded steps (derivative chains, LDL simplification) may use more of the
+            # check's budget than the stage's own cap
+            chain_budget_s=problem.seconds_for(max(EXTENDED_BUDGET_S, problem.hessian_budget_s)),
         )
         if certificate is not None:
             settled[question] = problem.reached[question] = Verdict.proved(

@@ -14,6 +14,10 @@ small JSON-ready dict that :mod:`convexcheck.certificates` re-checks from scratc
 ``bisection``
     a bounded box split into sub-boxes on each of which the enclosure has the right sign (this
     is how ``2 - 2*log(x)`` type conditions, where a single enclosure is too wide, get proved);
+``monotone``
+    one variable: ``e`` is defined on the closed domain, its exact value at a finite end has
+    the right sign and its derivative (proved recursively, on the open interior) makes it grow
+    away from that end (:mod:`.signs_chain`: unbounded domains and high-order zeros at an end);
 ``factors``
     ``e = c * prod(base_k ** m_k)`` (a SymPy factorisation, re-checked as an identity), with the
     sign of every base proved by one of the methods above, or an even exponent.
@@ -32,6 +36,7 @@ from typing import Any
 from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic.interval import INF, Interval
 from convexcheck.symbolic.ranges import enclose
+from convexcheck.symbolic.signs_chain import prove_monotone
 
 CLAIMS = (">=0", ">0")
 MAX_BOXES = 256
@@ -84,14 +89,39 @@ def _sub_domains(e: Any, domains: Mapping[str, Interval]) -> dict[str, Interval]
 
 
 class SignProver:
-    """Tries the methods in order of cost; ``deadline`` (a ``perf_counter`` value) bounds it."""
+    """Tries the methods in order of cost; ``deadline`` (a ``perf_counter`` value) bounds it.
 
-    def __init__(self, domains: Mapping[str, Interval], deadline: float | None = None) -> None:
+    ``chain_deadline`` (default: ``deadline``) is the later cap of the ``monotone`` method:
+    its effort is counted in derivatives (:mod:`.signs_chain`), so wall-clock time is only its
+    outer cap, and the Hessian stage lets it run into the time the whole check has left."""
+
+    def __init__(
+        self,
+        domains: Mapping[str, Interval],
+        deadline: float | None = None,
+        chain_deadline: float | None = None,
+    ) -> None:
         self.domains = dict(domains)
         self.deadline = deadline
+        self.chain_deadline = deadline if chain_deadline is None else chain_deadline
+        # what a method gave up on for lack of effort (reported in the evidence), and the effort
+        # spent, shared with the provers of sub-domains that :meth:`with_domains` makes
+        self.cuts: set[str] = set()
+        self.effort: dict[str, int] = {"derivatives": 0}
+        self.chain_depth = 0
 
-    def _late(self) -> bool:
-        return self.deadline is not None and time.perf_counter() > self.deadline
+    def with_domains(self, domains: Mapping[str, Interval]) -> SignProver:
+        """A prover for a sub-box (some variables' domains replaced), sharing the deadline,
+        the effort counters and the record of cuts."""
+        other = SignProver({**self.domains, **domains}, self.deadline, self.chain_deadline)
+        other.cuts = self.cuts
+        other.effort = self.effort
+        other.chain_depth = self.chain_depth
+        return other
+
+    def _late(self, deadline: float | None = None) -> bool:
+        deadline = self.deadline if deadline is None else deadline
+        return deadline is not None and time.perf_counter() > deadline
 
     def prove(self, e: Any, claim: str = ">=0", *, factor: bool = True) -> dict[str, Any] | None:
         import sympy
@@ -107,8 +137,10 @@ class SignProver:
             if value is not None and (value > 0 or (value == 0 and claim == ">=0")):
                 return {"method": "enclosure", "expr": sympy.sstr(e), "claim": claim}
             return None
-        for method in (self._enclosure, self._polynomial, self._bisection):
-            if self._late():
+        for method in (self._enclosure, self._polynomial, self._bisection, self._monotone):
+            if self._late(self.chain_deadline if method == self._monotone else None):
+                if method == self._monotone and self.chain_deadline is not None:
+                    self.cuts.add("monotone chain: cut by the time cap")
                 return None
             proof = method(e, claim)
             if proof is not None:
@@ -162,10 +194,22 @@ class SignProver:
             node = to_node(e)
         except Exception:
             return None
-        count = bisect_prove(node, boxes, claim, MAX_BOXES, self._late)
+        count = bisect_prove(node, boxes, claim, MAX_BOXES, self._late, self.cuts)
         if count is None:
+            if self._late():
+                self.cuts.add("bisection: cut by the time cap")
             return None
         return {"method": "bisection", "expr": sympy.sstr(e), "claim": claim, "boxes": count}
+
+    def _monotone(self, e: Any, claim: str) -> dict[str, Any] | None:
+        return prove_monotone(self, e, claim)
+
+    def number_sign(self, e: Any) -> Any:
+        """Sign of a constant (for :mod:`.signs_chain`, which cannot import this module)."""
+        return _exact_number_sign(e)
+
+    def poly_ok(self, e: Any) -> bool:
+        return polys_safe(e)
 
     def _factors(self, e: Any, claim: str) -> dict[str, Any] | None:
         import sympy
@@ -314,7 +358,9 @@ def split_interval(d: Interval) -> tuple[Interval, Interval]:
     return iv.make(d.lo, mid, d.lo_open, False), iv.make(mid, d.hi, False, d.hi_open)
 
 
-def bisect_prove(node, boxes: dict[str, Interval], claim: str, max_boxes: int, late=None):
+def bisect_prove(
+    node, boxes: dict[str, Interval], claim: str, max_boxes: int, late=None, cuts=None
+):
     """Number of boxes (all meeting ``claim``) covering ``boxes``, or ``None`` if it fails.
 
     Deterministic: always split the widest side of the first pending box, so a checker that
@@ -324,6 +370,8 @@ def bisect_prove(node, boxes: dict[str, Interval], claim: str, max_boxes: int, l
     done = 0
     while pending:
         if done + len(pending) > max_boxes or (late is not None and late()):
+            if cuts is not None and done + len(pending) > max_boxes:
+                cuts.add(f"bisection: cut at {max_boxes} boxes")
             return None
         box = pending.pop()
         r = enclose(node, box)
