@@ -10,7 +10,7 @@ from typing import Any
 from convexcheck.certificates.context import CheckFailed, Context, require
 from convexcheck.certificates.dcp_structure import check_structure, rebuilds
 from convexcheck.certificates.pattern_check import check_pattern_facts, pattern_atom
-from convexcheck.certificates.quadratic_check import check_quadratic_form
+from convexcheck.certificates.quadratic_check import check_quadratic_form, quadratic_form_range
 from convexcheck.symbolic.interval import REALS
 
 # ---------------------------------------------------------------------------------------------
@@ -141,6 +141,8 @@ class _Ranges:
         rule, atom = entry["rule"], entry.get("atom")
         if rule == "piecewise":
             return self._piecewise(entry)
+        if rule == "quadratic-form":
+            return quadratic_form_range(self.ctx, entry, kids)
         if any(k is None for k in kids) or not kids:
             return None
         if rule.startswith("rewrite:") and atom is None and len(kids) == 1:
