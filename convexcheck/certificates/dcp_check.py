@@ -10,6 +10,7 @@ from typing import Any
 from convexcheck.certificates.context import CheckFailed, Context, require
 from convexcheck.certificates.dcp_structure import check_structure, rebuilds
 from convexcheck.certificates.pattern_check import check_pattern_facts, pattern_atom
+from convexcheck.certificates.piecewise_affine_check import scalar_context
 from convexcheck.certificates.quadratic_check import check_quadratic_form, quadratic_form_range
 from convexcheck.symbolic.interval import REALS
 
@@ -143,6 +144,11 @@ class _Ranges:
             return self._piecewise(entry)
         if rule == "quadratic-form":
             return quadratic_form_range(self.ctx, entry, kids)
+        if rule == "piecewise-affine":
+            # the scalar Piecewise's enclosure over the image of its affine argument
+            sub, cert = scalar_context(self.ctx, entry)
+            scalar_nodes = {int(e["id"]): e for e in cert["nodes"]}
+            return _Ranges(sub, scalar_nodes).of(int(cert["root"]))
         if any(k is None for k in kids) or not kids:
             return None
         if rule.startswith("rewrite:") and atom is None and len(kids) == 1:
@@ -359,6 +365,13 @@ def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
         if rule == "piecewise":
             ctx.trusted.append(f"{rule} step for {entry['expr']}")
             continue
+        if rule == "piecewise-affine":
+            # S(A(x)) with A affine: the match, the image of A and S's own derivation
+            sub, cert = scalar_context(ctx, entry)
+            for q in claimed:
+                check_dcp(sub, q, cert)
+            ctx.trusted.extend(f"in the scalar form {cert_expr(cert)}: {t}" for t in sub.trusted)
+            continue
         if rule == "quadratic-form":
             # q(x) + terms: q's matrix re-derived and decided here, the terms by the sum rule
             check_quadratic_form(ctx, entry, claimed)
@@ -427,6 +440,12 @@ def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
             _check_scale(entry, kid_ids, ranges)
         else:
             ctx.trusted.append(f"{rule} at {entry['expr']}")
+
+
+def cert_expr(cert: dict[str, Any]) -> str:
+    """The expression at the root of a derivation (for the report's trusted list)."""
+    nodes = {int(e["id"]): e for e in cert["nodes"]}
+    return str(nodes[int(cert["root"])]["expr"])
 
 
 def _trust_unrebuilt_identity(ctx: Context, entry: dict[str, Any], arity: int) -> None:

@@ -40,6 +40,7 @@ from convexcheck.symbolic.patterns_rewrites import (
     power_of_product,
 )
 from convexcheck.symbolic.piecewise import rule_piecewise
+from convexcheck.symbolic.piecewise_affine import rule_piecewise_affine
 
 #: The patterns of each op, tried in this order after the op's generic rule.
 PATTERNS: dict[str, tuple[Rule, ...]] = {
@@ -51,7 +52,7 @@ PATTERNS: dict[str, tuple[Rule, ...]] = {
     "pow": (norm_of_squares, sigmoid, power_of_product, power_of_exp),
     "mul": (exp_product, entropy, quad_over_lin, power_product),
     "add": (quadratic_form, max_plus_min),
-    "Piecewise": (rule_piecewise,),
+    "Piecewise": (rule_piecewise, rule_piecewise_affine),
 }
 
 

@@ -9,15 +9,14 @@ be convex (or concave) on their own. The certificate goes into the step's detail
 
 from __future__ import annotations
 
+from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.atoms import AFFINE, INCREASING
 from convexcheck.symbolic.dcp import DCPEngine
 from convexcheck.symbolic.dcp_steps import Failure, Step
-from convexcheck.symbolic.ir import Node
-from convexcheck.symbolic.printer import to_str
-from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic.interval import INF, Interval
-from convexcheck.symbolic.printer import format_number
+from convexcheck.symbolic.ir import Node
+from convexcheck.symbolic.printer import format_number, to_str
 from convexcheck.symbolic.quadratic import (
     as_quadratic,
     certify_quadratic,
