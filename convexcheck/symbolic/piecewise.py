@@ -23,7 +23,7 @@ from typing import Any
 from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.calculus import diff
-from convexcheck.symbolic.dcp import DCPEngine
+from convexcheck.symbolic.dcp import Analysis, DCPEngine
 from convexcheck.symbolic.dcp_steps import QUESTIONS, Failure, Step
 from convexcheck.symbolic.domains import domain_text
 from convexcheck.symbolic.interval import INF, Interval
@@ -214,6 +214,8 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
     detail_segments = []
     out_range: Interval | None = None
     undefined = False
+    # each segment's own derivation, for the checker to re-walk (it re-proves every piece)
+    segment_proofs: dict[int, dict[str, Any]] = {}
 
     def fail(question: str, text: str) -> None:
         if verdict[question]:
@@ -255,6 +257,11 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
             undefined = True
             continue
         out_range = step.range if out_range is None else iv.hull(out_range, step.range)
+        if step.convex or step.concave:
+            segment_proofs[k] = {
+                "domain": domain_text(closed),
+                "certificate": Analysis(piece, {x: closed}, sub).certificate(),
+            }
         for q in QUESTIONS:
             if not step.proves(q):
                 fail(q, f"the piece {to_str(piece, limit=60)} is not proved {q} on {closed}")
@@ -306,7 +313,11 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
             "breakpoints": breakpoints,
             # where each piece is the first whose condition holds (pieces missing here are
             # unreachable and left out of the range): the checker re-proves each segment
-            "active": [{"interval": domain_text(seg), "piece": i} for seg, i in merged],
+            # and, for each segment that is not a point, the piece's derivation on it (closed)
+            "active": [
+                {"interval": domain_text(seg), "piece": i, **segment_proofs.get(k, {})}
+                for k, (seg, i) in enumerate(merged)
+            ],
         },
     )
 

@@ -288,3 +288,58 @@ def test_an_indefinite_form_passed_off_as_psd_is_rejected():
             detail["quadratic_terms"] = indefinite
             detail["certificate"]["Q"] = [["1", "-2"], ["-2", "1"]]
     assert _rejected(bad)
+
+
+# ---- the one-variable Piecewise step, now re-proved by the checker ----------------------------
+
+
+def test_a_forged_slope_order_is_rejected():
+    """``Piecewise((s, s <= 0), (0, True))`` is concave (slopes 1 then 0); its derivation
+    re-labelled as convex has affine pieces that prove both, so only the slopes catch it."""
+    doc = _yes("Piecewise((s, s <= 0), (0, True))", {"s": "real"}, "concave")
+    bad = copy.deepcopy(doc)
+    bad["question"] = "convex"
+    _node(bad, "piecewise")["curvature"] = "convex"
+    report = verify_document(bad)
+    assert not report.ok and "slope" in report.problems[0]
+
+
+def test_a_forged_jump_is_rejected():
+    """A derivation of a continuous glue moved onto a function with a jump at the join."""
+    doc = _yes("Piecewise((0, s <= 0), (s, True))", {"s": "real"})
+    bad = copy.deepcopy(doc)
+    jump = "Piecewise((0, s <= 0), (s + 1, True))"
+    bad["expression"] = jump
+    node = _node(bad, "piecewise")
+    node["expr"] = jump
+    for item in node["detail"]["active"]:
+        if item["piece"] == 1:
+            for n in item["certificate"]["nodes"]:
+                n["expr"] = n["expr"].replace("s", "s + 1") if n["expr"] == "s" else n["expr"]
+    assert _rejected(bad)
+
+
+def test_a_segment_without_its_derivation_is_rejected():
+    doc = _yes(HUBER.replace("2*x - y + 1", "s"), {"s": "real"})
+    bad = copy.deepcopy(doc)
+    for item in _node(bad, "piecewise")["detail"]["active"]:
+        item.pop("certificate", None)
+    assert _rejected(bad)
+
+
+@SETTINGS
+@given(
+    left=st.sampled_from(["s**2", "-s**2", "2*s", "-s", "exp(s) - 1", "0", "Abs(s)", "s**3"]),
+    right=st.sampled_from(["s**2", "-s**2", "2*s", "-s", "log(1 + s)", "0", "s/2", "-Abs(s)"]),
+    at=st.sampled_from(["0", "0", "1", "-1"]),
+    op=st.sampled_from(["<=", "<"]),
+    domain=st.sampled_from(["real", "[-2, 3]", "positive"]),
+)
+def test_random_one_variable_glues(left, right, at, op, domain):
+    """Two pieces of assorted curvature glued at a point: every yes is checked and sampled."""
+    expr = f"Piecewise(({left}, s {op} {at}), ({right}, True))"
+    try:
+        _assert_sound(expr, {"s": domain})
+    except Exception as exc:  # a domain the expression does not allow is not a finding
+        if "DomainError" not in type(exc).__name__:
+            raise
