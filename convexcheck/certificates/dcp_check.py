@@ -16,7 +16,11 @@ from convexcheck.certificates.piecewise_check import (
     enclose_piece,
     truth_split,
 )
-from convexcheck.certificates.quadratic_check import check_quadratic_form, quadratic_form_range
+from convexcheck.certificates.quadratic_check import (
+    check_norm_of_form,
+    check_quadratic_form,
+    quadratic_form_range,
+)
 from convexcheck.symbolic.interval import REALS
 
 # ---------------------------------------------------------------------------------------------
@@ -149,6 +153,10 @@ class _Ranges:
             return self._piecewise(entry)
         if rule == "quadratic-form":
             return quadratic_form_range(self.ctx, entry, kids)
+        if rule == "pattern:norm_psd_form":
+            if len(kids) != 1 or kids[0] is None or not kids[0].nonneg:
+                return None
+            return power_image(kids[0], Fraction(1, 2))
         if rule == "piecewise-affine":
             # the scalar Piecewise's enclosure over the image of its affine argument
             sub, cert = scalar_context(self.ctx, entry)
@@ -289,6 +297,10 @@ def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
                     _follows("affine", monotonicity, kid_curvatures, q),
                     f"{entry['expr']}: {q} does not follow from its terms {kid_curvatures}",
                 )
+            continue
+        if rule == "pattern:norm_psd_form":
+            # sqrt of a quadratic with PSD Q and minimum >= 0: a norm of an affine map
+            check_norm_of_form(ctx, entry, kids, claimed)
             continue
         if atom is None and rule.startswith("rewrite:"):
             # an equivalent form of the same function: its curvature is the rewritten one's

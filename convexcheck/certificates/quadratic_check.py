@@ -193,3 +193,30 @@ def quadratic_form_range(ctx: Context, entry: dict[str, Any], kids: list[Any]):
         value += term
     own = iv.make(value, iv.INF, False, True) if bound == "lower" else iv.make(-iv.INF, value, True)
     return iv.sum_all([own, *kids]) if kids else own
+
+
+def check_norm_of_form(
+    ctx: Context, entry: dict[str, Any], kids: list[dict[str, Any]], claimed: list[str]
+) -> None:
+    """``sqrt(q)`` is convex when ``q`` is a quadratic with ``Q`` PSD and minimum ``m >= 0``:
+    ``q = (z - z*)ᵀQ(z - z*) + m`` and ``sqrt(q)`` is the norm of an affine map. The minimum
+    is the checker's own (:func:`quadratic_form_range`: its LDLᵀ, its gradient at ``z*``)."""
+    require(set(claimed) <= {"convex"}, f"{entry['expr']}: a norm is convex, not concave")
+    require(
+        len(kids) == 1 and kids[0]["rule"] == "quadratic-form" and not kids[0].get("children"),
+        f"{entry['expr']}: the square root is not of a quadratic form alone",
+    )
+    node = ctx.node_of(entry["expr"])
+    require(
+        node.op == "pow"
+        and node.args[1].op == "num"
+        and Fraction(node.args[1].value) == Fraction(1, 2)  # type: ignore[arg-type]
+        and not kids[0]["expr"].endswith("...")
+        and node.args[0] is ctx.node_of(kids[0]["expr"]),
+        f"{entry['expr']} is not the square root of {kids[0]['expr']}",
+    )
+    low = quadratic_form_range(ctx, kids[0], [])
+    require(
+        low is not None and low.nonneg,
+        f"{kids[0]['expr']} is not shown nonnegative with a PSD matrix",
+    )

@@ -287,9 +287,9 @@ def test_a_constant_piecewise_with_an_undefined_condition_is_undefined(text):
     r = cc.check(text)
     assert r.convex.answer != "yes" and r.concave.answer != "yes", r.convex.summary
     assert r.convex.answer != "no" and r.concave.answer != "no"  # no witness where undefined
+    from convexcheck.symbolic.interval import REALS
     from convexcheck.symbolic.parser import parse_with_names
     from convexcheck.symbolic.ranges import enclose
-    from convexcheck.symbolic.interval import REALS
 
     root, names = parse_with_names(text)
     assert enclose(root, dict.fromkeys(names, REALS)) is None

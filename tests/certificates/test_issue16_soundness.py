@@ -122,6 +122,8 @@ OUTERS = [
     "Max({q}, 1)**2",
     "({q} + exp(x))**2",
     "log(1 + {q})",
+    "sqrt({q})",
+    "sqrt({q} + 2)",
 ]
 
 
@@ -343,3 +345,27 @@ def test_random_one_variable_glues(left, right, at, op, domain):
     except Exception as exc:  # a domain the expression does not allow is not a finding
         if "DomainError" not in type(exc).__name__:
             raise
+
+
+def test_norm_of_a_psd_form_is_checked_and_tampering_rejected():
+    doc = _yes(f"sqrt({Q} - 2*u + 5)", UV)
+    assert _node(doc, "pattern:norm_psd_form")
+    bad = copy.deepcopy(doc)
+    _node(bad, "quadratic-form")["detail"]["extremum"]["point"] = {"u": "0", "v": "0"}
+    assert _rejected(bad)
+    # the same derivation moved onto a quadratic whose minimum is negative (-1/2)
+    bad = copy.deepcopy(doc)
+    old, new = f"{Q} - 2*u + 5", f"{Q} - 2*u"
+    bad["expression"] = bad["expression"].replace(old, new)
+    for n in bad["certificate"]["nodes"]:
+        n["expr"] = n["expr"].replace(old, new)
+        detail = n.get("detail") or {}
+        if "quadratic_terms" in detail:
+            detail["quadratic_terms"] = detail["quadratic_terms"].replace(" + 5", "")
+            detail["extremum"]["value"] = "1/2"
+    assert _rejected(bad)
+    # and claimed concave
+    bad = copy.deepcopy(doc)
+    bad["question"] = "concave"
+    _node(bad, "pattern:norm_psd_form")["curvature"] = "concave"
+    assert _rejected(bad)
