@@ -64,6 +64,9 @@ class _Matcher:
         po = _affine(o)
         return po is not None and po == _compose(pt, self.name, self.pa)
 
+    def _match_sum(self, o: Node, t: Node) -> bool:
+        return _matches_sum(self, o, t)
+
     def match(self, o: Node, t: Node) -> bool:
         key = (id(o), id(t))
         if key not in self.memo:
@@ -78,6 +81,8 @@ class _Matcher:
             whole = self.equal_affine(ir.sub(*o.args), ir.sub(*t.args))
             if whole:
                 return True
+        if o.op == "add" and t.op == "add":
+            return self._match_sum(o, t)
         if o.op != t.op or o.value != t.value or len(o.args) != len(t.args):
             return False
         if o.op in _COMMUTATIVE:
@@ -89,6 +94,41 @@ class _Matcher:
                 unused.remove(found)
             return True
         return all(self.match(oa, ta) for oa, ta in zip(o.args, t.args, strict=True))
+
+
+def _sum_poly(polys: list[Poly]) -> Poly:
+    out: Poly = {}
+    for p in polys:
+        for m, c in p.items():
+            out[m] = out.get(m, Fraction(0)) + c
+    return {m: c for m, c in out.items() if c != 0}
+
+
+def _scalar_affine(node: Node, name: str) -> Poly | None:
+    p = _affine(node)
+    return p if p is not None and all(v == name for m in p for v in m) else None
+
+
+def _matches_sum(matcher: _Matcher, o: Node, t: Node) -> bool:
+    """A sum against a sum: the affine terms of each, added up, are equal at ``s = A(x)``
+    (exact polynomials, defined everywhere); the other terms match one to one."""
+    t_affine = [a for a in t.args if _scalar_affine(a, matcher.name) is not None]
+    t_other = [a for a in t.args if _scalar_affine(a, matcher.name) is None]
+    o_affine = [a for a in o.args if _affine(a) is not None]
+    o_other = [a for a in o.args if _affine(a) is None]
+    if len(o_other) != len(t_other):
+        return False
+    total_t = _sum_poly([_scalar_affine(a, matcher.name) for a in t_affine])  # type: ignore[misc]
+    total_o = _sum_poly([_affine(a) for a in o_affine])  # type: ignore[misc]
+    if total_o != _compose(total_t, matcher.name, matcher.pa):
+        return False
+    unused = list(o_other)
+    for ta in t_other:
+        found = next((oa for oa in unused if matcher.match(oa, ta)), None)
+        if found is None:
+            return False
+        unused.remove(found)
+    return True
 
 
 def scalar_context(ctx: Context, entry: dict[str, Any]) -> tuple[Context, dict[str, Any]]:

@@ -77,6 +77,7 @@ def scalar_form(root: Node) -> tuple[Node, Node] | None:
     s = ir.var(SCALAR)
     maximal: list[Node] = []  # affine nodes read whole, in preorder
     relations: list[Node] = []  # comparisons read as a whole
+    groups: dict[Node, list[Node]] = {}  # sums whose affine terms are read as one term
     stack = [root]
     seen: set[int] = set()
     while stack:
@@ -93,10 +94,22 @@ def scalar_form(root: Node) -> tuple[Node, Node] | None:
             if pl is not None and pr is not None:
                 relations.append(node)
                 continue
+        if node.op == "add":
+            # (x - y)**2 + x - y: the terms x and -y are affine only together
+            affine = [a for a in node.args if not a.is_const and _affine_poly(a, memo) is not None]
+            if len(affine) > 1:
+                groups[node] = affine
+                stack.extend(reversed([a for a in node.args if a not in affine]))
+                continue
         stack.extend(reversed(node.args))
-    if not maximal and not relations:
+    if not maximal and not relations and not groups:
         return None
-    first = maximal[0] if maximal else ir.sub(*relations[0].args)
+    if maximal:
+        first = maximal[0]
+    elif relations:
+        first = ir.sub(*relations[0].args)
+    else:
+        first = ir.add(*next(iter(groups.values())))
     ref, offset = _split(_affine_poly(first, memo))  # type: ignore[arg-type]
     if not ref:
         return None
@@ -120,12 +133,34 @@ def scalar_form(root: Node) -> tuple[Node, Node] | None:
             except _NotComposed:
                 diff = _affine_poly(ir.sub(left, right), memo)
                 mapping[node] = ir.relation(node.op, scalar(diff), ir.ZERO)  # type: ignore[arg-type]
+        sums = {
+            node: scalar(_affine_poly(ir.add(*terms), memo))  # type: ignore[arg-type]
+            for node, terms in groups.items()
+        }
     except _NotComposed:
         return None
-    scalar_root = ir.substitute(root, mapping)
+    scalar_root = _rebuild(root, mapping, groups, sums)
     if free_variables(scalar_root) != [SCALAR]:
         return None
     return scalar_root, first
+
+
+def _rebuild(root: Node, mapping: dict, groups: dict, sums: dict) -> Node:
+    """``root`` with the mapped nodes replaced, and in each grouped sum its affine terms
+    replaced by their one scalar term (the other terms rebuilt), bottom-up."""
+    memo: dict[int, Node] = {}
+    for node in ir.postorder(root):
+        if node in mapping:
+            memo[id(node)] = mapping[node]
+        elif node in groups:
+            others = [memo[id(a)] for a in node.args if a not in groups[node]]
+            memo[id(node)] = ir.add(sums[node], *others)
+        elif not node.args:
+            memo[id(node)] = node
+        else:
+            args = tuple(memo.get(id(a), a) for a in node.args)
+            memo[id(node)] = node if args == node.args else ir.rebuild(node, args)
+    return memo[id(root)]
 
 
 def _n(q: Fraction):

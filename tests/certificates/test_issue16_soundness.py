@@ -369,3 +369,25 @@ def test_norm_of_a_psd_form_is_checked_and_tampering_rejected():
     bad["question"] = "concave"
     _node(bad, "pattern:norm_psd_form")["curvature"] = "concave"
     assert _rejected(bad)
+
+
+@SETTINGS
+@given(
+    coefficients=coefficient_lists,
+    offset=st.integers(-2, 2),
+    inner=st.sampled_from(["1/2", "1", "-1"]),
+    at=st.integers(-1, 1),
+    right=st.sampled_from(["{s}", "2*({s})", "-({s})", "({s})**2", "0"]),
+)
+def test_random_sums_whose_affine_terms_are_one_term(coefficients, offset, inner, at, right):
+    """``c*(a.x + b)**2 + a.x + b`` written without parentheses: the sum's terms ``2*x``,
+    ``-y``, ... are affine only together, and the scalar form reads them as one term."""
+    s = _affine_text(coefficients, offset)
+    expr = f"Piecewise(({inner}*({s})**2 + {s}, {s} <= {at}), ({right.format(s=s)}, True))"
+    _assert_sound(expr, _used(coefficients))
+
+
+def test_a_sum_of_affine_terms_is_proved():
+    doc = _yes("Piecewise(((x - y)**2/2 + x - y, x - y <= 0), (x - y, True))", XY)
+    detail = _node(doc, "piecewise-affine")["detail"]
+    assert detail["scalar"] == "Piecewise((s + s**2/2, s <= 0), (s, True))"
