@@ -12,8 +12,10 @@ the slope from the left is at most the slope from the right (``f'(b-) <= f'(b+)`
 3. proving continuity at each breakpoint (both pieces have the same exact rational value there)
    and comparing the one-sided slopes with rigorous enclosures of the pieces' derivatives.
 
-Huber, hinge, pinball and ``Max``-like losses written as ``Piecewise`` are covered; anything
-outside this (several variables, non-affine conditions) is reported, not guessed.
+Huber, hinge, pinball and ``Max``-like losses written as ``Piecewise`` are covered; a Piecewise
+of several variables that is such a function of one affine map is read by
+:mod:`.piecewise_affine`; anything else (non-affine conditions) is reported, not guessed. Each
+segment's derivation is written into the step, so the checker re-proves every piece.
 """
 
 from __future__ import annotations
@@ -180,8 +182,9 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
         return _failure_step(
             node,
             rng,
-            "a Piecewise is analysed when it depends on exactly one variable; this one depends "
-            f"on {len(names)} ({', '.join(names)})",
+            "a Piecewise is analysed when it depends on one variable, or on one affine function "
+            f"of several that proves convex or concave; this one depends on {len(names)} "
+            f"({', '.join(names)})",
         )
     (x,) = names
     domain = engine.domains[x]
