@@ -35,7 +35,7 @@ computed. Every claim in a document is re-derived from the expression text:
     computed from the text and decided by the checker's LDLᵀ; the document's factorisation
     multiplied back), pattern steps re-read from the table's n-ary rows
     (:mod:`~convexcheck.certificates.pattern_check`); what cannot be re-derived (rewrite
-    identities, piecewise continuity) is listed in the report as ``trusted`` steps rather than
+    identities) is listed in the report as ``trusted`` steps rather than
     passed silently.
 ``dcp-tensor`` and tensor witnesses (vector and matrix expressions)
     recognised by the certificate's kind or by a witness that carries its ``tree``; dispatched by

@@ -10,7 +10,17 @@ from typing import Any
 from convexcheck.certificates.context import CheckFailed, Context, require
 from convexcheck.certificates.dcp_structure import check_structure, rebuilds
 from convexcheck.certificates.pattern_check import check_pattern_facts, pattern_atom
-from convexcheck.certificates.quadratic_check import check_quadratic_form
+from convexcheck.certificates.piecewise_affine_check import scalar_context
+from convexcheck.certificates.piecewise_check import (
+    check_piecewise_step,
+    enclose_piece,
+    truth_split,
+)
+from convexcheck.certificates.quadratic_check import (
+    check_norm_of_form,
+    check_quadratic_form,
+    quadratic_form_range,
+)
 from convexcheck.symbolic.interval import REALS
 
 # ---------------------------------------------------------------------------------------------
@@ -141,6 +151,17 @@ class _Ranges:
         rule, atom = entry["rule"], entry.get("atom")
         if rule == "piecewise":
             return self._piecewise(entry)
+        if rule == "quadratic-form":
+            return quadratic_form_range(self.ctx, entry, kids)
+        if rule == "pattern:norm_psd_form":
+            if len(kids) != 1 or kids[0] is None or not kids[0].nonneg:
+                return None
+            return power_image(kids[0], Fraction(1, 2))
+        if rule == "piecewise-affine":
+            # the scalar Piecewise's enclosure over the image of its affine argument
+            sub, cert = scalar_context(self.ctx, entry)
+            scalar_nodes = {int(e["id"]): e for e in cert["nodes"]}
+            return _Ranges(sub, scalar_nodes).of(int(cert["root"]))
         if any(k is None for k in kids) or not kids:
             return None
         if rule.startswith("rewrite:") and atom is None and len(kids) == 1:
@@ -194,13 +215,13 @@ class _Ranges:
             box = {**domains, name: seg}
             for j in range(k):
                 require(
-                    _truth_split(conditions[j], box, name) is False,
+                    truth_split(conditions[j], box, name) is False,
                     f"condition {j} may hold on {seg}",
                 )
             require(
-                _truth_split(conditions[k], box, name) is True, f"condition {k} may fail on {seg}"
+                truth_split(conditions[k], box, name) is True, f"condition {k} may fail on {seg}"
             )
-            r = _enclose_piece(values[k], box, name)
+            r = enclose_piece(values[k], box, name)
             if r is None:
                 return None
             out = r if out is None else iv.hull(out, r)
@@ -217,28 +238,6 @@ class _Ranges:
         return out
 
 
-def _enclose_piece(value, box, name: str):
-    """Enclosure of a piece over its segment; a piece that is itself a ``Piecewise`` is
-    enclosed by the piece its conditions select there (each decided on the segment, in order),
-    not by the hull of all its pieces (``Piecewise((3e-7, x <= 5), (x, True))`` on
-    ``[1e29, 1e30]`` is ``x`` there)."""
-    from convexcheck.symbolic.ranges import enclose
-
-    while value.op == "Piecewise":
-        chosen = None
-        for piece, cond in zip(value.args[0::2], value.args[1::2]):
-            truth = _truth_split(cond, box, name)
-            if truth is None:
-                return enclose(value, box)
-            if truth:
-                chosen = piece
-                break
-        if chosen is None:
-            return None  # no piece applies somewhere on the segment: undefined there
-        value = chosen
-    return enclose(value, box)
-
-
 def _extreme(a, b, atom: str):
     """Enclosure of Max(u, v) / Min(u, v) from enclosures of u and v."""
     from convexcheck.symbolic.interval import Interval
@@ -253,85 +252,6 @@ def _extreme(a, b, atom: str):
     lo, lo_open = pick(a.lo, a.lo_open, b.lo, b.lo_open, larger)
     hi, hi_open = pick(a.hi, a.hi_open, b.hi, b.hi_open, larger)
     return Interval(lo, hi, lo_open, hi_open)
-
-
-def _truth_split(cond, box, name: str) -> bool | None:
-    """:func:`_truth`, and where it cannot tell, the same on the pieces of the segment cut at
-    the thresholds of comparisons ``x op c`` (``(x <= 1) & (3e27 <= x)`` is false everywhere,
-    but on ``(-oo, oo)`` neither comparison alone is decided)."""
-    from convexcheck.symbolic import ir
-    from convexcheck.symbolic.interval import Interval
-
-    whole = _truth(cond, box)
-    if whole is not None:
-        return whole
-    seg = box[name]
-    cuts = set()
-    for node in ir.postorder(cond):
-        if node.op in ("<", "<="):
-            root = _affine_root(ir.sub(node.args[0], node.args[1]), name)
-            if root is not None:  # x op c, and a*x + b op c (2*x - 1 < 1)
-                cuts.add(root)
-            for side, other in (node.args, node.args[::-1]):
-                if side.op == "Abs" and side.args[0].op == "var" and other.op == "num":
-                    cuts.update((other.value, -other.value))
-    points = sorted(c for c in cuts if seg.contains(c))
-    if not points or len(points) > 64:
-        return None
-    pieces = []
-    lo, lo_open = seg.lo, seg.lo_open
-    for c in points:
-        if lo < c:
-            pieces.append(Interval(lo, c, lo_open, True))
-        pieces.append(Interval(c, c))
-        lo, lo_open = c, True
-    if lo < seg.hi:
-        pieces.append(Interval(lo, seg.hi, lo_open, seg.hi_open))
-    values = {_truth(cond, {**box, name: piece}) for piece in pieces}
-    return values.pop() if len(values) == 1 else None
-
-
-def _affine_root(d, name: str) -> Fraction | None:
-    """The zero of ``d`` if it is ``a*name + b`` with numbers ``a != 0`` and ``b``."""
-    from convexcheck.symbolic import ir
-
-    slope: Fraction = Fraction(0)
-    offset: Fraction = Fraction(0)
-    for term in d.args if d.op == "add" else (d,):
-        c, rest = ir.split_coefficient(term)
-        if not rest:
-            offset += Fraction(c)
-        elif len(rest) == 1 and rest[0].op == "var" and rest[0].value == name:
-            slope += Fraction(c)
-        else:
-            return None
-    return None if slope == 0 else -offset / slope
-
-
-def _truth(cond, box) -> bool | None:
-    """Whether ``cond`` holds on all of ``box`` (True), nowhere (False), or neither is shown."""
-    from convexcheck.symbolic import ir
-    from convexcheck.symbolic.ranges import enclose
-
-    op = cond.op
-    if op in ("True", "False"):
-        return op == "True"
-    if op == "Not":
-        inner = _truth(cond.args[0], box)
-        return None if inner is None else not inner
-    if op in ("And", "Or"):
-        parts = [_truth(c, box) for c in cond.args]
-        if op == "And":
-            return False if False in parts else (True if all(p is True for p in parts) else None)
-        return True if True in parts else (False if all(p is False for p in parts) else None)
-    if op in ("<", "<="):
-        d = enclose(ir.sub(cond.args[0], cond.args[1]), box)
-        if d is None:
-            return None
-        if op == "<":
-            return True if d.negative else (False if d.nonneg else None)
-        return True if d.nonpos else (False if d.positive else None)
-    return None
 
 
 def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
@@ -355,7 +275,15 @@ def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
         atom_curvature = entry.get("atom_curvature")
         monotonicity = entry.get("monotonicity", [])
         if rule == "piecewise":
-            ctx.trusted.append(f"{rule} step for {entry['expr']}")
+            # segments, each piece's derivation, continuity and slopes, all re-proved
+            check_piecewise_step(ctx, entry, claimed, check_dcp)
+            continue
+        if rule == "piecewise-affine":
+            # S(A(x)) with A affine: the match, the image of A and S's own derivation
+            sub, cert = scalar_context(ctx, entry)
+            for q in claimed:
+                check_dcp(sub, q, cert)
+            ctx.trusted.extend(f"in the scalar form {cert_expr(cert)}: {t}" for t in sub.trusted)
             continue
         if rule == "quadratic-form":
             # q(x) + terms: q's matrix re-derived and decided here, the terms by the sum rule
@@ -369,6 +297,10 @@ def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
                     _follows("affine", monotonicity, kid_curvatures, q),
                     f"{entry['expr']}: {q} does not follow from its terms {kid_curvatures}",
                 )
+            continue
+        if rule == "pattern:norm_psd_form":
+            # sqrt of a quadratic with PSD Q and minimum >= 0: a norm of an affine map
+            check_norm_of_form(ctx, entry, kids, claimed)
             continue
         if atom is None and rule.startswith("rewrite:"):
             # an equivalent form of the same function: its curvature is the rewritten one's
@@ -425,6 +357,12 @@ def check_dcp(ctx: Context, question: str, cert: dict[str, Any]) -> None:
             _check_scale(entry, kid_ids, ranges)
         else:
             ctx.trusted.append(f"{rule} at {entry['expr']}")
+
+
+def cert_expr(cert: dict[str, Any]) -> str:
+    """The expression at the root of a derivation (for the report's trusted list)."""
+    nodes = {int(e["id"]): e for e in cert["nodes"]}
+    return str(nodes[int(cert["root"])]["expr"])
 
 
 def _trust_unrebuilt_identity(ctx: Context, entry: dict[str, Any], arity: int) -> None:

@@ -61,6 +61,8 @@ def _rebuild(entry: dict[str, Any], kids: list[Node]) -> Node | None:
         if isinstance(text, str) and not text.endswith("..."):
             return ir.add(read_node(text), *kids)
         return None
+    if rule == "pattern:norm_psd_form" and len(kids) == 1:
+        return ir.sqrt(kids[0])
     if rule == "pattern:quad_over_lin" and len(kids) == 2:
         return ir.div(ir.power(kids[0], ir.num(2)), kids[1])
     if rule == "pattern:rel_entr" and len(kids) == 2:

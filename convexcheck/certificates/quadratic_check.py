@@ -140,3 +140,83 @@ def _check_written_factorisation(
         factorisation_holds(matrix, f),
         "the certificate's L D Lᵀ does not multiply back to P Q Pᵀ with pivots of its sign",
     )
+
+
+def quadratic_form_range(ctx: Context, entry: dict[str, Any], kids: list[Any]):
+    """The range of a ``quadratic-form`` step from its quadratic part's exact extremum, or ``None``.
+
+    Why (issue 16, item 3): a PSD quadratic form is ``>= 0`` although interval arithmetic says
+    ``(-oo, oo)``, and the rules above it (a square nondecreasing on ``[0, oo)``) need that. The
+    document writes a point ``z*`` and the value there; nothing of it is believed: the checker
+    reads the quadratic part itself, decides ``Q`` PSD (NSD) by its own LDLᵀ, evaluates its own
+    gradient of the polynomial at ``z*`` (it must vanish exactly: a stationary point of a
+    convex quadratic is a global minimum) and the polynomial there. The range is that bound
+    plus the other terms' enclosures (the checker's own). Anything missing gives ``None``.
+    """
+    from convexcheck.symbolic import interval as iv
+
+    detail = entry.get("detail") or {}
+    extremum, text = detail.get("extremum"), detail.get("quadratic_terms")
+    if not isinstance(extremum, dict) or not isinstance(text, str) or text.endswith("..."):
+        return None
+    if any(k is None for k in kids):
+        return None
+    p = quadratic_poly(ctx.node_of(text))
+    if p is None:
+        return None
+    names, q = quadratic_matrix(p)
+    sign = form_sign(len(names), q)
+    bound = extremum.get("bound")
+    if (bound, sign) not in (("lower", "positive"), ("upper", "negative")):
+        return None
+    written = extremum.get("point")
+    variables = sorted({v for m in p for v in m})
+    if not isinstance(written, dict) or set(written) != set(variables):
+        return None
+    point = {v: Fraction(str(written[v])) for v in variables}
+    for v in variables:
+        slope = Fraction(0)
+        for m, c in p.items():
+            if v not in m:
+                continue
+            rest = list(m)
+            rest.remove(v)
+            factor = Fraction(2 if len(m) == 2 and m[0] == m[1] else 1)
+            slope += factor * c * (point[rest[0]] if rest else 1)
+        if slope != 0:
+            return None
+    value = Fraction(0)
+    for m, c in p.items():
+        term = c
+        for v in m:
+            term *= point[v]
+        value += term
+    own = iv.make(value, iv.INF, False, True) if bound == "lower" else iv.make(-iv.INF, value, True)
+    return iv.sum_all([own, *kids]) if kids else own
+
+
+def check_norm_of_form(
+    ctx: Context, entry: dict[str, Any], kids: list[dict[str, Any]], claimed: list[str]
+) -> None:
+    """``sqrt(q)`` is convex when ``q`` is a quadratic with ``Q`` PSD and minimum ``m >= 0``:
+    ``q = (z - z*)ᵀQ(z - z*) + m`` and ``sqrt(q)`` is the norm of an affine map. The minimum
+    is the checker's own (:func:`quadratic_form_range`: its LDLᵀ, its gradient at ``z*``)."""
+    require(set(claimed) <= {"convex"}, f"{entry['expr']}: a norm is convex, not concave")
+    require(
+        len(kids) == 1 and kids[0]["rule"] == "quadratic-form" and not kids[0].get("children"),
+        f"{entry['expr']}: the square root is not of a quadratic form alone",
+    )
+    node = ctx.node_of(entry["expr"])
+    require(
+        node.op == "pow"
+        and node.args[1].op == "num"
+        and Fraction(node.args[1].value) == Fraction(1, 2)  # type: ignore[arg-type]
+        and not kids[0]["expr"].endswith("...")
+        and node.args[0] is ctx.node_of(kids[0]["expr"]),
+        f"{entry['expr']} is not the square root of {kids[0]['expr']}",
+    )
+    low = quadratic_form_range(ctx, kids[0], [])
+    require(
+        low is not None and low.nonneg,
+        f"{kids[0]['expr']} is not shown nonnegative with a PSD matrix",
+    )

@@ -28,6 +28,7 @@ from convexcheck.symbolic.patterns import (
     quad_over_lin,
     sigmoid,
 )
+from convexcheck.symbolic.patterns_norm import norm_of_psd_form
 from convexcheck.symbolic.patterns_quadratic import quadratic_form
 from convexcheck.symbolic.patterns_rewrites import (
     abs_of_known_sign,
@@ -40,6 +41,7 @@ from convexcheck.symbolic.patterns_rewrites import (
     power_of_product,
 )
 from convexcheck.symbolic.piecewise import rule_piecewise
+from convexcheck.symbolic.piecewise_affine import rule_piecewise_affine
 
 #: The patterns of each op, tried in this order after the op's generic rule.
 PATTERNS: dict[str, tuple[Rule, ...]] = {
@@ -48,10 +50,10 @@ PATTERNS: dict[str, tuple[Rule, ...]] = {
     "Abs": (abs_of_known_sign,),
     "Max": (dominated_extreme,),
     "Min": (dominated_extreme,),
-    "pow": (norm_of_squares, sigmoid, power_of_product, power_of_exp),
+    "pow": (norm_of_squares, sigmoid, power_of_product, power_of_exp, norm_of_psd_form),
     "mul": (exp_product, entropy, quad_over_lin, power_product),
     "add": (quadratic_form, max_plus_min),
-    "Piecewise": (rule_piecewise,),
+    "Piecewise": (rule_piecewise, rule_piecewise_affine),
 }
 
 

@@ -9,13 +9,21 @@ be convex (or concave) on their own. The certificate goes into the step's detail
 
 from __future__ import annotations
 
+from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.atoms import AFFINE, INCREASING
 from convexcheck.symbolic.dcp import DCPEngine
 from convexcheck.symbolic.dcp_steps import Failure, Step
+from convexcheck.symbolic.interval import INF, Interval
 from convexcheck.symbolic.ir import Node
-from convexcheck.symbolic.printer import to_str
-from convexcheck.symbolic.quadratic import as_quadratic, certify_quadratic, degree
+from convexcheck.symbolic.printer import format_number, to_str
+from convexcheck.symbolic.quadratic import (
+    as_quadratic,
+    certify_quadratic,
+    degree,
+    evaluate_poly,
+    stationary_point,
+)
 
 
 def quadratic_form(engine: DCPEngine, node: Node, rng) -> Step | None:
@@ -56,6 +64,15 @@ def quadratic_form(engine: DCPEngine, node: Node, rng) -> Step | None:
                 f"{question} only when every term is",
                 cause=bad.node if bad.curvature == "unknown" else None,
             )
+    extremum = _extremum(poly, cert.semidefinite)
+    if extremum is not None and rng is not None:
+        rng = _range_with(rng, extremum, [k.range for k in kids])
+    detail = {
+        "quadratic_terms": to_str(group_node, limit=2000),
+        "certificate": cert.to_dict(),
+    }
+    if extremum is not None:
+        detail["extremum"] = extremum
     return Step(
         node,
         rng,
@@ -68,11 +85,49 @@ def quadratic_form(engine: DCPEngine, node: Node, rng) -> Step | None:
         monotonicity=(INCREASING,) * len(rest),
         children=tuple(rest),
         failures=failures,
-        detail={
-            "quadratic_terms": to_str(group_node, limit=2000),
-            "certificate": cert.to_dict(),
-        },
+        detail=detail,
     )
+
+
+def _extremum(poly: dict, semidefinite: str | None) -> dict | None:
+    """The exact minimum (PSD) or maximum (NSD) of the quadratic part and a point attaining it.
+
+    Why (issue 16, item 3): the rules above this node need its range, and interval arithmetic
+    gives ``(-oo, oo)`` for ``3*u**2 - 2*u*v + v**2``; a stationary point of a quadratic with a
+    semidefinite matrix is a global extremum, so ``[q(z*), oo)`` is exact. The checker re-proves
+    it: ``Q``'s sign by its own LDLᵀ, the gradient at the written point by its own polynomial.
+    """
+    if semidefinite not in ("positive", "negative"):
+        return None
+    point = stationary_point(poly)
+    if point is None:
+        return None
+    value = evaluate_poly(poly, point)
+    return {
+        "bound": "lower" if semidefinite == "positive" else "upper",
+        "value": format_number(_number(value)),
+        "point": {v: format_number(_number(q)) for v, q in point.items()},
+    }
+
+
+def _number(q):
+    return q.numerator if q.denominator == 1 else q
+
+
+def _range_with(rng: Interval, extremum: dict, rest: list[Interval | None]) -> Interval:
+    """``rng`` narrowed by the quadratic part's exact bound plus the other terms' ranges."""
+    from fractions import Fraction
+
+    value = Fraction(extremum["value"])
+    if extremum["bound"] == "lower":
+        bound = iv.make(value, INF, False, True)
+    else:
+        bound = iv.make(-INF, value, True, False)
+    if any(r is None for r in rest):
+        return rng
+    total = iv.sum_all([bound, *rest]) if rest else bound  # type: ignore[list-item]
+    narrowed = iv.intersect(rng, total)
+    return narrowed if narrowed is not None else rng
 
 
 def _matrix_text(cert) -> str:

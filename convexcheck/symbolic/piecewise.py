@@ -12,8 +12,10 @@ the slope from the left is at most the slope from the right (``f'(b-) <= f'(b+)`
 3. proving continuity at each breakpoint (both pieces have the same exact rational value there)
    and comparing the one-sided slopes with rigorous enclosures of the pieces' derivatives.
 
-Huber, hinge, pinball and ``Max``-like losses written as ``Piecewise`` are covered; anything
-outside this (several variables, non-affine conditions) is reported, not guessed.
+Huber, hinge, pinball and ``Max``-like losses written as ``Piecewise`` are covered; a Piecewise
+of several variables that is such a function of one affine map is read by
+:mod:`.piecewise_affine`; anything else (non-affine conditions) is reported, not guessed. Each
+segment's derivation is written into the step, so the checker re-proves every piece.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from convexcheck.symbolic import interval as iv
 from convexcheck.symbolic import ir
 from convexcheck.symbolic.calculus import diff
-from convexcheck.symbolic.dcp import DCPEngine
+from convexcheck.symbolic.dcp import Analysis, DCPEngine
 from convexcheck.symbolic.dcp_steps import QUESTIONS, Failure, Step
 from convexcheck.symbolic.domains import domain_text
 from convexcheck.symbolic.interval import INF, Interval
@@ -180,8 +182,9 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
         return _failure_step(
             node,
             rng,
-            "a Piecewise is analysed when it depends on exactly one variable; this one depends "
-            f"on {len(names)} ({', '.join(names)})",
+            "a Piecewise is analysed when it depends on one variable, or on one affine function "
+            f"of several that proves convex or concave; this one depends on {len(names)} "
+            f"({', '.join(names)})",
         )
     (x,) = names
     domain = engine.domains[x]
@@ -214,6 +217,8 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
     detail_segments = []
     out_range: Interval | None = None
     undefined = False
+    # each segment's own derivation, for the checker to re-walk (it re-proves every piece)
+    segment_proofs: dict[int, dict[str, Any]] = {}
 
     def fail(question: str, text: str) -> None:
         if verdict[question]:
@@ -255,6 +260,11 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
             undefined = True
             continue
         out_range = step.range if out_range is None else iv.hull(out_range, step.range)
+        if step.convex or step.concave:
+            segment_proofs[k] = {
+                "domain": domain_text(closed),
+                "certificate": Analysis(piece, {x: closed}, sub).certificate(),
+            }
         for q in QUESTIONS:
             if not step.proves(q):
                 fail(q, f"the piece {to_str(piece, limit=60)} is not proved {q} on {closed}")
@@ -306,7 +316,11 @@ def rule_piecewise(engine: DCPEngine, node: Node, rng) -> Step:
             "breakpoints": breakpoints,
             # where each piece is the first whose condition holds (pieces missing here are
             # unreachable and left out of the range): the checker re-proves each segment
-            "active": [{"interval": domain_text(seg), "piece": i} for seg, i in merged],
+            # and, for each segment that is not a point, the piece's derivation on it (closed)
+            "active": [
+                {"interval": domain_text(seg), "piece": i, **segment_proofs.get(k, {})}
+                for k, (seg, i) in enumerate(merged)
+            ],
         },
     )
 

@@ -256,3 +256,66 @@ def check_certificate(cert: QuadraticCertificate) -> bool:
             if total != cert.matrix[cert.order[i]][cert.order[j]]:
                 return False
     return True
+
+
+#: Variables above which :func:`stationary_point` is not attempted (exact elimination is cubic).
+MAX_STATIONARY = 60
+
+
+def stationary_point(p: Poly) -> dict[str, Fraction] | None:
+    """A point where the gradient of the quadratic polynomial ``p`` vanishes, or ``None``.
+
+    Why: a quadratic ``zᵀQz + bᵀz + c`` with ``Q`` PSD attains its minimum exactly at its
+    stationary points, so one exact stationary point ``z*`` gives the exact range
+    ``[p(z*), oo)`` (and ``(-oo, p(z*)]`` for ``Q`` NSD). Interval arithmetic cannot see that
+    ``3*u**2 - 2*u*v + v**2 >= 0``; this range is what lets ``(...)**2`` compose as a
+    nondecreasing square. ``None`` when ``2Qz = -b`` has no solution (then ``p`` is unbounded)
+    or the system is too large; free unknowns are set to 0. The checker re-verifies the point
+    by evaluating the gradient there, so nothing here is trusted.
+    """
+    names = sorted({v for m in p for v in m})
+    n = len(names)
+    if n == 0 or n > MAX_STATIONARY:
+        return None
+    index = {v: i for i, v in enumerate(names)}
+    # row i: d p / d names[i] = sum_j A[i][j] z_j + b_i
+    rows = [[Fraction(0)] * (n + 1) for _ in range(n)]
+    for m, c in p.items():
+        if len(m) == 1:
+            rows[index[m[0]]][n] -= c
+        elif len(m) == 2:
+            i, j = index[m[0]], index[m[1]]
+            rows[i][j] += c
+            rows[j][i] += c
+    pivots: list[int] = []
+    r = 0
+    for col in range(n):
+        pick = next((k for k in range(r, n) if rows[k][col] != 0), None)
+        if pick is None:
+            continue
+        rows[r], rows[pick] = rows[pick], rows[r]
+        lead = rows[r][col]
+        rows[r] = [v / lead for v in rows[r]]
+        for k in range(n):
+            if k != r and rows[k][col] != 0:
+                f = rows[k][col]
+                rows[k] = [a - f * b for a, b in zip(rows[k], rows[r])]
+        pivots.append(col)
+        r += 1
+    if any(rows[k][n] != 0 for k in range(r, n)):
+        return None  # inconsistent: the linear part leaves the range of Q
+    point = dict.fromkeys(names, Fraction(0))
+    for k, col in enumerate(pivots):
+        point[names[col]] = rows[k][n]
+    return point
+
+
+def evaluate_poly(p: Poly, point: dict[str, Fraction]) -> Fraction:
+    """``p`` at ``point``, exactly."""
+    total = Fraction(0)
+    for m, c in p.items():
+        term = Fraction(c)
+        for v in m:
+            term *= point[v]
+        total += term
+    return total
