@@ -41,7 +41,7 @@ class _Affine:
     ``(*shape, n)``, ``c`` has ``shape`` (object arrays of ``Fraction``)."""
 
     def __init__(self, m: np.ndarray, c: np.ndarray) -> None:
-        self.m, self.c = m, c
+        self.m, self.c = np.asarray(m, dtype=object), np.asarray(c, dtype=object)
 
 
 class _Quadratic:
@@ -71,7 +71,12 @@ def exact_hessian(root: TExpr) -> tuple[list[str], np.ndarray]:
     values: dict[int, Any] = {}
     for node in postorder(root):
         args = [values[id(a)] for a in node.args]
-        values[id(node)] = _step(node, args, n, offsets, zero)
+        try:
+            values[id(node)] = _step(node, args, n, offsets, zero)
+        except NotQuadratic:
+            raise
+        except (TypeError, ValueError, IndexError, AttributeError) as exc:  # not in the fragment
+            raise NotQuadratic(f"{node.op} could not be read: {type(exc).__name__}") from exc
     out = values[id(root)]
     if root.shape not in ((), (1,)):
         raise NotQuadratic("the expression is not scalar")
