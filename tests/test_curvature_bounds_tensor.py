@@ -127,7 +127,7 @@ def _tamper_hessian(cert):
 
 
 def _tamper_data(cert):
-    ref, const = next((k, c) for k, c in cert["tree"]["constants"].items() if c["shape"] == [9, 3])
+    const = next(c for c in cert["tree"]["constants"].values() if c["shape"] == [9, 3])
     const["data"][0][0] = "0.5" if const["data"][0][0] != "0.5" else "0.25"
 
 
