@@ -36,8 +36,6 @@ from convexcheck.tensor.expr import TExpr, postorder, variables_of
 KIND = "curvature-data"
 MAX_ENTRIES = 60  # the most stacked variable entries a document may have
 
-_frac = np.vectorize(Fraction, otypes=[object])
-
 
 def check_curvature_data(cert: dict[str, Any], name: str = "<curvature-data>") -> Report:
     """Re-check a curvature-data certificate; never raises on a bad document, reports it."""
@@ -128,66 +126,109 @@ def _degrees(root: TExpr) -> dict[int, int]:
     return deg
 
 
-def _evaluate(root: TExpr, point: dict[str, np.ndarray]) -> Fraction:
+class _Exact:
+    """An exact rational array as ``num / den``: ``num`` an object array of Python integers,
+    ``den`` one positive integer (integer arithmetic is far cheaper than ``Fraction``'s)."""
+
+    __slots__ = ("den", "num")
+
+    def __init__(self, num: Any, den: int) -> None:
+        self.num = np.asarray(num, dtype=object)
+        self.den = den
+
+    @staticmethod
+    def of_floats(value: np.ndarray) -> _Exact:
+        fracs = [Fraction(float(v)) for v in np.ravel(value)]
+        den = 1
+        for q in fracs:
+            den = max(den, q.denominator)  # every denominator is a power of two
+        num = [q.numerator * (den // q.denominator) for q in fracs]
+        return _Exact(np.array(num, dtype=object).reshape(np.shape(value)), den)
+
+    def scalar(self) -> Fraction:
+        require(self.num.size == 1, "a scalar was expected")
+        return Fraction(int(np.ravel(self.num)[0]), self.den)
+
+
+def _add(a: _Exact, b: _Exact) -> _Exact:
+    if a.den == b.den:
+        return _Exact(a.num + b.num, a.den)
+    return _Exact(a.num * b.den + b.num * a.den, a.den * b.den)
+
+
+def _by(a: _Exact, q: Fraction) -> _Exact:
+    """``a / q`` for a nonzero rational ``q``."""
+    sign = 1 if q > 0 else -1
+    return _Exact(a.num * (sign * q.denominator), a.den * abs(q.numerator))
+
+
+def _evaluate(root: TExpr, point: dict[str, _Exact], consts: dict[int, _Exact]) -> Fraction:
     """``f`` at the point, exactly (a pnorm node evaluates to its square; it only ever stands
     directly under ``power(., 2)``, which then passes it through)."""
-    val: dict[int, Any] = {}
+    val: dict[int, _Exact] = {}
     for node in postorder(root):
         op, p = node.op, node.params
         a = [val[id(c)] for c in node.args]
         if op == "constant":
-            out = _frac(np.asarray(node.value, dtype=np.float64))
+            if id(node) not in consts:
+                consts[id(node)] = _Exact.of_floats(np.asarray(node.value, dtype=np.float64))
+            out = consts[id(node)]
         elif op == "variable":
             out = point[node.variable.name]  # type: ignore[union-attr]
         elif op == "add":
             out = a[0]
             for b in a[1:]:
-                out = out + b
+                out = _add(out, b)
         elif op == "neg":
-            out = -a[0]
+            out = _Exact(-a[0].num, a[0].den)
         elif op == "multiply":
-            out = a[0] * a[1]
+            out = _Exact(a[0].num * a[1].num, a[0].den * a[1].den)
         elif op == "matmul":
-            out = np.asarray(a[0]) @ np.asarray(a[1])
+            out = _Exact(a[0].num @ a[1].num, a[0].den * a[1].den)
         elif op == "divide":
-            out = a[0] / a[1]
+            q = a[1].scalar()  # the degree count required a nonzero constant
+            require(q != 0, "division by zero")
+            out = _by(a[0], q)
         elif op == "sum":
             keep = bool(p[1]) if len(p) > 1 else False
-            out = np.sum(a[0], axis=p[0], keepdims=keep)
+            out = _Exact(np.sum(a[0].num, axis=p[0], keepdims=keep), a[0].den)
         elif op == "index":
-            out = np.asarray(a[0])[p[0]]
+            out = _Exact(a[0].num[p[0]], a[0].den)
         elif op == "concatenate":
-            out = np.concatenate([np.asarray(x) for x in a], axis=p[0])
+            den = 1
+            for x in a:
+                den *= x.den
+            out = _Exact(np.concatenate([x.num * (den // x.den) for x in a], axis=p[0]), den)
         elif op == "reshape":
             order = p[1] if len(p) > 1 else "C"
-            out = np.reshape(np.asarray(a[0]), p[0], order=order)
-        elif op == "pnorm":
-            u = np.asarray(a[0])
-            out = np.sum(u * u)
+            out = _Exact(np.reshape(a[0].num, p[0], order=order), a[0].den)
+        elif op in ("pnorm", "quad_over_lin"):
+            u = a[0]
+            out = _Exact(np.sum(u.num * u.num), u.den * u.den)
+            if op == "quad_over_lin":
+                out = _by(out, a[1].scalar())
         elif op == "power":
-            out = a[0] if node.args[0].op == "pnorm" else a[0] * a[0]
-        elif op == "quad_over_lin":
-            u = np.asarray(a[0])
-            out = np.sum(u * u) / np.ravel(a[1])[0]
+            u = a[0]
+            out = u if node.args[0].op == "pnorm" else _Exact(u.num * u.num, u.den * u.den)
         else:  # the degree count refused it already
             raise CheckFailed(f"{op} cannot be evaluated")
-        val[id(node)] = np.asarray(out, dtype=object)
-    result = np.ravel(val[id(root)])
-    require(result.size == 1, "the function is not scalar")
-    return Fraction(result[0])
+        val[id(node)] = out
+    return val[id(root)].scalar()
 
 
 def _hessian(root: TExpr, order: list[str], infos: dict[str, Any], n: int) -> list[list[Fraction]]:
-    def f(z: list[Fraction]) -> Fraction:
+    consts: dict[int, _Exact] = {}
+
+    def f(z: list[int]) -> Fraction:
         point, at = {}, 0
         for v in order:
             info = infos[v]
             flat = np.array(z[at : at + info.size], dtype=object)
-            point[v] = flat.reshape(info.shape)
+            point[v] = _Exact(flat.reshape(info.shape), 1)
             at += info.size
-        return _evaluate(root, point)
+        return _evaluate(root, point, consts)
 
-    zero = [Fraction(0)] * n
+    zero = [0] * n
 
     def unit(*idx: int) -> list[Fraction]:
         z = list(zero)
