@@ -122,6 +122,7 @@ LAYERS: dict[str, float] = {
     "convexcheck.tensor": L2,
     "convexcheck.tensor.certificate": L2,
     "convexcheck.tensor.check": L2,
+    "convexcheck.tensor.curvature_data": L2,
     "convexcheck.tensor.cvxpy_bridge": L2,
     "convexcheck.tensor.dcp": L2,
     "convexcheck.tensor.front": L2,
@@ -230,6 +231,7 @@ CHECKER_FORBIDDEN = [
     "convexcheck.tensor.certificate",
     "convexcheck.tensor.front",
     "convexcheck.tensor.cvxpy_bridge",
+    "convexcheck.tensor.curvature_data",
 ]
 
 # Never 1: what `import convexcheck`, `convexcheck.check(...)` and `convexcheck expr` may reach.

@@ -182,6 +182,14 @@ def curvature_bounds(
     search the evidence says so; the bounds are then looser, still proved). ``seed`` is
     accepted for symmetry with :func:`convexcheck.check` (nothing here is random). Every
     reported bound has been re-derived by the independent checker; one that is not is ``None``.
+
+    A CVXPY expression (domains as variable attributes, no ``variables``) goes through the
+    tensor engine: a quadratic loss on data such as ``sum_squares(A @ x - b) / n +
+    lam * sum_squares(x)`` has the constant Hessian ``H = (2/n) AᵀA + 2 lam I``, formed
+    exactly from the float64 data, and ``mu``/``L`` are float estimates of its extreme
+    eigenvalues (``A``'s extreme singular values, squared and scaled), shrunk outward and proved
+    by exact LDLᵀ of ``H - mu I`` and ``L I - H`` (at most 60 variable entries). Anything that
+    is not such a quadratic gets ``None`` with the reason in the evidence.
     """
     from convexcheck.certificates.curvature_check import check_curvature
     from convexcheck.symbolic.check import to_problem
@@ -191,6 +199,8 @@ def curvature_bounds(
     from convexcheck.symbolic.parser import parse
 
     del seed
+    if (type(expression).__module__ or "").startswith("cvxpy"):
+        return _cvxpy_bounds(expression, variables)
     if not isinstance(max_boxes, int) or isinstance(max_boxes, bool) or max_boxes < 1:
         raise ConvexcheckInputError(f"max_boxes must be a positive integer, got {max_boxes!r}")
     if budget_s is not None and not budget_s > 0:
@@ -275,6 +285,42 @@ def curvature_bounds(
     L = None if bounds["L"] is None else _read(bounds["L"]["value"])
     checked = mu is not None or L is not None
     return CurvatureBounds(problem.text, words, mu, L, certificate, checked, evidence)
+
+
+def _cvxpy_bounds(expression: Any, variables: Mapping[str, Any] | None) -> CurvatureBounds:
+    """The quadratic-on-data case (:mod:`convexcheck.tensor.curvature_data`), checked by
+    :mod:`convexcheck.certificates.curvature_data_check` before anything is reported."""
+    from convexcheck.certificates.curvature_data_check import check_curvature_data
+    from convexcheck.tensor.curvature_data import (
+        NotQuadratic,
+        certificate,
+        cvxpy_tree,
+        exact_hessian,
+        prove_bounds,
+    )
+    from convexcheck.tensor.expr import variables_of
+
+    if variables:
+        raise ConvexcheckInputError(
+            "for a CVXPY expression, give domains as variable attributes, not as variables=..."
+        )
+    root, text = cvxpy_tree(expression)
+    words = {info.name: info.domain_word() for info in variables_of(root)}
+    evidence: dict[str, Any] = {"engine": "tensor (quadratic on data)"}
+    try:
+        names, h = exact_hessian(root)
+    except NotQuadratic as exc:
+        evidence["reason"] = f"not a quadratic with a constant Hessian: {exc}"
+        return CurvatureBounds(text, words, None, None, None, False, evidence)
+    mu, L, tried = prove_bounds(h)
+    evidence.update(tried)
+    cert = certificate(root, names, h, mu, L)
+    report = check_curvature_data(cert)
+    evidence["checker"] = {"ok": report.ok, "problems": report.problems, "trusted": report.trusted}
+    if not report.ok:
+        return CurvatureBounds(text, words, None, None, cert, False, evidence)
+    checked = mu is not None or L is not None
+    return CurvatureBounds(text, words, mu, L, cert, checked, evidence)
 
 
 def find_structure(
