@@ -36,8 +36,8 @@ from convexcheck.numeric.distributed import (
     active_shards,
     fingerprint,
 )
-from convexcheck.numeric.hessian import METHODS, Density, gaussian_density, make_hvp
-from convexcheck.numeric.lanczos import lanczos_extremes, lanczos_tridiagonal
+from convexcheck.numeric.hessian import METHODS, gaussian_density, make_hvp, spectral_density
+from convexcheck.numeric.lanczos import lanczos_extremes
 from convexcheck.numeric.objective import PARAMETERS, build_objective
 
 __all__ = ["HessianDensity", "HessianExtremes", "hessian_density", "hessian_extremes"]
@@ -224,18 +224,7 @@ def hessian_density(
                                shard_weights)  # fmt: skip
     hvp = _product(f, shards, dev, method)
     n = int(f.numel)
-    generator = torch.Generator().manual_seed(seed)
-    nodes: list[Tensor] = []
-    weights: list[Tensor] = []
-    for p in range(probes):
-        v = (torch.randint(0, 2, (n,), generator=generator, dtype=torch.int64) * 2 - 1).to(
-            dtype=torch.float64, device=dev
-        )
-        run = lanczos_tridiagonal(hvp, v, iterations, seed=seed + 1 + p, hvp_dtype=f.dtype)
-        evals, evecs = torch.linalg.eigh(run.tridiagonal())
-        nodes.append(evals)
-        weights.append(evecs[0, :] ** 2 / probes)
-    density = Density(torch.cat(nodes), torch.cat(weights), probes, iterations, seed)
+    density = spectral_density(hvp, n, iterations=iterations, probes=probes, seed=seed, device=dev)
     return HessianDensity(
         nodes=density.nodes,
         weights=density.weights,
