@@ -399,3 +399,20 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def label_truth(label: str) -> dict[str, bool]:
+    """Which questions a label answers yes: ``{"convex": ..., "concave": ...}``."""
+    return {"convex": label in ("convex", "affine"), "concave": label in ("concave", "affine")}
+
+
+def contradictions(entry: dict, result) -> list[str]:
+    """The settled answers of ``result`` that contradict ``entry``'s label (a ``yes`` where the
+    label says no, a ``no`` where it says yes), one line each; ``unknown`` never contradicts."""
+    truth = label_truth(entry["label"])
+    out = []
+    for q in ("convex", "concave"):
+        answer = getattr(result, q).answer
+        if (answer == "yes" and not truth[q]) or (answer == "no" and truth[q]):
+            out.append(f"{entry['id']}: {entry['expr']} {q}={answer} but label={entry['label']}")
+    return out

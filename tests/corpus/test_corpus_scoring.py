@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from convexcheck import check
+from tests.corpus.numeric_labels import contradictions
 
 CORPUS = json.loads((Path(__file__).parent / "closed_forms.json").read_text())
 
@@ -20,11 +21,7 @@ def _score():
     for entry in CORPUS:
         r = check(entry["expr"], entry["vars"])
         label = entry["label"]
-        truth = {"convex": label in ("convex", "affine"), "concave": label in ("concave", "affine")}
-        for q in ("convex", "concave"):
-            answer = getattr(r, q).answer
-            if (answer == "yes" and not truth[q]) or (answer == "no" and truth[q]):
-                wrong.append(f"{entry['id']}: {entry['expr']} {q}={answer} but label={label}")
+        wrong.extend(contradictions(entry, r))
         if label == "neither":
             total_neither += 1
             refuted += r.convex.answer == "no" and r.concave.answer == "no"

@@ -19,7 +19,13 @@ import pytest
 
 from convexcheck import check
 from convexcheck.certificates import document, verify_document
-from tests.corpus.numeric_labels import LABELS, expression_names, load_corpus, verify_entry
+from tests.corpus.numeric_labels import (
+    LABELS,
+    expression_names,
+    label_truth,
+    load_corpus,
+    verify_entry,
+)
 
 PATH = Path(__file__).with_name("issue16_one_variable.json")
 ENTRIES = load_corpus(PATH)
@@ -51,10 +57,6 @@ def test_schema_and_label_verifies_numerically(entry):
     assert ok, f"{entry['id']}: {entry['expr']} [{entry['label']}]: {message}"
 
 
-def _truth(label: str) -> dict[str, bool]:
-    return {"convex": label in ("convex", "affine"), "concave": label in ("concave", "affine")}
-
-
 def score(entries=ENTRIES):
     """``(wrong, decided, unknown_ids)``: wrong answers (with reasons), entries whose two
     questions are both settled, and the ids left ``unknown`` on some question."""
@@ -63,7 +65,7 @@ def score(entries=ENTRIES):
     unknown: list[str] = []
     for entry in entries:
         result = check(entry["expr"], entry["vars"])
-        truth = _truth(entry["label"])
+        truth = label_truth(entry["label"])
         settled = True
         for question in ("convex", "concave"):
             answer = getattr(result, question).answer
